@@ -1,0 +1,37 @@
+#include "aggregator/config.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/net/address.h"
+
+namespace ap {
+
+absl::Status AggregatorConfig::Validate() const {
+  if (absl::Status s = ValidateListenAddress(grpc_listen); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key \"grpc_listen\": ", s.message()));
+  }
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "config key \"data_dir\": must name a directory");
+  }
+  return absl::OkStatus();
+}
+
+void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
+  schema->AddString("grpc_listen", &config->grpc_listen,
+                    "gRPC listen address, HOST:PORT (port 0 picks a free one)");
+  schema->AddString("data_dir", &config->data_dir,
+                    "directory of the embedded RocksDB store; created if missing");
+  schema->AddEnum("log_level", &config->log_level,
+                  {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                  "least severe log level written");
+  schema->AddBool("reflection", &config->reflection,
+                  "serve gRPC server reflection (for grpcurl)");
+  schema->AddDuration("shutdown_grace", &config->shutdown_grace,
+                      absl::ZeroDuration(), absl::Minutes(10),
+                      "on SIGTERM, how long in-flight calls may finish");
+  schema->AddInt("max_message_bytes", &config->max_message_bytes, 1024,
+                 64 * 1024 * 1024, "largest gRPC message accepted, in bytes");
+}
+
+}  // namespace ap

@@ -1,0 +1,39 @@
+#ifndef AP_AGGREGATOR_CONFIG_H_
+#define AP_AGGREGATOR_CONFIG_H_
+
+// The aggregator's configuration: one struct, filled by common/config from
+// YAML < flags < AP_* environment. Every key is listed in
+// docs/configuration.md (a test keeps that page true).
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/config/schema.h"
+
+namespace ap {
+
+struct AggregatorConfig {
+  // gRPC listen address (user API, Node API, health, reflection).
+  std::string grpc_listen = "0.0.0.0:2206";
+  // Directory of the embedded RocksDB store; created if missing.
+  std::string data_dir = "./data";
+  std::string log_level = "info";
+  // Serve gRPC server reflection.
+  bool reflection = true;
+  // How long SIGTERM waits for in-flight calls before cutting them off.
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  // Largest gRPC message accepted, in bytes.
+  int max_message_bytes = 4 * 1024 * 1024;
+
+  // Checks what single keys cannot (none of the keys depend on each other
+  // yet, but addresses are checked here).
+  absl::Status Validate() const;
+};
+
+// Adds every key of `config` to `schema`, bound to its field.
+void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config);
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_CONFIG_H_

@@ -1,0 +1,55 @@
+#ifndef AP_AGGREGATOR_SERVICE_GRPC_SERVER_H_
+#define AP_AGGREGATOR_SERVICE_GRPC_SERVER_H_
+
+// The aggregator's gRPC server: the given services plus grpc.health.v1
+// (Check and Watch) and, optionally, server reflection, with the keepalive
+// policy of common/keepalive.h. Health starts NOT_SERVING; the owner sets
+// SERVING once the store and scheduler are up, and back to NOT_SERVING when
+// it drains.
+//
+// Thread-safe.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+
+namespace ap {
+
+struct GrpcServerOptions {
+  std::string listen = "0.0.0.0:2206";
+  bool reflection = true;
+  int max_message_bytes = 4 * 1024 * 1024;
+};
+
+class GrpcServer {
+ public:
+  // Binds and starts serving. `services` must outlive the server. Fails
+  // with UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const GrpcServerOptions& options, std::vector<grpc::Service*> services);
+  ~GrpcServer();
+
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+
+  // Health of "" and of every registered service.
+  void SetServing(bool serving);
+
+  // Stops accepting calls, lets in-flight ones finish until `grace`, then
+  // cancels the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port);
+
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_SERVICE_GRPC_SERVER_H_

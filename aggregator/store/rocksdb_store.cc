@@ -1,0 +1,132 @@
+#include "aggregator/store/rocksdb_store.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace ap {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(msg, " (is another aggregator using this data dir?)"));
+  }
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
+    const RocksDbOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create data dir ", options.path, ": ", ec.message()));
+  }
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.IncreaseParallelism(2);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(opts, options.path, &raw);
+  if (!s.ok()) {
+    return FromRocks(s, absl::StrCat("cannot open store at ", options.path));
+  }
+  std::unique_ptr<RocksDbStore> store(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options.sync_writes));
+  if (absl::Status v = store->CheckSchemaVersion(); !v.ok()) return v;
+  return store;
+}
+
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes)
+    : db_(std::move(db)), sync_writes_(sync_writes) {}
+
+RocksDbStore::~RocksDbStore() {
+  if (db_) db_->Close().PermitUncheckedError();
+}
+
+absl::Status RocksDbStore::CheckSchemaVersion() {
+  absl::StatusOr<std::optional<std::string>> v = Get(kSchemaVersionKey);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) {
+    WriteBatch batch;
+    batch.Put(kSchemaVersionKey, absl::StrCat(kSchemaVersion));
+    if (absl::Status s = Write(batch); !s.ok()) return s;
+    schema_version_ = kSchemaVersion;
+    return absl::OkStatus();
+  }
+  int version = 0;
+  if (!absl::SimpleAtoi(**v, &version) || version < 1) {
+    return absl::DataLossError(absl::StrCat(
+        "store schema version \"", **v, "\" is not a positive number"));
+  }
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store has schema version ", version, " but this aggregator knows ",
+        kSchemaVersion, "; run a newer aggregator"));
+  }
+  // Older versions get migrated here once there is a version 2.
+  schema_version_ = version;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(
+    absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, absl::StrCat("get ", key));
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status RocksDbStore::Write(const WriteBatch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const WriteBatch::Op& op : batch.ops()) {
+    rocksdb::Status s = op.is_delete ? wb.Delete(ToSlice(op.key))
+                                     : wb.Put(ToSlice(op.key), ToSlice(op.value));
+    if (!s.ok()) return FromRocks(s, "build write batch");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_writes_;
+  return FromRocks(db_->Write(wo, &wb), "write batch");
+}
+
+absl::Status RocksDbStore::Scan(absl::string_view prefix,
+                                absl::string_view start_after,
+                                const ScanFn& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  if (start_after.empty() || start_after < prefix) {
+    it->Seek(ToSlice(prefix));
+  } else {
+    it->Seek(ToSlice(start_after));
+    if (it->Valid() && it->key() == ToSlice(start_after)) it->Next();
+  }
+  for (; it->Valid(); it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    if (!fn(key, absl::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), absl::StrCat("scan ", prefix));
+}
+
+}  // namespace ap

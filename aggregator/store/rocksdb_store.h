@@ -1,0 +1,58 @@
+#ifndef AP_AGGREGATOR_STORE_ROCKSDB_STORE_H_
+#define AP_AGGREGATOR_STORE_ROCKSDB_STORE_H_
+
+// The embedded store on RocksDB.
+//
+// Open() creates the directory if needed and checks the schema version kept
+// under the key "meta/schema_version": a new store is stamped with
+// kSchemaVersion; a store written by a newer build is refused
+// (FAILED_PRECONDITION) rather than misread. With sync_writes, every Write
+// is fsync'd before it returns, so a batch that returned survives a crash
+// of the machine, not only of the process.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "aggregator/store/store.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace ap {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr char kSchemaVersionKey[] = "meta/schema_version";
+
+struct RocksDbOptions {
+  std::string path;
+  bool sync_writes = true;
+};
+
+class RocksDbStore final : public Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(
+      const RocksDbOptions& options);
+  ~RocksDbStore() override;
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) override;
+  absl::Status Write(const WriteBatch& batch) override;
+  absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
+                    const ScanFn& fn) override;
+
+  int schema_version() const { return schema_version_; }
+
+ private:
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes);
+  absl::Status CheckSchemaVersion();
+
+  std::unique_ptr<rocksdb::DB> db_;
+  bool sync_writes_;
+  int schema_version_ = 0;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_STORE_ROCKSDB_STORE_H_

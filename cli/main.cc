@@ -1,0 +1,83 @@
+// apctl: the command-line client of the aggregator.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
+#include "cli/config.h"
+#include "cli/health.h"
+#include "common/config/flags.h"
+#include "common/version.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+ABSL_FLAG(std::string, config, "", "YAML config file [env AP_CONFIG]");
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, aggregator);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, api_key);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, output);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, absl::Duration, timeout);
+ABSL_FLAG(std::string, service, "",
+          "health: the service to check (empty: the server as a whole)");
+
+namespace {
+
+constexpr char kUsage[] =
+    "apctl: the ap command-line client.\n"
+    "usage: apctl [--aggregator=HOST:PORT] [--api-key=KEY] [-o table|json|yaml]"
+    " COMMAND\n"
+    "commands:\n"
+    "  health [--service=NAME] [--timeout=D]  gRPC health check; exit 0 when"
+    " SERVING, 1 otherwise\n"
+    "  version                                print apctl's version\n"
+    "exit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad"
+    " usage\n"
+    "Flags may be written with - or _.";
+
+int Health(const ap::ApctlConfig& config) {
+  auto channel = grpc::CreateChannel(config.aggregator,
+                                     grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::string> status =
+      ap::CheckHealth(channel, absl::GetFlag(FLAGS_service), config.timeout);
+  if (!status.ok()) {
+    std::fprintf(stderr, "apctl: health check of %s failed: %s: %s\n",
+                 config.aggregator.c_str(),
+                 absl::StatusCodeToString(status.status().code()).c_str(),
+                 std::string(status.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", status->c_str());
+  return *status == "SERVING" ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ap::SetUpUsage("apctl", kUsage);
+  ap::ApctlConfig config;
+  ap::ConfigSchema schema;
+  ap::BindApctlConfig(&schema, &config);
+  absl::StatusOr<std::vector<std::string>> args =
+      ap::ParseFlagsAndLoadConfig(argc, argv, schema, FLAGS_config);
+  absl::Status status = args.status();
+  if (status.ok()) status = config.Validate();
+  if (!status.ok()) {
+    std::fprintf(stderr, "apctl: %s\n", std::string(status.message()).c_str());
+    return 2;
+  }
+  if (args->empty()) {
+    std::fprintf(stderr, "%s\n", kUsage);
+    return 2;
+  }
+  const std::string& command = args->front();
+  if (command == "health" && args->size() == 1) return Health(config);
+  if (command == "version" && args->size() == 1) {
+    std::printf("apctl %s\n", ap::kVersion);
+    return 0;
+  }
+  std::fprintf(stderr, "apctl: unknown command \"%s\"\n%s\n",
+               absl::StrJoin(*args, " ").c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,87 @@
+#include "operator/config.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/net/address.h"
+
+namespace ap {
+namespace {
+
+absl::Status KeyError(absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("config key \"", key, "\": ", why));
+}
+
+bool IsValidId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status OperatorConfig::Validate() const {
+  if (aggregator.empty()) {
+    return KeyError("aggregator", "name at least one HOST:PORT");
+  }
+  for (const std::string& endpoint : aggregator) {
+    absl::StatusOr<HostPort> hp = ParseHostPort(endpoint);
+    if (!hp.ok()) return KeyError("aggregator", hp.status().message());
+    if (hp->port == 0) return KeyError("aggregator", "port 0 cannot be dialed");
+  }
+  if (!IsValidId(id)) {
+    return KeyError("id",
+                    id.empty() ? "required: name this operator (--id)"
+                               : "use 1-64 of [A-Za-z0-9._-]");
+  }
+  if (token.empty()) {
+    return KeyError("token",
+                    "required: the operator token from `aggregator operators "
+                    "add` (--token or AP_OPERATOR_TOKEN)");
+  }
+  if (spool_dir.empty()) return KeyError("spool_dir", "must name a directory");
+  if (absl::Status s = ValidateListenAddress(http_listen); !s.ok()) {
+    return KeyError("http_listen", s.message());
+  }
+  for (const std::string& program : allowed_commands) {
+    if (!absl::StartsWith(program, "/")) {
+      return KeyError("allowed_commands",
+                      absl::StrCat("\"", program, "\" is not an absolute path"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
+  schema->AddList("aggregator", &config->aggregator,
+                  "aggregator endpoints HOST:PORT, comma-separated; the first "
+                  "is the primary");
+  schema->AddString("id", &config->id,
+                    "this operator's id, unique per aggregator (required)");
+  schema->AddSecret("token", &config->token,
+                    "operator token for the Node service (required)");
+  schema->SetEnvName("token", "AP_OPERATOR_TOKEN");
+  schema->AddInt("capacity", &config->capacity, 1, 10000,
+                 "executions run at once");
+  schema->AddString("spool_dir", &config->spool_dir,
+                    "directory where outcomes wait until the aggregator "
+                    "accepts them");
+  schema->AddString("http_listen", &config->http_listen,
+                    "HTTP address for /health, /ready and /metrics");
+  schema->AddEnum("log_level", &config->log_level,
+                  {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                  "least severe log level written");
+  schema->AddList("allowed_commands", &config->allowed_commands,
+                  "absolute paths of programs command steps may run; empty "
+                  "allows none");
+  schema->AddDuration("healthy_reset", &config->healthy_reset,
+                      absl::Seconds(1), absl::Hours(1),
+                      "the reconnect backoff resets only after the link was "
+                      "healthy this long");
+}
+
+}  // namespace ap

@@ -7,7 +7,6 @@
 #include "common/keepalive.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -24,9 +23,11 @@ void LinkHealthDescriptors() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const GrpcServerOptions& options, std::vector<grpc::Service*> services) {
+    const GrpcServerOptions& options, std::vector<ServiceEntry> services) {
   LinkHealthDescriptors();
-  grpc::EnableDefaultHealthCheckService(true);
+  grpc::EnableDefaultHealthCheckService(false);
+  auto health = std::make_unique<HealthService>();
+  health->SetStatus("", grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   if (options.reflection) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   }
@@ -35,33 +36,40 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // With SO_REUSEPORT a second aggregator on the same port would silently
+  // share its traffic instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   keepalive::ApplyToServer(&builder);
-  for (grpc::Service* service : services) builder.RegisterService(service);
+  builder.RegisterService(health.get());
+  for (const ServiceEntry& entry : services) {
+    builder.RegisterService(entry.service);
+    health->SetStatus(entry.name,
+                      grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen,
                      " (address in use, or not an address of this host?)"));
   }
-  std::unique_ptr<GrpcServer> out(new GrpcServer(std::move(server), port));
-  out->SetServing(false);
-  return out;
+  return std::unique_ptr<GrpcServer>(
+      new GrpcServer(std::move(health), std::move(server), port));
 }
 
-GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port)
-    : server_(std::move(server)), port_(port) {}
+GrpcServer::GrpcServer(std::unique_ptr<HealthService> health,
+                       std::unique_ptr<grpc::Server> server, int port)
+    : health_(std::move(health)), server_(std::move(server)), port_(port) {}
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
 void GrpcServer::SetServing(bool serving) {
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);  // "" and every service gRPC knows
+  health_->SetAll(serving ? grpc::health::v1::HealthCheckResponse::SERVING
+                          : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 }
 
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
-  SetServing(false);
+  health_->Shutdown();  // NOT_SERVING, and open Watch streams end now
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
   server_.reset();

@@ -2,10 +2,11 @@
 #define AP_AGGREGATOR_SERVICE_GRPC_SERVER_H_
 
 // The aggregator's gRPC server: the given services plus grpc.health.v1
-// (Check and Watch) and, optionally, server reflection, with the keepalive
-// policy of common/keepalive.h. Health starts NOT_SERVING; the owner sets
-// SERVING once the store and scheduler are up, and back to NOT_SERVING when
-// it drains.
+// (Check and Watch, see health_service.h) and, optionally, server
+// reflection, with the keepalive policy of common/keepalive.h. Health of ""
+// and of every given service starts NOT_SERVING; the owner sets SERVING once
+// the store and scheduler are up. Shutdown reports NOT_SERVING and ends
+// health Watch streams before draining calls.
 //
 // Thread-safe.
 
@@ -15,9 +16,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/service/health_service.h"
 #include "grpcpp/server.h"
 
 namespace ap {
+
+// A service to serve, with its full name for health checks
+// (e.g. ap::v1::Aggregator::service_full_name()).
+struct ServiceEntry {
+  std::string name;
+  grpc::Service* service;
+};
 
 struct GrpcServerOptions {
   std::string listen = "0.0.0.0:2206";
@@ -30,7 +39,7 @@ class GrpcServer {
   // Binds and starts serving. `services` must outlive the server. Fails
   // with UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const GrpcServerOptions& options, std::vector<grpc::Service*> services);
+      const GrpcServerOptions& options, std::vector<ServiceEntry> services);
   ~GrpcServer();
 
   // The bound port (useful with port 0).
@@ -44,8 +53,10 @@ class GrpcServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port);
+  GrpcServer(std::unique_ptr<HealthService> health,
+             std::unique_ptr<grpc::Server> server, int port);
 
+  std::unique_ptr<HealthService> health_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_;
 };

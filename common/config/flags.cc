@@ -1,8 +1,12 @@
 #include "common/config/flags.h"
 
+#include <cstdlib>
+#include <iostream>
 #include <optional>
 
 #include "absl/flags/internal/parse.h"
+#include "absl/flags/internal/program_name.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
@@ -12,6 +16,21 @@
 #include "common/version.h"
 
 namespace ap {
+namespace {
+
+// Flags absl itself defines and handles (usage, flagfile, ...).
+bool IsAbslOwnFlag(absl::string_view name) {
+  static const char* const kOwn[] = {
+      "helpfull", "helpshort", "helppackage", "helpon", "helpmatch",
+      "version", "only_check_args", "flagfile", "fromenv", "tryfromenv",
+      "undefok"};
+  for (const char* own : kOwn) {
+    if (name == own) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 std::vector<char*> NormalizeFlagDashes(int argc, char** argv,
                                        std::vector<std::string>* storage) {
@@ -70,11 +89,70 @@ void SetUpUsage(const char* program, const char* usage) {
   absl::SetFlagsUsageConfig(config);
 }
 
+absl::Status CheckFlagSyntax(const std::vector<char*>& args,
+                             bool* help_requested) {
+  *help_requested = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;  // positional
+    arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
+    const size_t eq = arg.find('=');
+    const absl::string_view name = arg.substr(0, eq);
+    if (name == "help" || name == "h") {
+      *help_requested = true;
+      continue;
+    }
+    if (IsAbslOwnFlag(name)) continue;
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no")) {
+      const absl::CommandLineFlag* negated =
+          absl::FindCommandLineFlag(name.substr(2));
+      if (negated != nullptr && negated->IsOfType<bool>() &&
+          eq == absl::string_view::npos) {
+        continue;  // --noreflection
+      }
+    }
+    if (flag == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    absl::string_view value;
+    if (eq != absl::string_view::npos) {
+      value = arg.substr(eq + 1);
+    } else if (flag->IsOfType<bool>()) {
+      continue;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --", name, " needs a value"));
+    }
+    // Parsing into the flag is harmless: absl parses the same text again.
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --", name, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> ParseFlagsAndLoadConfig(
     int argc, char** argv, const ConfigSchema& schema,
     const absl::Flag<std::string>& config_flag) {
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagDashes(argc, argv, &storage);
+  // absl exits 1 on --help and on a bad flag; we want 0 and 2.
+  bool help = false;
+  if (absl::Status s = CheckFlagSyntax(args, &help); !s.ok()) return s;
+  if (help) {
+    absl::flags_internal::SetProgramInvocationName(args[0]);
+    absl::flags_internal::FlagsHelp(
+        std::cout, "/main.", absl::flags_internal::HelpFormat::kHumanReadable,
+        absl::ProgramUsageMessage());
+    std::exit(0);
+  }
   std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (absl::Status s =

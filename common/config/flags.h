@@ -35,9 +35,16 @@ absl::Status CheckFlagsCoverSchema(const ConfigSchema& schema);
 // program), and --version print "PROGRAM VERSION".
 void SetUpUsage(const char* program, const char* usage);
 
+// Checks argv (after NormalizeFlagDashes) before absl sees it, which would
+// exit(1) on its own: unknown flags and values a flag cannot parse are
+// INVALID_ARGUMENT naming the flag. Sets *help_requested for --help or -h.
+absl::Status CheckFlagSyntax(const std::vector<char*>& args,
+                             bool* help_requested);
+
 // For main(): parses argv (dashes normalized) with absl flags, then loads
 // `schema` as LoadConfigFromCommandLine does, with the file named by
-// `config_flag`. Returns the positional arguments after argv[0].
+// `config_flag`. Returns the positional arguments after argv[0]. --help and
+// -h print the usage and the flags of main.cc and exit 0.
 absl::StatusOr<std::vector<std::string>> ParseFlagsAndLoadConfig(
     int argc, char** argv, const ConfigSchema& schema,
     const absl::Flag<std::string>& config_flag);

@@ -101,7 +101,7 @@ void ConfigSchema::AddSecret(std::string name, std::string* field,
 void ConfigSchema::AddEnum(std::string name, std::string* field,
                            std::vector<std::string> allowed,
                            std::string help) {
-  std::string type = absl::StrJoin(allowed, "|");
+  std::string type = absl::StrCat("one of ", absl::StrJoin(allowed, ", "));
   Add({std::move(name), std::move(type), std::move(help), *field,
        [field, allowed](const ConfigValue& v) -> absl::Status {
          std::string text;
@@ -228,9 +228,11 @@ std::string ConfigSchema::MarkdownTable() const {
   for (const ConfigKey& k : keys_) {
     std::string flag = k.name;
     absl::StrReplaceAll({{"_", "-"}}, &flag);
-    absl::StrAppend(&out, "| `", k.name, "` | `--", flag, "` | `",
-                    k.env, "` | ", k.type, " | `",
-                    k.default_text, "` | ", k.help, " |\n");
+    const std::string shown_default =
+        k.default_text.empty() ? "(none)" : absl::StrCat("`", k.default_text, "`");
+    absl::StrAppend(&out, "| `", k.name, "` | `--", flag, "` | `", k.env,
+                    "` | ", k.type, " | ", shown_default, " | ", k.help,
+                    " |\n");
   }
   return out;
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Real processes: the three binaries answer --help with every flag, reject
+# bad configuration with exit 2 naming the key, and the aggregator serves
+# health on a free port and drains to exit 0 on SIGTERM.
+# usage: binaries_test.sh BUILD_DIR
+set -uo pipefail
+
+build=${1:?usage: binaries_test.sh BUILD_DIR}
+aggregator=$build/aggregator/aggregator
+operator=$build/operator/operator
+apctl=$build/cli/apctl
+work=$(mktemp -d)
+agg_pid=""
+passed=0
+failed=0
+
+cleanup() {
+  if [ -n "$agg_pid" ] && kill -0 "$agg_pid" 2>/dev/null; then
+    kill -KILL "$agg_pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+
+# expect NAME EXPECTED_CODE PATTERN -- COMMAND...: runs the command, checks
+# its exit code and that its output (stdout+stderr) matches PATTERN.
+expect() {
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    fail "$name: exit $rc, want $code; output: $out"
+  elif ! grep -qE -- "$pattern" <<<"$out"; then
+    fail "$name: output lacks /$pattern/: $out"
+  else
+    ok "$name"
+  fi
+}
+
+for flag in config validate grpc_listen data_dir log_level reflection \
+            shutdown_grace max_message_bytes; do
+  expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
+done
+for flag in config validate aggregator id token capacity spool_dir \
+            http_listen log_level allowed_commands healthy_reset; do
+  expect "operator --help lists --$flag" 0 "--$flag " -- "$operator" --help
+done
+for flag in aggregator api_key output timeout service; do
+  expect "apctl --help lists --$flag" 0 "--$flag " -- "$apctl" --help
+done
+expect "aggregator --version" 0 "^aggregator [0-9]+\.[0-9]+" -- "$aggregator" --version
+
+expect "bad duration flag exits 2 naming the flag" 2 "flag --shutdown_grace" -- \
+  "$aggregator" --shutdown-grace=soon --validate
+expect "bad env value exits 2 naming key and variable" 2 \
+  'config key "shutdown_grace" \(environment AP_SHUTDOWN_GRACE\)' -- \
+  env AP_SHUTDOWN_GRACE=5x "$aggregator" --validate
+echo "grpc_lisen: 1.2.3.4:5" >"$work/typo.yaml"
+expect "unknown key in config file exits 2" 2 'unknown config key "grpc_lisen"' -- \
+  "$aggregator" --config="$work/typo.yaml" --validate
+expect "missing config file exits 2" 2 "cannot read config file" -- \
+  "$aggregator" --config="$work/none.yaml" --validate
+expect "flag beats file, env beats flag" 0 'shutdown_grace: "7s"' -- \
+  env AP_SHUTDOWN_GRACE=7s "$aggregator" --shutdown-grace=3s --validate
+expect "stray argument exits 2" 2 'unexpected argument "serve"' -- \
+  "$aggregator" serve --validate
+expect "operator without token exits 2" 2 'config key "token"' -- \
+  "$operator" --id=op1 --validate
+expect "operator --validate redacts the token" 0 'token: "<redacted>"' -- \
+  env AP_OPERATOR_TOKEN=s3cret "$operator" --id=op1 --validate
+expect "operator says plainly it cannot run yet" 1 "not built yet" -- \
+  env AP_OPERATOR_TOKEN=s3cret "$operator" --id=op1
+expect "apctl without a command shows usage" 2 "usage: apctl" -- "$apctl"
+expect "apctl unknown command exits 2" 2 'unknown command "frobnicate"' -- \
+  "$apctl" frobnicate
+
+# A closed port: find a free one, then do not listen on it.
+closed_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect "apctl health of nothing exits 1" 1 "UNAVAILABLE|DEADLINE_EXCEEDED" -- \
+  "$apctl" --aggregator="127.0.0.1:$closed_port" --timeout=1s health
+
+"$aggregator" --data-dir="$work/data" --grpc-listen=127.0.0.1:0 \
+  2>"$work/agg.log" &
+agg_pid=$!
+port=""
+for _ in $(seq 1 100); do
+  port=$(grep -o 'grpc_port=[0-9]*' "$work/agg.log" | cut -d= -f2)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  fail "aggregator did not report serving: $(cat "$work/agg.log")"
+else
+  ok "aggregator serves on a free port ($port)"
+  expect "apctl health says SERVING" 0 "^SERVING$" -- \
+    "$apctl" --aggregator="127.0.0.1:$port" health
+  expect "AP_AGGREGATOR is honoured" 0 "^SERVING$" -- \
+    env AP_AGGREGATOR="127.0.0.1:$port" "$apctl" health
+  expect "second aggregator on the same data dir is refused" 1 \
+    "another aggregator" -- "$aggregator" --data-dir="$work/data" \
+    --grpc-listen=127.0.0.1:0
+  kill -TERM "$agg_pid"
+  rc=""
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$agg_pid" 2>/dev/null; then
+      wait "$agg_pid"
+      rc=$?
+      break
+    fi
+    sleep 0.1
+  done
+  if [ "$rc" = "0" ] && grep -q "stopped" "$work/agg.log"; then
+    ok "SIGTERM drains and exits 0"
+  else
+    fail "SIGTERM: exit '${rc:-still running}'; log: $(cat "$work/agg.log")"
+  fi
+  agg_pid=""
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,85 @@
+// The per-binary Config structs: their Validate rules.
+
+#include "aggregator/config.h"
+#include "cli/config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "operator/config.h"
+#include "tests/testing/status_matchers.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::IsOk;
+using ::ap::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
+
+TEST(AggregatorConfigTest, DefaultsAreValid) {
+  EXPECT_THAT(AggregatorConfig{}.Validate(), IsOk());
+  EXPECT_EQ(AggregatorConfig{}.grpc_listen, "0.0.0.0:2206");
+}
+
+TEST(AggregatorConfigTest, BadListenAddressNamesTheKey) {
+  AggregatorConfig c;
+  c.grpc_listen = "2206";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("grpc_listen")));
+}
+
+TEST(AggregatorConfigTest, EmptyDataDirIsRejected) {
+  AggregatorConfig c;
+  c.data_dir = "";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("data_dir")));
+}
+
+OperatorConfig ValidOperator() {
+  OperatorConfig c;
+  c.id = "op-1";
+  c.token = "t";
+  return c;
+}
+
+TEST(OperatorConfigTest, IdAndTokenAreRequired) {
+  EXPECT_THAT(ValidOperator().Validate(), IsOk());
+  OperatorConfig c = ValidOperator();
+  c.id = "";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("\"id\"")));
+  c = ValidOperator();
+  c.token = "";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("AP_OPERATOR_TOKEN")));
+}
+
+TEST(OperatorConfigTest, IdMayOnlyUseSafeCharacters) {
+  OperatorConfig c = ValidOperator();
+  c.id = "op 1";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("\"id\"")));
+  c.id = std::string(65, 'a');
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("\"id\"")));
+}
+
+TEST(OperatorConfigTest, EveryAggregatorEndpointMustBeDialable) {
+  OperatorConfig c = ValidOperator();
+  c.aggregator = {"a:1", "b"};
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("aggregator")));
+  c.aggregator = {"a:0"};
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("port 0")));
+  c.aggregator = {};
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("at least one")));
+}
+
+TEST(OperatorConfigTest, AllowedCommandsMustBeAbsolutePaths) {
+  OperatorConfig c = ValidOperator();
+  c.allowed_commands = {"/bin/echo", "curl"};
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("\"curl\"")));
+}
+
+TEST(ApctlConfigTest, AggregatorMustBeHostPort) {
+  ApctlConfig c;
+  EXPECT_THAT(c.Validate(), IsOk());
+  c.aggregator = "localhost";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("aggregator")));
+}
+
+}  // namespace
+}  // namespace ap

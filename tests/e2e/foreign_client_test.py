@@ -104,6 +104,9 @@ def main():
                 names += [fd.package + "." + s.name for s in fd.service]
             check("reflection describes " + service, service in names,
                   resp.error_response)
+        # grpcio keeps an idle connection open after the server's GOAWAY,
+        # which would hold the drain until shutdown_grace; close it.
+        channel.close()
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)

@@ -142,5 +142,18 @@ TEST(GrpcServerTest, ShutdownEndsWatchStreamsAtOnce) {
   drain.join();
 }
 
+// A client that keeps an idle channel open (an operator between calls) must
+// not hold a draining server for its grace period.
+TEST(GrpcServerTest, ShutdownDoesNotWaitForIdleClientChannels) {
+  auto server = StartOnFreePort();
+  ASSERT_NE(server, nullptr);
+  server->SetServing(true);
+  auto channel = Connect(server->port());
+  ASSERT_EQ(*CheckHealth(channel, "", absl::Seconds(5)), "SERVING");
+  const absl::Time start = absl::Now();
+  server->Shutdown(absl::Seconds(120));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+}
+
 }  // namespace
 }  // namespace ap

@@ -26,7 +26,7 @@ TEST(StatusConversionTest, OkStaysOk) {
 }
 
 TEST(StatusConversionTest, OutOfRangeGrpcCodeBecomesUnknown) {
-  grpc::Status weird(static_cast<grpc::StatusCode>(99), "odd");
+  grpc::Status weird(grpc::StatusCode::DO_NOT_USE, "odd");
   EXPECT_THAT(FromGrpcStatus(weird), StatusIs(absl::StatusCode::kUnknown));
 }
 

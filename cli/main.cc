@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
 #include "cli/config.h"
+#include "cli/cron_next.h"
 #include "cli/health.h"
 #include "common/config/flags.h"
 #include "common/version.h"
@@ -21,6 +23,12 @@ AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, output);
 AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, absl::Duration, timeout);
 ABSL_FLAG(std::string, service, "",
           "health: the service to check (empty: the server as a whole)");
+ABSL_FLAG(std::string, tz, "",
+          "cron next: IANA time zone of the expression (default UTC)");
+ABSL_FLAG(std::string, from, "",
+          "cron next: list fires strictly after this RFC 3339 time "
+          "(default now)");
+ABSL_FLAG(int, n, 5, "cron next: how many fire times to print");
 
 namespace {
 
@@ -31,6 +39,9 @@ constexpr char kUsage[] =
     "commands:\n"
     "  health [--service=NAME] [--timeout=D]  gRPC health check; exit 0 when"
     " SERVING, 1 otherwise\n"
+    "  cron next EXPR [--tz=ZONE] [--from=RFC3339] [-n=N]\n"
+    "                                         the next N fire times of a cron"
+    " expression\n"
     "  version                                print apctl's version\n"
     "exit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad"
     " usage\n"
@@ -50,6 +61,25 @@ int Health(const ap::ApctlConfig& config) {
   }
   std::printf("%s\n", status->c_str());
   return *status == "SERVING" ? 0 : 1;
+}
+
+int CronNextCommand(const std::vector<std::string>& args) {
+  if (args.size() != 3) {
+    std::fprintf(stderr,
+                 "apctl: usage: apctl cron next 'EXPR' [--tz=ZONE] "
+                 "[--from=RFC3339] [-n=N] (quote the expression)\n");
+    return 2;
+  }
+  absl::StatusOr<std::vector<std::string>> times =
+      ap::CronNext(args[2], absl::GetFlag(FLAGS_tz), absl::GetFlag(FLAGS_from),
+                   absl::GetFlag(FLAGS_n), absl::Now());
+  if (!times.ok()) {
+    std::fprintf(stderr, "apctl: %s\n",
+                 std::string(times.status().message()).c_str());
+    return 2;
+  }
+  for (const std::string& t : *times) std::printf("%s\n", t.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -73,6 +103,9 @@ int main(int argc, char** argv) {
   }
   const std::string& command = args->front();
   if (command == "health" && args->size() == 1) return Health(config);
+  if (command == "cron" && args->size() >= 2 && (*args)[1] == "next") {
+    return CronNextCommand(*args);
+  }
   if (command == "version" && args->size() == 1) {
     std::printf("apctl %s\n", ap::kVersion);
     return 0;

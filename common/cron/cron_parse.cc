@@ -227,7 +227,8 @@ absl::StatusOr<std::string> ExpandDescriptor(absl::string_view text) {
   if (d == "@weekly") return std::string("0 0 * * 0");
   if (d == "@daily" || d == "@midnight") return std::string("0 0 * * *");
   if (d == "@hourly") return std::string("0 * * * *");
-  if (absl::StartsWith(d, "@every")) {
+  if (d == "@every" || absl::StartsWith(d, "@every ") ||
+      absl::StartsWith(d, "@every\t")) {
     return absl::InvalidArgumentError(
         "@every is an interval, not a calendar pattern (use a Schedule)");
   }

@@ -79,6 +79,19 @@ expect "apctl without a command shows usage" 2 "usage: apctl" -- "$apctl"
 expect "apctl unknown command exits 2" 2 'unknown command "frobnicate"' -- \
   "$apctl" frobnicate
 
+out=$("$apctl" cron next '30 2 * * *' --tz America/New_York \
+  --from 2026-03-07T20:00:00Z -n 3)
+if [ "$out" = $'2026-03-08T03:00:00-04:00\n2026-03-09T02:30:00-04:00\n2026-03-10T02:30:00-04:00' ]; then
+  ok "apctl cron next: the spring-forward example, exactly"
+else
+  fail "apctl cron next printed: $out"
+fi
+expect "apctl cron next: bad expression exits 2 with the parse error" 2 \
+  'field 3 \(day of month\): 32 is out of range 1-31' -- \
+  "$apctl" cron next '0 0 32 * *'
+expect "apctl cron next: unquoted expression is explained" 2 "quote the expression" -- \
+  "$apctl" cron next 0 0 '*' '*' '*'
+
 # A closed port: find a free one, then do not listen on it.
 closed_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect "apctl health of nothing exits 1" 1 "UNAVAILABLE|DEADLINE_EXCEEDED" -- \

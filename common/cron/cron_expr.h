@@ -53,9 +53,8 @@ class CronExpr {
  private:
   friend class CronParser;
 
-  bool DayMatches(absl::CivilDay day) const;
-  bool DomMatches(int year, int month, int day, int last_day) const;
-  bool DowMatches(int weekday, int day, int last_day) const;
+  // Bit d set for each day d of the month that matches both day fields.
+  uint32_t DayMask(int64_t year, int month) const;
 
   uint64_t seconds_ = 0;  // bit s, 0-59
   uint64_t minutes_ = 0;  // bit m, 0-59

@@ -1,19 +1,14 @@
 #include "aggregator/config.h"
 
-#include "absl/strings/str_cat.h"
 #include "common/net/address.h"
 
 namespace ap {
 
 absl::Status AggregatorConfig::Validate() const {
   if (absl::Status s = ValidateListenAddress(grpc_listen); !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key \"grpc_listen\": ", s.message()));
+    return ConfigKeyError("grpc_listen", s.message());
   }
-  if (data_dir.empty()) {
-    return absl::InvalidArgumentError(
-        "config key \"data_dir\": must name a directory");
-  }
+  if (data_dir.empty()) return ConfigKeyError("data_dir", "must name a directory");
   return absl::OkStatus();
 }
 

@@ -1,16 +1,12 @@
 #include "cli/config.h"
 
-#include "absl/strings/str_cat.h"
 #include "common/net/address.h"
 
 namespace ap {
 
 absl::Status ApctlConfig::Validate() const {
   absl::StatusOr<HostPort> hp = ParseHostPort(aggregator);
-  if (!hp.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key \"aggregator\": ", hp.status().message()));
-  }
+  if (!hp.ok()) return ConfigKeyError("aggregator", hp.status().message());
   return absl::OkStatus();
 }
 

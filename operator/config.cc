@@ -7,11 +7,6 @@
 namespace ap {
 namespace {
 
-absl::Status KeyError(absl::string_view key, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("config key \"", key, "\": ", why));
-}
-
 bool IsValidId(absl::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -26,30 +21,30 @@ bool IsValidId(absl::string_view id) {
 
 absl::Status OperatorConfig::Validate() const {
   if (aggregator.empty()) {
-    return KeyError("aggregator", "name at least one HOST:PORT");
+    return ConfigKeyError("aggregator", "name at least one HOST:PORT");
   }
   for (const std::string& endpoint : aggregator) {
     absl::StatusOr<HostPort> hp = ParseHostPort(endpoint);
-    if (!hp.ok()) return KeyError("aggregator", hp.status().message());
-    if (hp->port == 0) return KeyError("aggregator", "port 0 cannot be dialed");
+    if (!hp.ok()) return ConfigKeyError("aggregator", hp.status().message());
+    if (hp->port == 0) return ConfigKeyError("aggregator", "port 0 cannot be dialed");
   }
   if (!IsValidId(id)) {
-    return KeyError("id",
+    return ConfigKeyError("id",
                     id.empty() ? "required: name this operator (--id)"
                                : "use 1-64 of [A-Za-z0-9._-]");
   }
   if (token.empty()) {
-    return KeyError("token",
+    return ConfigKeyError("token",
                     "required: the operator token from `aggregator operators "
                     "add` (--token or AP_OPERATOR_TOKEN)");
   }
-  if (spool_dir.empty()) return KeyError("spool_dir", "must name a directory");
+  if (spool_dir.empty()) return ConfigKeyError("spool_dir", "must name a directory");
   if (absl::Status s = ValidateListenAddress(http_listen); !s.ok()) {
-    return KeyError("http_listen", s.message());
+    return ConfigKeyError("http_listen", s.message());
   }
   for (const std::string& program : allowed_commands) {
     if (!absl::StartsWith(program, "/")) {
-      return KeyError("allowed_commands",
+      return ConfigKeyError("allowed_commands",
                       absl::StrCat("\"", program, "\" is not an absolute path"));
     }
   }

@@ -46,6 +46,11 @@ std::function<absl::Status(const ConfigValue&)> IntSetter(Int* field,
 
 }  // namespace
 
+absl::Status ConfigKeyError(absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("config key \"", key, "\": ", why));
+}
+
 std::string EnvVarName(absl::string_view key) {
   return absl::StrCat("AP_", absl::AsciiStrToUpper(key));
 }

@@ -92,6 +92,9 @@ class ConfigSchema {
   std::vector<ConfigKey> keys_;
 };
 
+// INVALID_ARGUMENT `config key "KEY": WHY`, for Config::Validate rules.
+absl::Status ConfigKeyError(absl::string_view key, absl::string_view why);
+
 // AP_ + upper-cased key: "grpc_listen" -> "AP_GRPC_LISTEN".
 std::string EnvVarName(absl::string_view key);
 

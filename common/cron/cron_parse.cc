@@ -41,6 +41,19 @@ constexpr const char* kMonthNames[] = {"JAN", "FEB", "MAR", "APR",
 constexpr const char* kDayNames[] = {"SUN", "MON", "TUE", "WED",
                                      "THU", "FRI", "SAT"};
 
+// The index of `upper` in `names`.
+template <size_t N>
+bool FindName(const char* const (&names)[N], absl::string_view upper,
+              int* index) {
+  for (size_t i = 0; i < N; ++i) {
+    if (upper == names[i]) {
+      *index = static_cast<int>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 // What one field's list set, before it is stored in CronExpr.
 struct FieldResult {
   uint64_t bits = 0;
@@ -92,22 +105,15 @@ class FieldParser {
     }
     const std::string upper = absl::AsciiStrToUpper(text);
     if (field_ == Field::kMonth) {
-      for (int i = 0; i < 12; ++i) {
-        if (upper == kMonthNames[i]) {
-          *out = i + 1;
-          return absl::OkStatus();
-        }
+      if (FindName(kMonthNames, upper, out)) {
+        ++*out;  // JAN is 1
+        return absl::OkStatus();
       }
       return Error(absl::StrCat("\"", text,
                                 "\" is not a month (1-12 or JAN-DEC)"));
     }
     if (field_ == Field::kDayOfWeek) {
-      for (int i = 0; i < 7; ++i) {
-        if (upper == kDayNames[i]) {
-          *out = i;
-          return absl::OkStatus();
-        }
-      }
+      if (FindName(kDayNames, upper, out)) return absl::OkStatus();
       return Error(absl::StrCat("\"", text,
                                 "\" is not a day of week (0-7 or SUN-SAT)"));
     }

@@ -13,14 +13,15 @@ namespace ap {
 
 int RunAggregator(const AggregatorConfig& config) {
   LogEvent(spdlog::level::info, "starting",
-           {{"version", kVersion}, {"data_dir", config.data_dir},
+           {{"version", kVersion},
+            {"data_dir", config.data_dir},
             {"grpc_listen", config.grpc_listen}});
   absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
       RocksDbStore::Open({config.data_dir, /*sync_writes=*/true});
   if (!store.ok()) {
-    LogEvent(spdlog::level::critical, "store_open_failed",
-             {{"data_dir", config.data_dir},
-              {"error", store.status().ToString()}});
+    LogEvent(
+        spdlog::level::critical, "store_open_failed",
+        {{"data_dir", config.data_dir}, {"error", store.status().ToString()}});
     return 1;
   }
   GrpcServerOptions options;
@@ -43,7 +44,8 @@ int RunAggregator(const AggregatorConfig& config) {
 
   const int sig = WaitForTerminationSignal();
   LogEvent(spdlog::level::info, "draining",
-           {{"signal", sig}, {"grace", absl::FormatDuration(config.shutdown_grace)}});
+           {{"signal", sig},
+            {"grace", absl::FormatDuration(config.shutdown_grace)}});
   (*server)->Shutdown(config.shutdown_grace);
   store->reset();  // closes RocksDB, flushing its memtables
   LogEvent(spdlog::level::info, "stopped");

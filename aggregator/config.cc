@@ -8,18 +8,21 @@ absl::Status AggregatorConfig::Validate() const {
   if (absl::Status s = ValidateListenAddress(grpc_listen); !s.ok()) {
     return ConfigKeyError("grpc_listen", s.message());
   }
-  if (data_dir.empty()) return ConfigKeyError("data_dir", "must name a directory");
+  if (data_dir.empty())
+    return ConfigKeyError("data_dir", "must name a directory");
   return absl::OkStatus();
 }
 
 void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddString("grpc_listen", &config->grpc_listen,
                     "gRPC listen address, HOST:PORT (port 0 picks a free one)");
-  schema->AddString("data_dir", &config->data_dir,
-                    "directory of the embedded RocksDB store; created if missing");
-  schema->AddEnum("log_level", &config->log_level,
-                  {"trace", "debug", "info", "warn", "error", "critical", "off"},
-                  "least severe log level written");
+  schema->AddString(
+      "data_dir", &config->data_dir,
+      "directory of the embedded RocksDB store; created if missing");
+  schema->AddEnum(
+      "log_level", &config->log_level,
+      {"trace", "debug", "info", "warn", "error", "critical", "off"},
+      "least severe log level written");
   schema->AddBool("reflection", &config->reflection,
                   "serve gRPC server reflection (for grpcurl)");
   schema->AddDuration("shutdown_grace", &config->shutdown_grace,

@@ -37,11 +37,12 @@ int main(int argc, char** argv) {
       " [flags]\nFlags may be written with - or _.");
   ap::AggregatorConfig config;
   if (std::optional<int> code = ap::StartFromCommandLine(
-          "aggregator", argc, argv, &ap::BindAggregatorConfig, &config, FLAGS_config,
-          FLAGS_validate)) {
+          "aggregator", argc, argv, &ap::BindAggregatorConfig, &config,
+          FLAGS_config, FLAGS_validate)) {
     return *code;
   }
-  if (absl::Status s = ap::InitLogging("aggregator", config.log_level); !s.ok()) {
+  if (absl::Status s = ap::InitLogging("aggregator", config.log_level);
+      !s.ok()) {
     std::fprintf(stderr, "aggregator: %s\n", std::string(s.message()).c_str());
     return 2;
   }

@@ -70,8 +70,11 @@ void BM_SchedulerInsert(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_SchedulerInsert)->Arg(100'000)->Arg(1'000'000)
-    ->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SchedulerInsert)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // Popping due fires (each re-armed at its next fire) from a queue of N.
 void BM_SchedulerTakeDue(benchmark::State& state) {

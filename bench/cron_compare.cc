@@ -34,9 +34,11 @@ int main(int argc, char** argv) {
     }
   }
   const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   const double total = static_cast<double>(n) * schedules.size();
-  std::printf("ap next_fire_per_sec=%.0f total=%.0f seconds=%.3f checksum=%lld\n",
-              total / secs, total, secs, static_cast<long long>(checksum));
+  std::printf(
+      "ap next_fire_per_sec=%.0f total=%.0f seconds=%.3f checksum=%lld\n",
+      total / secs, total, secs, static_cast<long long>(checksum));
   return 0;
 }

@@ -29,8 +29,8 @@ absl::StatusOr<std::vector<std::string>> CronNext(absl::string_view expr,
   for (int i = 0; i < count; ++i) {
     t = schedule->Next(t, /*anchor=*/start);
     if (t == absl::InfiniteFuture()) break;
-    out.push_back(absl::FormatTime("%Y-%m-%d%ET%H:%M:%S%Ez", t,
-                                   schedule->time_zone()));
+    out.push_back(
+        absl::FormatTime("%Y-%m-%d%ET%H:%M:%S%Ez", t, schedule->time_zone()));
   }
   return out;
 }

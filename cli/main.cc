@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cli/config.h"
 #include "cli/cron_next.h"
 #include "cli/health.h"

@@ -13,7 +13,8 @@ class RealClock final : public Clock {
   absl::Time TimeNow() override { return absl::Now(); }
 
   absl::Duration MonotonicNow() override {
-    return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+    return absl::FromChrono(
+        std::chrono::steady_clock::now().time_since_epoch());
   }
 
   void SleepUntil(absl::Time wakeup_time) override {

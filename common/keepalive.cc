@@ -4,7 +4,9 @@
 
 namespace ap::keepalive {
 namespace {
-int Ms(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
+int Ms(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Milliseconds(d));
+}
 }  // namespace
 
 void ApplyToChannel(grpc::ChannelArguments* args) {
@@ -17,7 +19,8 @@ void ApplyToChannel(grpc::ChannelArguments* args) {
 
 void ApplyToServer(grpc::ServerBuilder* builder) {
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Ms(kServerTime));
-  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Ms(kServerTimeout));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                              Ms(kServerTimeout));
   builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder->AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,

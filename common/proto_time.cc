@@ -44,9 +44,10 @@ absl::Status ValidateTimestamp(absl::string_view field,
                                const google::protobuf::Timestamp& ts) {
   if (ts.seconds() < kMinSeconds || ts.seconds() > kMaxSeconds ||
       ts.nanos() < 0 || ts.nanos() > 999999999) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": not a valid timestamp (years 0001 to 9999, nanos 0 to "
-               "999999999)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field,
+                     ": not a valid timestamp (years 0001 to 9999, nanos 0 to "
+                     "999999999)"));
   }
   return absl::OkStatus();
 }

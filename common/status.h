@@ -25,10 +25,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 #define AP_STATUS_CONCAT_(a, b) AP_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define AP_RETURN_IF_ERROR(expr)                         \
-  do {                                                   \
-    ::absl::Status ap_status_ = (expr);                  \
-    if (!ap_status_.ok()) return ap_status_;             \
+#define AP_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status ap_status_ = (expr);      \
+    if (!ap_status_.ok()) return ap_status_; \
   } while (0)
 
 // AP_ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (an absl::StatusOr<T>);
@@ -37,8 +37,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 #define AP_ASSIGN_OR_RETURN(lhs, expr)                                      \
   AP_ASSIGN_OR_RETURN_IMPL_(AP_STATUS_CONCAT_(ap_statusor_, __LINE__), lhs, \
                             expr)
-#define AP_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                              \
+#define AP_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)     \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = *std::move(statusor)
 

@@ -26,26 +26,30 @@ absl::Status OperatorConfig::Validate() const {
   for (const std::string& endpoint : aggregator) {
     absl::StatusOr<HostPort> hp = ParseHostPort(endpoint);
     if (!hp.ok()) return ConfigKeyError("aggregator", hp.status().message());
-    if (hp->port == 0) return ConfigKeyError("aggregator", "port 0 cannot be dialed");
+    if (hp->port == 0)
+      return ConfigKeyError("aggregator", "port 0 cannot be dialed");
   }
   if (!IsValidId(id)) {
-    return ConfigKeyError("id",
-                    id.empty() ? "required: name this operator (--id)"
-                               : "use 1-64 of [A-Za-z0-9._-]");
+    return ConfigKeyError("id", id.empty()
+                                    ? "required: name this operator (--id)"
+                                    : "use 1-64 of [A-Za-z0-9._-]");
   }
   if (token.empty()) {
-    return ConfigKeyError("token",
-                    "required: the operator token from `aggregator operators "
-                    "add` (--token or AP_OPERATOR_TOKEN)");
+    return ConfigKeyError(
+        "token",
+        "required: the operator token from `aggregator operators "
+        "add` (--token or AP_OPERATOR_TOKEN)");
   }
-  if (spool_dir.empty()) return ConfigKeyError("spool_dir", "must name a directory");
+  if (spool_dir.empty())
+    return ConfigKeyError("spool_dir", "must name a directory");
   if (absl::Status s = ValidateListenAddress(http_listen); !s.ok()) {
     return ConfigKeyError("http_listen", s.message());
   }
   for (const std::string& program : allowed_commands) {
     if (!absl::StartsWith(program, "/")) {
-      return ConfigKeyError("allowed_commands",
-                      absl::StrCat("\"", program, "\" is not an absolute path"));
+      return ConfigKeyError(
+          "allowed_commands",
+          absl::StrCat("\"", program, "\" is not an absolute path"));
     }
   }
   return absl::OkStatus();
@@ -67,14 +71,15 @@ void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
                     "accepts them");
   schema->AddString("http_listen", &config->http_listen,
                     "HTTP address for /health, /ready and /metrics");
-  schema->AddEnum("log_level", &config->log_level,
-                  {"trace", "debug", "info", "warn", "error", "critical", "off"},
-                  "least severe log level written");
+  schema->AddEnum(
+      "log_level", &config->log_level,
+      {"trace", "debug", "info", "warn", "error", "critical", "off"},
+      "least severe log level written");
   schema->AddList("allowed_commands", &config->allowed_commands,
                   "absolute paths of programs command steps may run; empty "
                   "allows none");
-  schema->AddDuration("healthy_reset", &config->healthy_reset,
-                      absl::Seconds(1), absl::Hours(1),
+  schema->AddDuration("healthy_reset", &config->healthy_reset, absl::Seconds(1),
+                      absl::Hours(1),
                       "the reconnect backoff resets only after the link was "
                       "healthy this long");
 }

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
       "--token=TOKEN [flags]\nFlags may be written with - or _.");
   ap::OperatorConfig config;
   if (std::optional<int> code = ap::StartFromCommandLine(
-          "operator", argc, argv, &ap::BindOperatorConfig, &config, FLAGS_config,
-          FLAGS_validate)) {
+          "operator", argc, argv, &ap::BindOperatorConfig, &config,
+          FLAGS_config, FLAGS_validate)) {
     return *code;
   }
   std::fprintf(stderr,

@@ -88,7 +88,8 @@ absl::StatusOr<Trigger> Trigger::Create(const v1::Trigger& proto,
       }
       absl::StatusOr<cron::Schedule> s = cron::Schedule::Parse(
           absl::StrCat("@every ", absl::FormatDuration(d)));
-      if (!s.ok()) return FieldError("trigger.interval.every", s.status().message());
+      if (!s.ok())
+        return FieldError("trigger.interval.every", s.status().message());
       t.schedules_.push_back(*std::move(s));
       t.anchor_ = start_at.value_or(created_at);
       t.cause_ = v1::EXECUTION_CAUSE_INTERVAL;
@@ -98,8 +99,8 @@ absl::StatusOr<Trigger> Trigger::Create(const v1::Trigger& proto,
       t.cause_ = v1::EXECUTION_CAUSE_MANUAL;
       break;
     case v1::Trigger::KIND_NOT_SET:
-      return FieldError("trigger",
-                        "set exactly one of cron, fixed_times, interval, manual");
+      return FieldError(
+          "trigger", "set exactly one of cron, fixed_times, interval, manual");
   }
   return t;
 }
@@ -115,7 +116,8 @@ absl::StatusOr<Trigger> Trigger::FromWorkflow(const v1::Workflow& w,
     start_at = FromProto(w.start_at());
   }
   if (w.has_expire_at()) {
-    if (absl::Status s = ValidateTimestamp("expire_at", w.expire_at()); !s.ok()) {
+    if (absl::Status s = ValidateTimestamp("expire_at", w.expire_at());
+        !s.ok()) {
       return s;
     }
     expire_at = FromProto(w.expire_at());

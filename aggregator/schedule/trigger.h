@@ -27,9 +27,10 @@ class Trigger {
  public:
   // `created_at` anchors an interval without start_at. start_at and
   // expire_at are optional (unset: unbounded).
-  static absl::StatusOr<Trigger> Create(
-      const v1::Trigger& trigger, std::optional<absl::Time> start_at,
-      std::optional<absl::Time> expire_at, absl::Time created_at);
+  static absl::StatusOr<Trigger> Create(const v1::Trigger& trigger,
+                                        std::optional<absl::Time> start_at,
+                                        std::optional<absl::Time> expire_at,
+                                        absl::Time created_at);
   // Reads trigger, start_at and expire_at from the workflow;
   // `created_at` as above.
   static absl::StatusOr<Trigger> FromWorkflow(const v1::Workflow& workflow,

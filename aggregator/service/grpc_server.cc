@@ -70,7 +70,8 @@ void GrpcServer::SetServing(bool serving) {
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   health_->Shutdown();  // NOT_SERVING, and open Watch streams end now
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(grace));
   server_->Wait();
   server_.reset();
 }

@@ -75,8 +75,8 @@ absl::Status RocksDbStore::CheckSchemaVersion() {
   }
   int version = 0;
   if (!absl::SimpleAtoi(**v, &version) || version < 1) {
-    return absl::DataLossError(absl::StrCat(
-        "store schema version \"", **v, "\" is not a positive number"));
+    return absl::DataLossError(absl::StrCat("store schema version \"", **v,
+                                            "\" is not a positive number"));
   }
   if (version > kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -100,8 +100,9 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(
 absl::Status RocksDbStore::Write(const WriteBatch& batch) {
   rocksdb::WriteBatch wb;
   for (const WriteBatch::Op& op : batch.ops()) {
-    rocksdb::Status s = op.is_delete ? wb.Delete(ToSlice(op.key))
-                                     : wb.Put(ToSlice(op.key), ToSlice(op.value));
+    rocksdb::Status s = op.is_delete
+                            ? wb.Delete(ToSlice(op.key))
+                            : wb.Put(ToSlice(op.key), ToSlice(op.value));
     if (!s.ok()) return FromRocks(s, "build write batch");
   }
   rocksdb::WriteOptions wo;
@@ -112,7 +113,8 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
 absl::Status RocksDbStore::Scan(absl::string_view prefix,
                                 absl::string_view start_after,
                                 const ScanFn& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
   if (start_after.empty() || start_after < prefix) {
     it->Seek(ToSlice(prefix));
   } else {

@@ -42,8 +42,8 @@ class WriteBatch {
 class Store {
  public:
   // Called per entry in key order; return false to stop.
-  using ScanFn = std::function<bool(absl::string_view key,
-                                    absl::string_view value)>;
+  using ScanFn =
+      std::function<bool(absl::string_view key, absl::string_view value)>;
 
   virtual ~Store() = default;
 

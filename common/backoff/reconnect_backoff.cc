@@ -32,8 +32,6 @@ void ReconnectBackoff::OnSuccess() {
   MaybeResetAfterHealthy();
 }
 
-void ReconnectBackoff::Reset() {
-  backoff_.Reset();
-}
+void ReconnectBackoff::Reset() { backoff_.Reset(); }
 
 }  // namespace ap

@@ -21,9 +21,9 @@ namespace {
 // Flags absl itself defines and handles (usage, flagfile, ...).
 bool IsAbslOwnFlag(absl::string_view name) {
   static const char* const kOwn[] = {
-      "helpfull", "helpshort", "helppackage", "helpon", "helpmatch",
-      "version", "only_check_args", "flagfile", "fromenv", "tryfromenv",
-      "undefok"};
+      "helpfull",  "helpshort",  "helppackage",     "helpon",
+      "helpmatch", "version",    "only_check_args", "flagfile",
+      "fromenv",   "tryfromenv", "undefok"};
   for (const char* own : kOwn) {
     if (name == own) return true;
   }

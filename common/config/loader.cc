@@ -43,9 +43,9 @@ absl::Status ApplyYamlText(const ConfigSchema& schema, absl::string_view text,
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": not valid YAML at line ", e.mark.line + 1, ", column ",
-        e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": not valid YAML at line ", e.mark.line + 1,
+                     ", column ", e.mark.column + 1, ": ", e.msg));
   }
   if (root.IsNull()) return absl::OkStatus();  // empty file
   if (!root.IsMap()) {

@@ -37,8 +37,7 @@ absl::Status LoadConfig(const ConfigSchema& schema,
                         const ConfigSources& sources);
 
 // Reads only the YAML layer (exposed for tests and --validate messages).
-absl::Status ApplyYamlFile(const ConfigSchema& schema,
-                           const std::string& path);
+absl::Status ApplyYamlFile(const ConfigSchema& schema, const std::string& path);
 absl::Status ApplyYamlText(const ConfigSchema& schema, absl::string_view text,
                            absl::string_view origin);
 

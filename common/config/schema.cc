@@ -25,8 +25,8 @@ absl::Status Scalar(const ConfigValue& value, std::string* out) {
 }
 
 template <typename Int>
-std::function<absl::Status(const ConfigValue&)> IntSetter(Int* field,
-                                                          Int min, Int max) {
+std::function<absl::Status(const ConfigValue&)> IntSetter(Int* field, Int min,
+                                                          Int max) {
   return [field, min, max](const ConfigValue& value) -> absl::Status {
     std::string text;
     if (absl::Status s = Scalar(value, &text); !s.ok()) return s;
@@ -36,8 +36,8 @@ std::function<absl::Status(const ConfigValue&)> IntSetter(Int* field,
           absl::StrCat("\"", text, "\" is not a whole number"));
     }
     if (parsed < min || parsed > max) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          parsed, " is out of range ", min, " to ", max));
+      return absl::InvalidArgumentError(
+          absl::StrCat(parsed, " is out of range ", min, " to ", max));
     }
     *field = static_cast<Int>(parsed);
     return absl::OkStatus();
@@ -104,8 +104,7 @@ void ConfigSchema::AddSecret(std::string name, std::string* field,
 }
 
 void ConfigSchema::AddEnum(std::string name, std::string* field,
-                           std::vector<std::string> allowed,
-                           std::string help) {
+                           std::vector<std::string> allowed, std::string help) {
   std::string type = absl::StrCat("one of ", absl::StrJoin(allowed, ", "));
   Add({std::move(name), std::move(type), std::move(help), *field,
        [field, allowed](const ConfigValue& v) -> absl::Status {
@@ -234,7 +233,8 @@ std::string ConfigSchema::MarkdownTable() const {
     std::string flag = k.name;
     absl::StrReplaceAll({{"_", "-"}}, &flag);
     const std::string shown_default =
-        k.default_text.empty() ? "(none)" : absl::StrCat("`", k.default_text, "`");
+        k.default_text.empty() ? "(none)"
+                               : absl::StrCat("`", k.default_text, "`");
     absl::StrAppend(&out, "| `", k.name, "` | `--", flag, "` | `", k.env,
                     "` | ", k.type, " | ", shown_default, " | ", k.help,
                     " |\n");
@@ -245,9 +245,8 @@ std::string ConfigSchema::MarkdownTable() const {
 std::string ConfigSchema::ValuesAsYaml() const {
   std::string out;
   for (const ConfigKey& k : keys_) {
-    const std::string value = k.secret && !k.default_text.empty()
-                                  ? "<redacted>"
-                                  : k.default_text;
+    const std::string value =
+        k.secret && !k.default_text.empty() ? "<redacted>" : k.default_text;
     absl::StrAppend(&out, k.name, ": \"", absl::CEscape(value), "\"\n");
   }
   return out;

@@ -60,11 +60,10 @@ class ConfigSchema {
                std::vector<std::string> allowed, std::string help);
   void AddInt(std::string name, int64_t* field, int64_t min, int64_t max,
               std::string help);
-  void AddInt(std::string name, int* field, int min, int max,
-              std::string help);
+  void AddInt(std::string name, int* field, int min, int max, std::string help);
   // absl duration syntax: "5s", "250ms", "1m30s", "0".
-  void AddDuration(std::string name, absl::Duration* field,
-                   absl::Duration min, absl::Duration max, std::string help);
+  void AddDuration(std::string name, absl::Duration* field, absl::Duration min,
+                   absl::Duration max, std::string help);
   void AddDouble(std::string name, double* field, double min, double max,
                  std::string help);
   // true/false, yes/no, on/off, 1/0.

@@ -15,7 +15,8 @@ int NextBit(uint64_t mask, int from) {
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int64_t year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
 
@@ -49,8 +50,8 @@ int LastWeekday(int first_weekday, int last_day) {
 }
 
 // Bits 1, 8, 15, 22, 29: one day a week, starting on day 1.
-constexpr uint32_t kWeekly = (1u << 1) | (1u << 8) | (1u << 15) | (1u << 22) |
-                             (1u << 29);
+constexpr uint32_t kWeekly =
+    (1u << 1) | (1u << 8) | (1u << 15) | (1u << 22) | (1u << 29);
 
 constexpr int kSearchYears = 400;
 
@@ -58,16 +59,16 @@ constexpr int kSearchYears = 400;
 
 uint32_t CronExpr::DayMask(int64_t year, int month) const {
   const int last_day = DaysInMonth(year, month);
-  const uint32_t in_month = (last_day == 31 ? 0xFFFFFFFFu
-                                            : (1u << (last_day + 1)) - 1) &
-                            ~1u;
+  const uint32_t in_month =
+      (last_day == 31 ? 0xFFFFFFFFu : (1u << (last_day + 1)) - 1) & ~1u;
   const int first_weekday = Weekday(year, month, 1);
 
   uint32_t dom = dom_;
   if (dom_last_) dom |= 1u << last_day;
   if (dom_last_weekday_) dom |= 1u << LastWeekday(first_weekday, last_day);
   for (uint32_t bits = dom_nearest_weekday_; bits != 0; bits &= bits - 1) {
-    dom |= 1u << NearestWeekday(std::countr_zero(bits), first_weekday, last_day);
+    dom |=
+        1u << NearestWeekday(std::countr_zero(bits), first_weekday, last_day);
   }
 
   uint32_t dow = 0;

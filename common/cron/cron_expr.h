@@ -56,19 +56,19 @@ class CronExpr {
   // Bit d set for each day d of the month that matches both day fields.
   uint32_t DayMask(int64_t year, int month) const;
 
-  uint64_t seconds_ = 0;  // bit s, 0-59
-  uint64_t minutes_ = 0;  // bit m, 0-59
-  uint32_t hours_ = 0;    // bit h, 0-23
-  uint32_t dom_ = 0;      // bit d, 1-31
+  uint64_t seconds_ = 0;              // bit s, 0-59
+  uint64_t minutes_ = 0;              // bit m, 0-59
+  uint32_t hours_ = 0;                // bit h, 0-23
+  uint32_t dom_ = 0;                  // bit d, 1-31
   uint32_t dom_nearest_weekday_ = 0;  // bit d for `dW`
-  uint64_t dow_nth_ = 0;  // bit (weekday * 5 + k - 1) for `weekday#k`
-  uint16_t months_ = 0;   // bit m, 1-12
-  uint8_t dow_ = 0;       // bit w, 0-6 (Sunday 0)
-  uint8_t dow_last_ = 0;  // bit w for `wL`
+  uint64_t dow_nth_ = 0;           // bit (weekday * 5 + k - 1) for `weekday#k`
+  uint16_t months_ = 0;            // bit m, 1-12
+  uint8_t dow_ = 0;                // bit w, 0-6 (Sunday 0)
+  uint8_t dow_last_ = 0;           // bit w for `wL`
   bool dom_last_ = false;          // L
   bool dom_last_weekday_ = false;  // LW
-  bool dom_star_ = false;  // day-of-month began with * or was ?
-  bool dow_star_ = false;  // day-of-week began with * or was ?
+  bool dom_star_ = false;          // day-of-month began with * or was ?
+  bool dow_star_ = false;          // day-of-week began with * or was ?
   bool wildcard_ = false;
 };
 

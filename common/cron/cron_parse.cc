@@ -25,12 +25,18 @@ struct FieldInfo {
 
 FieldInfo Info(Field f) {
   switch (f) {
-    case Field::kSecond: return {"second", 0, 59};
-    case Field::kMinute: return {"minute", 0, 59};
-    case Field::kHour: return {"hour", 0, 23};
-    case Field::kDayOfMonth: return {"day of month", 1, 31};
-    case Field::kMonth: return {"month", 1, 12};
-    case Field::kDayOfWeek: return {"day of week", 0, 7};
+    case Field::kSecond:
+      return {"second", 0, 59};
+    case Field::kMinute:
+      return {"minute", 0, 59};
+    case Field::kHour:
+      return {"hour", 0, 23};
+    case Field::kDayOfMonth:
+      return {"day of month", 1, 31};
+    case Field::kMonth:
+      return {"month", 1, 12};
+    case Field::kDayOfWeek:
+      return {"day of week", 0, 7};
   }
   return {"?", 0, 0};
 }
@@ -82,8 +88,8 @@ class FieldParser {
 
  private:
   absl::Status Error(absl::string_view why) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field ", position_, " (", Info(field_).name, "): ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field ", position_, " (", Info(field_).name, "): ", why));
   }
 
   bool IsDayField() const {
@@ -98,8 +104,8 @@ class FieldParser {
         return Error(absl::StrCat("\"", text, "\" is not a number"));
       }
       if (*out < info.min || *out > info.max) {
-        return Error(absl::StrCat(*out, " is out of range ", info.min, "-",
-                                  info.max));
+        return Error(
+            absl::StrCat(*out, " is out of range ", info.min, "-", info.max));
       }
       return absl::OkStatus();
     }
@@ -109,13 +115,13 @@ class FieldParser {
         ++*out;  // JAN is 1
         return absl::OkStatus();
       }
-      return Error(absl::StrCat("\"", text,
-                                "\" is not a month (1-12 or JAN-DEC)"));
+      return Error(
+          absl::StrCat("\"", text, "\" is not a month (1-12 or JAN-DEC)"));
     }
     if (field_ == Field::kDayOfWeek) {
       if (FindName(kDayNames, upper, out)) return absl::OkStatus();
-      return Error(absl::StrCat("\"", text,
-                                "\" is not a day of week (0-7 or SUN-SAT)"));
+      return Error(
+          absl::StrCat("\"", text, "\" is not a day of week (0-7 or SUN-SAT)"));
     }
     return Error(absl::StrCat("\"", text, "\" is not a number"));
   }
@@ -136,7 +142,8 @@ class FieldParser {
           !absl::SimpleAtoi(step_text, &step)) {
         return Error(absl::StrCat("step \"", step_text, "\" is not a number"));
       }
-      if (step < 1) return Error(absl::StrCat("step ", step, " must be at least 1"));
+      if (step < 1)
+        return Error(absl::StrCat("step ", step, " must be at least 1"));
       has_step = true;
     }
     int lo = info.min;
@@ -205,8 +212,8 @@ class FieldParser {
       int nth = 0;
       absl::string_view nth_text = item.substr(hash + 1);
       if (!absl::SimpleAtoi(nth_text, &nth) || nth < 1 || nth > 5) {
-        return Error(absl::StrCat("\"#", nth_text,
-                                  "\": the week must be 1 to 5"));
+        return Error(
+            absl::StrCat("\"#", nth_text, "\": the week must be 1 to 5"));
       }
       return Handled(
           [&] { out->nth |= uint64_t{1} << ((day % 7) * 5 + nth - 1); });
@@ -268,8 +275,8 @@ absl::StatusOr<CronExpr> CronParser::Parse(absl::string_view input) {
         fields.size(), " field", fields.size() == 1 ? "" : "s"));
   }
   const bool has_seconds = fields.size() == 6;
-  const Field order[] = {Field::kSecond, Field::kMinute, Field::kHour,
-                         Field::kDayOfMonth, Field::kMonth, Field::kDayOfWeek};
+  const Field order[] = {Field::kSecond,     Field::kMinute, Field::kHour,
+                         Field::kDayOfMonth, Field::kMonth,  Field::kDayOfWeek};
   FieldResult r[6];
   if (!has_seconds) r[0].bits = 1;  // second 0
   for (size_t i = 0; i < fields.size(); ++i) {

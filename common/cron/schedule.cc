@@ -20,16 +20,15 @@ absl::StatusOr<absl::Duration> ParseEvery(absl::string_view text) {
   absl::string_view rest = absl::StripAsciiWhitespace(text.substr(6));
   absl::Duration d;
   if (rest.empty() || !absl::ParseDuration(rest, &d)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "@every needs a duration such as 90s, 5m or 1h30m; got \"", rest,
-        "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("@every needs a duration such as 90s, 5m or 1h30m; got \"",
+                     rest, "\""));
   }
   if (d < absl::Seconds(1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "@every ", rest, " is shorter than the 1s minimum"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("@every ", rest, " is shorter than the 1s minimum"));
   }
-  if (d == absl::InfiniteDuration() ||
-      absl::Trunc(d, absl::Seconds(1)) != d) {
+  if (d == absl::InfiniteDuration() || absl::Trunc(d, absl::Seconds(1)) != d) {
     return absl::InvalidArgumentError(
         absl::StrCat("@every ", rest, " must be a whole number of seconds"));
   }

@@ -23,15 +23,26 @@ void AppendQuoted(std::string* out, absl::string_view v) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          absl::StrAppend(out, "\\x", absl::Hex(static_cast<unsigned char>(c),
-                                                absl::kZeroPad2));
+          absl::StrAppend(
+              out, "\\x",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
         } else {
           out->push_back(c);
         }

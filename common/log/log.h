@@ -2,7 +2,8 @@
 #define AP_COMMON_LOG_LOG_H_
 
 // Logging on spdlog: one event a line, as
-//   2026-11-25T10:00:00.123456Z info  aggregator fire workflow=01J.. lateness_ms=3
+//   2026-11-25T10:00:00.123456Z info  aggregator fire workflow=01J..
+//   lateness_ms=3
 // so that grep finds every line about a workflow, execution or operator by
 // its key=value field. Values with spaces, quotes, '=' or control characters
 // are quoted and escaped; nothing a value holds can break a line in two.
@@ -27,8 +28,7 @@ struct LogField {
 };
 
 // "trace", "debug", "info", "warn", "error", "critical" or "off".
-absl::StatusOr<spdlog::level::level_enum> ParseLogLevel(
-    absl::string_view name);
+absl::StatusOr<spdlog::level::level_enum> ParseLogLevel(absl::string_view name);
 
 // Sends the default logger to stderr with the format above, named after the
 // program, at `level`. Safe to call again (tests, reconfiguration).

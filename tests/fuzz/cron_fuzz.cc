@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   for (const char* zone : {"", "America/New_York", "Australia/Lord_Howe"}) {
-    absl::StatusOr<ap::cron::Schedule> s = ap::cron::Schedule::Parse(text, zone);
+    absl::StatusOr<ap::cron::Schedule> s =
+        ap::cron::Schedule::Parse(text, zone);
     if (!s.ok()) {
       Check(!s.status().message().empty());
       continue;

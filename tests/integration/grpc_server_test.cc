@@ -7,9 +7,9 @@
 #include "absl/time/clock.h"
 #include "ap/v1/node.grpc.pb.h"
 #include "cli/health.h"
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
-#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -53,9 +53,9 @@ TEST(GrpcServerTest, UnknownServiceIsNotFound) {
   auto server = StartOnFreePort();
   ASSERT_NE(server, nullptr);
   server->SetServing(true);
-  EXPECT_THAT(CheckHealth(Connect(server->port()), "no.such.Service",
-                          absl::Seconds(5)),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      CheckHealth(Connect(server->port()), "no.such.Service", absl::Seconds(5)),
+      StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(GrpcServerTest, AfterShutdownNothingAnswers) {

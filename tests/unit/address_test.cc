@@ -21,12 +21,15 @@ TEST(ParseHostPortTest, AcceptsNamesIpv4AndBracketedIpv6) {
 
 TEST(ParseHostPortTest, RejectsWhatCannotBeAnAddress) {
   const auto kInvalid = absl::StatusCode::kInvalidArgument;
-  EXPECT_THAT(ParseHostPort("localhost"), StatusIs(kInvalid, HasSubstr("no port")));
+  EXPECT_THAT(ParseHostPort("localhost"),
+              StatusIs(kInvalid, HasSubstr("no port")));
   EXPECT_THAT(ParseHostPort(":2206"), StatusIs(kInvalid, HasSubstr("no host")));
-  EXPECT_THAT(ParseHostPort("h:65536"), StatusIs(kInvalid, HasSubstr("0-65535")));
+  EXPECT_THAT(ParseHostPort("h:65536"),
+              StatusIs(kInvalid, HasSubstr("0-65535")));
   EXPECT_THAT(ParseHostPort("h:-1"), StatusIs(kInvalid));
   EXPECT_THAT(ParseHostPort("h:http"), StatusIs(kInvalid));
-  EXPECT_THAT(ParseHostPort("::1:80"), StatusIs(kInvalid, HasSubstr("brackets")));
+  EXPECT_THAT(ParseHostPort("::1:80"),
+              StatusIs(kInvalid, HasSubstr("brackets")));
 }
 
 }  // namespace

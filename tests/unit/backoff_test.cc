@@ -44,16 +44,16 @@ TEST(BackoffTest, WithoutJitterDoublesUpToTheCap) {
 
 TEST(BackoffTest, JitterLowestDrawIsEightyPercentOfBase) {
   Backoff b(BackoffOptions{}, Fixed(0.0));
-  EXPECT_THAT(Delays(b, 3), ElementsAre(absl::Milliseconds(800),
-                                        absl::Milliseconds(1600),
-                                        absl::Milliseconds(3200)));
+  EXPECT_THAT(Delays(b, 3),
+              ElementsAre(absl::Milliseconds(800), absl::Milliseconds(1600),
+                          absl::Milliseconds(3200)));
 }
 
 TEST(BackoffTest, JitterHighestDrawIsHundredTwentyPercentOfBase) {
   Backoff b(BackoffOptions{}, Fixed(1.0));
-  EXPECT_THAT(Delays(b, 3), ElementsAre(absl::Milliseconds(1200),
-                                        absl::Milliseconds(2400),
-                                        absl::Milliseconds(4800)));
+  EXPECT_THAT(Delays(b, 3),
+              ElementsAre(absl::Milliseconds(1200), absl::Milliseconds(2400),
+                          absl::Milliseconds(4800)));
 }
 
 TEST(BackoffTest, JitteredDelayNeverExceedsTheCap) {
@@ -133,8 +133,8 @@ TEST(BackoffOptionsTest, RejectsJitterOutsideZeroToOne) {
 TEST(BackoffOptionsTest, RejectsCapBelowInitial) {
   BackoffOptions o;
   o.max = absl::Milliseconds(500);
-  EXPECT_THAT(o.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                     HasSubstr("max")));
+  EXPECT_THAT(o.Validate(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max")));
 }
 
 }  // namespace

@@ -142,8 +142,8 @@ TEST(RealClockTest, AwaitWithDeadlineTimesOut) {
   absl::Mutex mu;
   bool never = false;
   absl::MutexLock l(&mu);
-  EXPECT_FALSE(clock->AwaitWithDeadline(&mu, absl::Condition(&never),
-                                        clock->TimeNow() + absl::Milliseconds(1)));
+  EXPECT_FALSE(clock->AwaitWithDeadline(
+      &mu, absl::Condition(&never), clock->TimeNow() + absl::Milliseconds(1)));
 }
 
 }  // namespace

@@ -100,26 +100,25 @@ TEST_F(ConfigTest, FlagsOverrideTheFileAndEnvironmentOverridesFlags) {
                         MapLookup({{"capacity", "20"}, {"interval", "20s"}}),
                         MapLookup({{"AP_CAPACITY", "30"}})};
   EXPECT_THAT(LoadConfig(schema_, sources), IsOk());
-  EXPECT_EQ(config_.listen, "file:1");            // file only
+  EXPECT_EQ(config_.listen, "file:1");             // file only
   EXPECT_EQ(config_.interval, absl::Seconds(20));  // flag beats file
   EXPECT_EQ(config_.capacity, 30);                 // env beats flag
 }
 
 TEST_F(ConfigTest, EnvironmentListsAreCommaSeparated) {
-  EXPECT_THAT(LoadConfig(schema_, {"", MapLookup({}),
-                                   MapLookup({{"AP_ENDPOINTS",
-                                               "h1:1, h2:2,,h3:3"}})}),
-              IsOk());
+  EXPECT_THAT(
+      LoadConfig(schema_, {"", MapLookup({}),
+                           MapLookup({{"AP_ENDPOINTS", "h1:1, h2:2,,h3:3"}})}),
+      IsOk());
   EXPECT_THAT(config_.endpoints, ElementsAre("h1:1", "h2:2", "h3:3"));
 }
 
 TEST_F(ConfigTest, BadDurationNamesKeyOriginAndSyntax) {
-  EXPECT_THAT(
-      LoadConfig(schema_, {"", MapLookup({}),
-                           MapLookup({{"AP_INTERVAL", "5x"}})}),
-      StatusIs(kInvalid, AllOf(HasSubstr("\"interval\""),
-                               HasSubstr("environment AP_INTERVAL"),
-                               HasSubstr("\"5x\" is not a duration"))));
+  EXPECT_THAT(LoadConfig(schema_, {"", MapLookup({}),
+                                   MapLookup({{"AP_INTERVAL", "5x"}})}),
+              StatusIs(kInvalid, AllOf(HasSubstr("\"interval\""),
+                                       HasSubstr("environment AP_INTERVAL"),
+                                       HasSubstr("\"5x\" is not a duration"))));
 }
 
 TEST_F(ConfigTest, OutOfRangeValuesAreRejectedWithTheRange) {
@@ -129,8 +128,7 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejectedWithTheRange) {
   EXPECT_THAT(Yaml("interval: 500ms"),
               StatusIs(kInvalid, AllOf(HasSubstr("\"interval\""),
                                        HasSubstr("out of range"))));
-  EXPECT_THAT(Yaml("ratio: 1.5"),
-              StatusIs(kInvalid, HasSubstr("\"ratio\"")));
+  EXPECT_THAT(Yaml("ratio: 1.5"), StatusIs(kInvalid, HasSubstr("\"ratio\"")));
   EXPECT_EQ(config_.capacity, 4);  // untouched by the failed attempt
 }
 
@@ -144,7 +142,8 @@ TEST_F(ConfigTest, NonNumbersAreRejected) {
               StatusIs(kInvalid, HasSubstr("\"four\" is not a whole number")));
   EXPECT_THAT(Yaml("capacity: 99999999999999999999"),
               StatusIs(kInvalid, HasSubstr("not a whole number")));
-  EXPECT_THAT(Yaml("ratio: nan"), StatusIs(kInvalid, HasSubstr("not a number")));
+  EXPECT_THAT(Yaml("ratio: nan"),
+              StatusIs(kInvalid, HasSubstr("not a number")));
 }
 
 TEST_F(ConfigTest, BooleansAcceptTheUsualSpellings) {
@@ -169,10 +168,10 @@ TEST_F(ConfigTest, EnumRejectsValuesOutsideItsSet) {
 }
 
 TEST_F(ConfigTest, UnknownKeyInFileIsAnErrorNamingIt) {
-  EXPECT_THAT(Yaml("capacty: 3"),
-              StatusIs(kInvalid, AllOf(HasSubstr("unknown config key"),
-                                       HasSubstr("capacty"),
-                                       HasSubstr("test.yaml"))));
+  EXPECT_THAT(
+      Yaml("capacty: 3"),
+      StatusIs(kInvalid, AllOf(HasSubstr("unknown config key"),
+                               HasSubstr("capacty"), HasSubstr("test.yaml"))));
 }
 
 TEST_F(ConfigTest, ListGivenForScalarIsAnError) {
@@ -183,20 +182,20 @@ TEST_F(ConfigTest, ListGivenForScalarIsAnError) {
 
 TEST_F(ConfigTest, MapValueIsAnError) {
   EXPECT_THAT(Yaml("listen:\n  host: x\n"),
-              StatusIs(kInvalid, AllOf(HasSubstr("\"listen\""),
-                                       HasSubstr("got a map"))));
+              StatusIs(kInvalid,
+                       AllOf(HasSubstr("\"listen\""), HasSubstr("got a map"))));
 }
 
 TEST_F(ConfigTest, KeyWithoutValueIsAnError) {
   EXPECT_THAT(Yaml("listen:\n"),
-              StatusIs(kInvalid, AllOf(HasSubstr("\"listen\""),
-                                       HasSubstr("no value"))));
+              StatusIs(kInvalid,
+                       AllOf(HasSubstr("\"listen\""), HasSubstr("no value"))));
 }
 
 TEST_F(ConfigTest, MalformedYamlReportsTheLine) {
   EXPECT_THAT(Yaml("capacity: 3\nlisten: [unclosed\n"),
-              StatusIs(kInvalid, AllOf(HasSubstr("not valid YAML"),
-                                       HasSubstr("line"))));
+              StatusIs(kInvalid,
+                       AllOf(HasSubstr("not valid YAML"), HasSubstr("line"))));
 }
 
 TEST_F(ConfigTest, TopLevelMustBeAMap) {
@@ -262,14 +261,15 @@ TEST(EnvVarNameTest, UpperCasesWithPrefix) {
 }
 
 TEST(NormalizeFlagDashesTest, TurnsDashesIntoUnderscoresInNamesOnly) {
-  const char* in[] = {"prog", "--data-dir=/a-b", "-log-level", "debug",
-                      "pos-arg", "--", "--not-a-flag"};
+  const char* in[] = {"prog",        "--data-dir=/a-b", "-log-level",
+                      "debug",       "pos-arg",         "--",
+                      "--not-a-flag"};
   std::vector<std::string> storage;
   std::vector<char*> out =
       NormalizeFlagDashes(7, const_cast<char**>(in), &storage);
   std::vector<std::string> got(out.begin(), out.end());
-  EXPECT_THAT(got, ElementsAre("prog", "--data_dir=/a-b", "-log_level",
-                               "debug", "pos-arg", "--", "--not-a-flag"));
+  EXPECT_THAT(got, ElementsAre("prog", "--data_dir=/a-b", "-log_level", "debug",
+                               "pos-arg", "--", "--not-a-flag"));
 }
 
 }  // namespace
@@ -299,9 +299,10 @@ TEST(CheckFlagSyntaxTest, AcceptsKnownFlagsInEveryForm) {
 
 TEST(CheckFlagSyntaxTest, UnknownFlagIsNamed) {
   bool help = false;
-  EXPECT_THAT(Check({"p", "--syntax_test_cuont=3"}, &help),
-              ::ap::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                      HasSubstr("unknown flag --syntax_test_cuont")));
+  EXPECT_THAT(
+      Check({"p", "--syntax_test_cuont=3"}, &help),
+      ::ap::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr("unknown flag --syntax_test_cuont")));
 }
 
 TEST(CheckFlagSyntaxTest, UnparsableValueIsNamed) {

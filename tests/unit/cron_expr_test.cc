@@ -112,7 +112,8 @@ TEST(CronSyntaxTest, Descriptors) {
   EXPECT_THAT(Next("@monthly", from, 1), ElementsAre(CS(2026, 6, 1, 0, 0, 0)));
   EXPECT_THAT(Next("@weekly", from, 1), ElementsAre(CS(2026, 5, 24, 0, 0, 0)));
   EXPECT_THAT(Next("@daily", from, 1), ElementsAre(CS(2026, 5, 18, 0, 0, 0)));
-  EXPECT_THAT(Next("@MIDNIGHT", from, 1), ElementsAre(CS(2026, 5, 18, 0, 0, 0)));
+  EXPECT_THAT(Next("@MIDNIGHT", from, 1),
+              ElementsAre(CS(2026, 5, 18, 0, 0, 0)));
   EXPECT_THAT(Next("@hourly", from, 1), ElementsAre(CS(2026, 5, 17, 14, 0, 0)));
 }
 
@@ -137,9 +138,9 @@ TEST(CronDayFieldsTest, StarredDayOfMonthStepMeansBoth) {
 }
 
 TEST(CronCalendarTest, MonthAndYearRollOver) {
-  EXPECT_THAT(Next("59 23 31 * *", CS(2026, 12, 31, 23, 59, 0), 2),
-              ElementsAre(CS(2027, 1, 31, 23, 59, 0),
-                          CS(2027, 3, 31, 23, 59, 0)));
+  EXPECT_THAT(
+      Next("59 23 31 * *", CS(2026, 12, 31, 23, 59, 0), 2),
+      ElementsAre(CS(2027, 1, 31, 23, 59, 0), CS(2027, 3, 31, 23, 59, 0)));
 }
 
 TEST(CronCalendarTest, LeapDayFiresOnlyInLeapYears) {
@@ -161,7 +162,8 @@ TEST(CronSpecialTest, LastDayOfMonth) {
 }
 
 TEST(CronSpecialTest, LastWeekdayOfMonth) {
-  // 2026-01-31 Sat -> Fri 30; 2026-02-28 Sat -> Fri 27; 2026-05-31 Sun -> Fri 29.
+  // 2026-01-31 Sat -> Fri 30; 2026-02-28 Sat -> Fri 27; 2026-05-31 Sun ->
+  // Fri 29.
   EXPECT_THAT(Next("0 0 LW * *", CS(2026, 1, 1, 0, 0, 0), 3),
               ElementsAre(CS(2026, 1, 30, 0, 0, 0), CS(2026, 2, 27, 0, 0, 0),
                           CS(2026, 3, 31, 0, 0, 0)));
@@ -241,18 +243,21 @@ TEST(CronWildcardTest, StarInSecondsMinuteOrHourMakesAWildcard) {
 }
 
 TEST(CronErrorTest, OutOfRangeNamesTheFieldAndRange) {
-  EXPECT_THAT(Err("0 0 32 * *"),
-              StatusIs(kInvalid, "field 3 (day of month): 32 is out of range 1-31"));
+  EXPECT_THAT(
+      Err("0 0 32 * *"),
+      StatusIs(kInvalid, "field 3 (day of month): 32 is out of range 1-31"));
   EXPECT_THAT(Err("60 * * * *"),
               StatusIs(kInvalid, "field 1 (minute): 60 is out of range 0-59"));
   EXPECT_THAT(Err("0 24 * * *"),
               StatusIs(kInvalid, "field 2 (hour): 24 is out of range 0-23"));
   EXPECT_THAT(Err("0 0 1 13 *"),
               StatusIs(kInvalid, "field 4 (month): 13 is out of range 1-12"));
-  EXPECT_THAT(Err("0 0 * * 8"),
-              StatusIs(kInvalid, "field 5 (day of week): 8 is out of range 0-7"));
-  EXPECT_THAT(Err("0 0 0 0 * *"),
-              StatusIs(kInvalid, "field 4 (day of month): 0 is out of range 1-31"));
+  EXPECT_THAT(
+      Err("0 0 * * 8"),
+      StatusIs(kInvalid, "field 5 (day of week): 8 is out of range 0-7"));
+  EXPECT_THAT(
+      Err("0 0 0 0 * *"),
+      StatusIs(kInvalid, "field 4 (day of month): 0 is out of range 1-31"));
 }
 
 TEST(CronErrorTest, SixFieldErrorsCountTheSecondsField) {
@@ -262,7 +267,8 @@ TEST(CronErrorTest, SixFieldErrorsCountTheSecondsField) {
 
 TEST(CronErrorTest, WrongFieldCount) {
   EXPECT_THAT(Err("* * * *"), StatusIs(kInvalid, HasSubstr("got 4 fields")));
-  EXPECT_THAT(Err("* * * * * * *"), StatusIs(kInvalid, HasSubstr("got 7 fields")));
+  EXPECT_THAT(Err("* * * * * * *"),
+              StatusIs(kInvalid, HasSubstr("got 7 fields")));
   EXPECT_THAT(Err(""), StatusIs(kInvalid, HasSubstr("empty")));
   EXPECT_THAT(Err("   "), StatusIs(kInvalid, HasSubstr("empty")));
 }
@@ -272,9 +278,12 @@ TEST(CronErrorTest, BadNamesAndNumbers) {
               StatusIs(kInvalid, HasSubstr("\"FOO\" is not a month")));
   EXPECT_THAT(Err("0 0 * * FUN"),
               StatusIs(kInvalid, HasSubstr("\"FUN\" is not a day of week")));
-  EXPECT_THAT(Err("x * * * *"), StatusIs(kInvalid, HasSubstr("field 1 (minute)")));
-  EXPECT_THAT(Err("0 MON * * *"), StatusIs(kInvalid, HasSubstr("field 2 (hour)")));
-  EXPECT_THAT(Err("99999 * * * *"), StatusIs(kInvalid, HasSubstr("not a number")));
+  EXPECT_THAT(Err("x * * * *"),
+              StatusIs(kInvalid, HasSubstr("field 1 (minute)")));
+  EXPECT_THAT(Err("0 MON * * *"),
+              StatusIs(kInvalid, HasSubstr("field 2 (hour)")));
+  EXPECT_THAT(Err("99999 * * * *"),
+              StatusIs(kInvalid, HasSubstr("not a number")));
 }
 
 TEST(CronErrorTest, BadStepsAndRanges) {
@@ -283,7 +292,8 @@ TEST(CronErrorTest, BadStepsAndRanges) {
   EXPECT_THAT(Err("*/x * * * *"), StatusIs(kInvalid, HasSubstr("step \"x\"")));
   EXPECT_THAT(Err("40-10 * * * *"),
               StatusIs(kInvalid, HasSubstr("range 40-10 goes backwards")));
-  EXPECT_THAT(Err("1,,2 * * * *"), StatusIs(kInvalid, HasSubstr("empty list item")));
+  EXPECT_THAT(Err("1,,2 * * * *"),
+              StatusIs(kInvalid, HasSubstr("empty list item")));
   EXPECT_THAT(Err("- * * * *"), StatusIs(kInvalid, HasSubstr("field 1")));
 }
 
@@ -292,21 +302,27 @@ TEST(CronErrorTest, SpecialsOutsideTheirFields) {
               StatusIs(kInvalid, HasSubstr("'?' is only allowed in day")));
   EXPECT_THAT(Err("0 L * * *"),
               StatusIs(kInvalid, HasSubstr("'L' is only allowed in day")));
-  EXPECT_THAT(Err("0 0 * 1#2 *"),
-              StatusIs(kInvalid, HasSubstr("'#' is only allowed in day of week")));
+  EXPECT_THAT(
+      Err("0 0 * 1#2 *"),
+      StatusIs(kInvalid, HasSubstr("'#' is only allowed in day of week")));
   EXPECT_THAT(Err("0 0 * * FRI#6"),
               StatusIs(kInvalid, HasSubstr("the week must be 1 to 5")));
-  EXPECT_THAT(Err("0 0 32W * *"), StatusIs(kInvalid, HasSubstr("32 is out of range")));
+  EXPECT_THAT(Err("0 0 32W * *"),
+              StatusIs(kInvalid, HasSubstr("32 is out of range")));
 }
 
 TEST(CronErrorTest, ScheduleThatCanNeverFireIsRejectedAtParseTime) {
-  EXPECT_THAT(Err("0 0 30 2 *"), StatusIs(kInvalid, HasSubstr("can never fire")));
-  EXPECT_THAT(Err("0 0 31 4,6,9,11 *"), StatusIs(kInvalid, HasSubstr("can never fire")));
-  EXPECT_THAT(Err("0 0 31W 2 *"), StatusIs(kInvalid, HasSubstr("can never fire")));
+  EXPECT_THAT(Err("0 0 30 2 *"),
+              StatusIs(kInvalid, HasSubstr("can never fire")));
+  EXPECT_THAT(Err("0 0 31 4,6,9,11 *"),
+              StatusIs(kInvalid, HasSubstr("can never fire")));
+  EXPECT_THAT(Err("0 0 31W 2 *"),
+              StatusIs(kInvalid, HasSubstr("can never fire")));
 }
 
 TEST(CronErrorTest, UnknownDescriptors) {
-  EXPECT_THAT(Err("@reboot"), StatusIs(kInvalid, HasSubstr("unknown descriptor")));
+  EXPECT_THAT(Err("@reboot"),
+              StatusIs(kInvalid, HasSubstr("unknown descriptor")));
   EXPECT_THAT(Err("@every 5s"), StatusIs(kInvalid, HasSubstr("interval")));
 }
 

@@ -14,21 +14,24 @@ using ::testing::HasSubstr;
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 TEST(CronNextTest, SpringForwardExampleFromTheIssue) {
-  EXPECT_THAT(*CronNext("30 2 * * *", "America/New_York",
-                        "2026-03-07T20:00:00Z", 3, kNow),
-              ElementsAre("2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00",
-                          "2026-03-10T02:30:00-04:00"));
+  EXPECT_THAT(
+      *CronNext("30 2 * * *", "America/New_York", "2026-03-07T20:00:00Z", 3,
+                kNow),
+      ElementsAre("2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00",
+                  "2026-03-10T02:30:00-04:00"));
 }
 
 TEST(CronNextTest, DefaultsToUtcAndNow) {
   // kNow = 2027-01-15T08:00:00Z.
-  EXPECT_THAT(*CronNext("0 9 * * *", "", "", 2, kNow),
-              ElementsAre("2027-01-15T09:00:00+00:00", "2027-01-16T09:00:00+00:00"));
+  EXPECT_THAT(
+      *CronNext("0 9 * * *", "", "", 2, kNow),
+      ElementsAre("2027-01-15T09:00:00+00:00", "2027-01-16T09:00:00+00:00"));
 }
 
 TEST(CronNextTest, EveryCountsFromFrom) {
-  EXPECT_THAT(*CronNext("@every 45s", "", "2026-01-01T00:00:00Z", 2, kNow),
-              ElementsAre("2026-01-01T00:00:45+00:00", "2026-01-01T00:01:30+00:00"));
+  EXPECT_THAT(
+      *CronNext("@every 45s", "", "2026-01-01T00:00:00Z", 2, kNow),
+      ElementsAre("2026-01-01T00:00:45+00:00", "2026-01-01T00:01:30+00:00"));
 }
 
 TEST(CronNextTest, BadInputIsNamed) {

@@ -108,7 +108,7 @@ TEST(LogRateLimiterBoundTest, OldestKeyIsForgottenPastTheLimit) {
   clock.AdvanceTime(absl::Seconds(1));
   limiter.Check("b");
   clock.AdvanceTime(absl::Seconds(1));
-  limiter.Check("c");                  // evicts "a"
+  limiter.Check("c");                   // evicts "a"
   EXPECT_TRUE(limiter.Check("a").log);  // so "a" logs again (evicting "b")
   EXPECT_FALSE(limiter.Check("c").log);
 }

@@ -38,7 +38,8 @@ void FillField(pb::Message* m, const pb::FieldDescriptor* f, int depth,
       rep ? r->AddUInt32(m, f, 7) : r->SetUInt32(m, f, 7);
       break;
     case pb::FieldDescriptor::CPPTYPE_UINT64:
-      rep ? r->AddUInt64(m, f, 9'876'543'210) : r->SetUInt64(m, f, 9'876'543'210);
+      rep ? r->AddUInt64(m, f, 9'876'543'210)
+          : r->SetUInt64(m, f, 9'876'543'210);
       break;
     case pb::FieldDescriptor::CPPTYPE_DOUBLE:
       rep ? r->AddDouble(m, f, 0.5) : r->SetDouble(m, f, 0.5);
@@ -65,11 +66,16 @@ void FillField(pb::Message* m, const pb::FieldDescriptor* f, int depth,
       pb::Message* sub = rep ? r->AddMessage(m, f) : r->MutableMessage(m, f);
       // Well-known types need values in their JSON range.
       if (type == "google.protobuf.Timestamp") {
-        sub->GetReflection()->SetInt64(sub, sub->GetDescriptor()->FindFieldByName("seconds"), 1'800'000'000);
-        sub->GetReflection()->SetInt32(sub, sub->GetDescriptor()->FindFieldByName("nanos"), 123'000'000);
+        sub->GetReflection()->SetInt64(
+            sub, sub->GetDescriptor()->FindFieldByName("seconds"),
+            1'800'000'000);
+        sub->GetReflection()->SetInt32(
+            sub, sub->GetDescriptor()->FindFieldByName("nanos"), 123'000'000);
       } else if (type == "google.protobuf.Duration") {
-        sub->GetReflection()->SetInt64(sub, sub->GetDescriptor()->FindFieldByName("seconds"), 90);
-        sub->GetReflection()->SetInt32(sub, sub->GetDescriptor()->FindFieldByName("nanos"), 500'000'000);
+        sub->GetReflection()->SetInt64(
+            sub, sub->GetDescriptor()->FindFieldByName("seconds"), 90);
+        sub->GetReflection()->SetInt32(
+            sub, sub->GetDescriptor()->FindFieldByName("nanos"), 500'000'000);
       } else if (depth > 0) {
         Fill(sub, depth - 1, oneof_choice);
       }
@@ -127,7 +133,8 @@ TEST(ProtoJsonTest, EveryMessageRoundTripsThroughJsonWithEveryFieldSet) {
       ASSERT_TRUE(pb::util::JsonStringToMessage(json, parsed.get()).ok())
           << d->full_name() << ": " << json;
       EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*original, *parsed))
-          << d->full_name() << " choice " << choice << "\n" << json;
+          << d->full_name() << " choice " << choice << "\n"
+          << json;
     }
   }
 }
@@ -164,18 +171,21 @@ TEST(ProtoContractTest, EveryEnumStartsWithUnspecifiedZero) {
 
 std::vector<std::string> Methods(const pb::ServiceDescriptor* s) {
   std::vector<std::string> out;
-  for (int i = 0; i < s->method_count(); ++i) out.push_back(s->method(i)->name());
+  for (int i = 0; i < s->method_count(); ++i)
+    out.push_back(s->method(i)->name());
   return out;
 }
 
 TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
-  EXPECT_THAT(Methods(v1::CreateWorkflowRequest::descriptor()->file()->FindServiceByName("Aggregator")),
-              ::testing::UnorderedElementsAre(
-                  "CreateWorkflow", "GetWorkflow", "ListWorkflows",
-                  "PauseWorkflow", "ResumeWorkflow", "CancelWorkflow",
-                  "DeleteWorkflow", "TriggerWorkflow", "ListExecutions",
-                  "GetExecution", "ExamineWorkflow", "PreviewSchedule",
-                  "ListOperators"));
+  EXPECT_THAT(
+      Methods(
+          v1::CreateWorkflowRequest::descriptor()->file()->FindServiceByName(
+              "Aggregator")),
+      ::testing::UnorderedElementsAre(
+          "CreateWorkflow", "GetWorkflow", "ListWorkflows", "PauseWorkflow",
+          "ResumeWorkflow", "CancelWorkflow", "DeleteWorkflow",
+          "TriggerWorkflow", "ListExecutions", "GetExecution",
+          "ExamineWorkflow", "PreviewSchedule", "ListOperators"));
 }
 
 TEST(ProtoContractTest, NodeServiceDeclaresPingSyncReport) {
@@ -203,12 +213,14 @@ TEST(ProtoContractTest, NodeMessageCarriesEveryKindOfTheDesign) {
 TEST(ProtoContractTest, ExecutionStatusesMatchTheDesign) {
   std::vector<std::string> names;
   const pb::EnumDescriptor* e = v1::ExecutionStatus_descriptor();
-  for (int i = 1; i < e->value_count(); ++i) names.push_back(e->value(i)->name());
-  EXPECT_THAT(names, ::testing::ElementsAre(
-                         "EXECUTION_STATUS_PENDING", "EXECUTION_STATUS_DISPATCHED",
-                         "EXECUTION_STATUS_RUNNING", "EXECUTION_STATUS_SUCCEEDED",
-                         "EXECUTION_STATUS_FAILED", "EXECUTION_STATUS_TIMED_OUT",
-                         "EXECUTION_STATUS_SKIPPED", "EXECUTION_STATUS_CANCELED"));
+  for (int i = 1; i < e->value_count(); ++i)
+    names.push_back(e->value(i)->name());
+  EXPECT_THAT(names,
+              ::testing::ElementsAre(
+                  "EXECUTION_STATUS_PENDING", "EXECUTION_STATUS_DISPATCHED",
+                  "EXECUTION_STATUS_RUNNING", "EXECUTION_STATUS_SUCCEEDED",
+                  "EXECUTION_STATUS_FAILED", "EXECUTION_STATUS_TIMED_OUT",
+                  "EXECUTION_STATUS_SKIPPED", "EXECUTION_STATUS_CANCELED"));
 }
 
 }  // namespace

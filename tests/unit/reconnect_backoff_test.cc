@@ -6,7 +6,9 @@ namespace ap {
 namespace {
 
 // No jitter, so delays are exact: 1 s, 2 s, 4 s ... capped at 30 s.
-BackoffOptions NoJitter() { return {absl::Seconds(1), 2.0, 0.0, absl::Seconds(30)}; }
+BackoffOptions NoJitter() {
+  return {absl::Seconds(1), 2.0, 0.0, absl::Seconds(30)};
+}
 
 class ReconnectBackoffTest : public ::testing::Test {
  protected:

@@ -36,7 +36,8 @@ std::vector<std::string> Fires(const std::string& expr, const std::string& zone,
   const absl::Time anchor = t;
   for (int i = 0; i < n; ++i) {
     t = s->Next(t, anchor);
-    out.push_back(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()));
+    out.push_back(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()));
   }
   return out;
 }
@@ -47,29 +48,33 @@ std::vector<std::string> Fires(const std::string& expr, const std::string& zone,
 
 TEST(NewYorkTest, FixedTimeInTheGapRunsOnceAtTheEndOfTheGap) {
   // 02:30 does not exist on Mar 8 -> 03:00 EDT = 07:00Z; then 02:30 EDT.
-  EXPECT_THAT(Fires("30 2 * * *", "America/New_York", "2026-03-07T20:00:00Z", 3),
-              ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z",
-                          "2026-03-10T06:30:00Z"));
+  EXPECT_THAT(
+      Fires("30 2 * * *", "America/New_York", "2026-03-07T20:00:00Z", 3),
+      ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z",
+                  "2026-03-10T06:30:00Z"));
 }
 
 TEST(NewYorkTest, SeveralFixedTimesInOneGapRunOnce) {
   // 02:00 and 02:30 both fall in the gap: one fire at 03:00 EDT (07:00Z).
-  EXPECT_THAT(Fires("0,30 2 * * *", "America/New_York", "2026-03-08T05:00:00Z", 3),
-              ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:00:00Z",
-                          "2026-03-09T06:30:00Z"));
+  EXPECT_THAT(
+      Fires("0,30 2 * * *", "America/New_York", "2026-03-08T05:00:00Z", 3),
+      ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:00:00Z",
+                  "2026-03-09T06:30:00Z"));
 }
 
 TEST(NewYorkTest, FixedTimeInTheOverlapRunsOnceAtTheFirstOccurrence) {
   // 01:30 happens twice on Nov 1: 01:30 EDT (05:30Z) and 01:30 EST (06:30Z).
   // Only the first; the next day 01:30 EST = 06:30Z.
-  EXPECT_THAT(Fires("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", 2),
-              ElementsAre("2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"));
+  EXPECT_THAT(
+      Fires("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", 2),
+      ElementsAre("2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"));
 }
 
 TEST(NewYorkTest, FixedTimeDoesNotRefireWhenAskedDuringTheSecondPass) {
   // After = 01:40 EST (06:40Z), in the repeated hour after 01:30 EDT fired.
-  EXPECT_THAT(Fires("30 1 * * *", "America/New_York", "2026-11-01T06:40:00Z", 1),
-              ElementsAre("2026-11-02T06:30:00Z"));
+  EXPECT_THAT(
+      Fires("30 1 * * *", "America/New_York", "2026-11-01T06:40:00Z", 1),
+      ElementsAre("2026-11-02T06:30:00Z"));
 }
 
 TEST(NewYorkTest, HourlyScheduleFiresInBothOccurrencesOfTheRepeatedHour) {
@@ -80,7 +85,8 @@ TEST(NewYorkTest, HourlyScheduleFiresInBothOccurrencesOfTheRepeatedHour) {
 }
 
 TEST(NewYorkTest, HourlyScheduleSkipsTheMissingHour) {
-  // 01:00 EST 06:00Z, (02:00 does not exist), 03:00 EDT 07:00Z, 04:00 EDT 08:00Z.
+  // 01:00 EST 06:00Z, (02:00 does not exist), 03:00 EDT 07:00Z, 04:00 EDT
+  // 08:00Z.
   EXPECT_THAT(Fires("0 * * * *", "America/New_York", "2026-03-08T05:30:00Z", 3),
               ElementsAre("2026-03-08T06:00:00Z", "2026-03-08T07:00:00Z",
                           "2026-03-08T08:00:00Z"));
@@ -89,13 +95,15 @@ TEST(NewYorkTest, HourlyScheduleSkipsTheMissingHour) {
 TEST(NewYorkTest, HalfPastHourlyDoesNotFireTwiceAroundTheGap) {
   // 01:30 EST 06:30Z, then 02:30 is skipped (no extra fire at 03:00),
   // 03:30 EDT 07:30Z.
-  EXPECT_THAT(Fires("30 * * * *", "America/New_York", "2026-03-08T06:00:00Z", 2),
-              ElementsAre("2026-03-08T06:30:00Z", "2026-03-08T07:30:00Z"));
+  EXPECT_THAT(
+      Fires("30 * * * *", "America/New_York", "2026-03-08T06:00:00Z", 2),
+      ElementsAre("2026-03-08T06:30:00Z", "2026-03-08T07:30:00Z"));
 }
 
 TEST(NewYorkTest, SixFieldFixedScheduleFollowsTheSameRules) {
-  EXPECT_THAT(Fires("15 30 2 * * *", "America/New_York", "2026-03-07T20:00:00Z", 2),
-              ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:30:15Z"));
+  EXPECT_THAT(
+      Fires("15 30 2 * * *", "America/New_York", "2026-03-07T20:00:00Z", 2),
+      ElementsAre("2026-03-08T07:00:00Z", "2026-03-09T06:30:15Z"));
 }
 
 // -------------------------------------------------------- Europe/Berlin --
@@ -137,28 +145,32 @@ TEST(BerlinTest, WallClockTimeStaysPutAcrossTheChange) {
 TEST(LordHoweTest, FixedTimeInTheHalfHourGap) {
   // 02:15 missing on Oct 4 -> 02:30 (+11) = Oct 3 15:30Z; Oct 5 02:15 (+11)
   // = Oct 4 15:15Z.
-  EXPECT_THAT(Fires("15 2 * * *", "Australia/Lord_Howe", "2026-10-03T00:00:00Z", 2),
-              ElementsAre("2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"));
+  EXPECT_THAT(
+      Fires("15 2 * * *", "Australia/Lord_Howe", "2026-10-03T00:00:00Z", 2),
+      ElementsAre("2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"));
 }
 
 TEST(LordHoweTest, FixedTimeInTheHalfHourOverlap) {
   // 01:45 happens at +11 (Apr 4 14:45Z) and +10:30 (15:15Z): the first only.
   // Apr 6 01:45 (+10:30) = Apr 5 15:15Z.
-  EXPECT_THAT(Fires("45 1 * * *", "Australia/Lord_Howe", "2026-04-04T00:00:00Z", 2),
-              ElementsAre("2026-04-04T14:45:00Z", "2026-04-05T15:15:00Z"));
+  EXPECT_THAT(
+      Fires("45 1 * * *", "Australia/Lord_Howe", "2026-04-04T00:00:00Z", 2),
+      ElementsAre("2026-04-04T14:45:00Z", "2026-04-05T15:15:00Z"));
 }
 
 TEST(LordHoweTest, QuarterHourlyKeepsRealTimeCadenceThroughTheOverlap) {
   // 01:45 (+11) 14:45Z, 01:30 (+10:30) 15:00Z, 01:45 15:15Z, 02:00 15:30Z.
-  EXPECT_THAT(Fires("*/15 * * * *", "Australia/Lord_Howe", "2026-04-04T14:40:00Z", 4),
-              ElementsAre("2026-04-04T14:45:00Z", "2026-04-04T15:00:00Z",
-                          "2026-04-04T15:15:00Z", "2026-04-04T15:30:00Z"));
+  EXPECT_THAT(
+      Fires("*/15 * * * *", "Australia/Lord_Howe", "2026-04-04T14:40:00Z", 4),
+      ElementsAre("2026-04-04T14:45:00Z", "2026-04-04T15:00:00Z",
+                  "2026-04-04T15:15:00Z", "2026-04-04T15:30:00Z"));
 }
 
 TEST(LordHoweTest, HourlySkipsTheMissingWallTime) {
   // 01:00 (+10:30) = 14:30Z; 02:00 does not exist; 03:00 (+11) = 16:00Z.
-  EXPECT_THAT(Fires("0 * * * *", "Australia/Lord_Howe", "2026-10-03T14:00:00Z", 2),
-              ElementsAre("2026-10-03T14:30:00Z", "2026-10-03T16:00:00Z"));
+  EXPECT_THAT(
+      Fires("0 * * * *", "Australia/Lord_Howe", "2026-10-03T14:00:00Z", 2),
+      ElementsAre("2026-10-03T14:30:00Z", "2026-10-03T16:00:00Z"));
 }
 
 // ------------------------------------------------------ Pacific/Chatham --
@@ -213,8 +225,8 @@ TEST(WildcardOracleTest, FiresExactlyWhenTheWallClockMatches) {
       ASSERT_TRUE(s.ok());
       const absl::Time start = Utc(c.start);
       std::vector<absl::Time> expected;
-      for (absl::Time t = start + absl::Minutes(1);
-           t < start + absl::Hours(12); t += absl::Minutes(1)) {
+      for (absl::Time t = start + absl::Minutes(1); t < start + absl::Hours(12);
+           t += absl::Minutes(1)) {
         if (cron->Matches(s->time_zone().At(t).cs)) expected.push_back(t);
       }
       std::vector<absl::Time> got;
@@ -222,7 +234,8 @@ TEST(WildcardOracleTest, FiresExactlyWhenTheWallClockMatches) {
            t = s->Next(t)) {
         got.push_back(t);
       }
-      EXPECT_EQ(got, expected) << expr << " in " << c.zone << " from " << c.start;
+      EXPECT_EQ(got, expected)
+          << expr << " in " << c.zone << " from " << c.start;
     }
   }
 }
@@ -234,7 +247,8 @@ TEST(ScheduleTest, NextIsStrictlyAfter) {
               ElementsAre("2026-01-02T12:00:00Z"));
   absl::StatusOr<Schedule> s = Schedule::Parse("0 12 * * *");
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->Next(Utc("2026-01-01T11:59:59.5Z")), Utc("2026-01-01T12:00:00Z"));
+  EXPECT_EQ(s->Next(Utc("2026-01-01T11:59:59.5Z")),
+            Utc("2026-01-01T12:00:00Z"));
 }
 
 TEST(ScheduleTest, EmptyZoneAndUtcAreTheSame) {
@@ -262,8 +276,10 @@ TEST(EveryTest, BeforeTheAnchorTheFirstFireIsTheAnchor) {
   const absl::Time anchor = Utc("2026-01-01T00:00:00Z");
   EXPECT_EQ(s->Next(anchor - absl::Hours(1), anchor), anchor);
   EXPECT_EQ(s->Next(anchor, anchor), anchor + absl::Seconds(10));
-  EXPECT_EQ(s->Next(anchor + absl::Seconds(19), anchor), anchor + absl::Seconds(20));
-  EXPECT_EQ(s->Next(anchor + absl::Seconds(20), anchor), anchor + absl::Seconds(30));
+  EXPECT_EQ(s->Next(anchor + absl::Seconds(19), anchor),
+            anchor + absl::Seconds(20));
+  EXPECT_EQ(s->Next(anchor + absl::Seconds(20), anchor),
+            anchor + absl::Seconds(30));
 }
 
 TEST(EveryTest, RejectsTooShortFractionalAndMalformed) {

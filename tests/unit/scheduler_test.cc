@@ -16,8 +16,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-const absl::Time kStart = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 0, 0, 0),
-                                          absl::UTCTimeZone());
+const absl::Time kStart = absl::FromCivil(
+    absl::CivilSecond(2026, 6, 1, 0, 0, 0), absl::UTCTimeZone());
 
 Trigger CronTrigger(const std::string& expr) {
   v1::Trigger p;
@@ -27,7 +27,8 @@ Trigger CronTrigger(const std::string& expr) {
 
 Trigger FixedTrigger(std::vector<absl::Time> times) {
   v1::Trigger p;
-  for (absl::Time t : times) *p.mutable_fixed_times()->add_times() = ToProtoTimestamp(t);
+  for (absl::Time t : times)
+    *p.mutable_fixed_times()->add_times() = ToProtoTimestamp(t);
   return *Trigger::Create(p, std::nullopt, std::nullopt, kStart);
 }
 
@@ -55,7 +56,8 @@ TEST_F(SchedulerTest, FiresComeOutOldestFirstAndAreRearmed) {
   EXPECT_THAT(Tick(absl::Seconds(59)), IsEmpty());
   std::vector<Scheduler::Fire> fires = Tick(absl::Minutes(2));
   // 00:01 every-minute, 00:02 every-2-min, 00:02 every-minute.
-  EXPECT_THAT(Ids(fires), ElementsAre("every-minute", "every-2-min", "every-minute"));
+  EXPECT_THAT(Ids(fires),
+              ElementsAre("every-minute", "every-2-min", "every-minute"));
   EXPECT_EQ(fires[0].scheduled_at, kStart + absl::Minutes(1));
   EXPECT_EQ(fires[0].next, kStart + absl::Minutes(2));
   EXPECT_EQ(fires[0].cause, v1::EXECUTION_CAUSE_CRON);
@@ -64,7 +66,8 @@ TEST_F(SchedulerTest, FiresComeOutOldestFirstAndAreRearmed) {
 
 TEST_F(SchedulerTest, TakeDueStopsAtMax) {
   for (int i = 0; i < 10; ++i) {
-    scheduler_.Upsert("w" + std::to_string(i), CronTrigger("* * * * *"), kStart);
+    scheduler_.Upsert("w" + std::to_string(i), CronTrigger("* * * * *"),
+                      kStart);
   }
   EXPECT_EQ(Tick(absl::Minutes(1), 4).size(), 4u);
   EXPECT_EQ(scheduler_.TakeDue(clock_.TimeNow(), 100).size(), 6u);
@@ -127,7 +130,8 @@ TEST_F(SchedulerTest, ManyFiresDueAtOnceAreAllTakenInOrder) {
   scheduler_.Upsert("w", CronTrigger("* * * * *"), kStart);
   clock_.AdvanceTime(absl::Minutes(10));
   std::vector<absl::Time> times;
-  for (std::vector<Scheduler::Fire> f = scheduler_.TakeDue(clock_.TimeNow(), 100);
+  for (std::vector<Scheduler::Fire> f =
+           scheduler_.TakeDue(clock_.TimeNow(), 100);
        !f.empty(); f = scheduler_.TakeDue(clock_.TimeNow(), 100)) {
     for (const auto& x : f) times.push_back(x.scheduled_at);
   }
@@ -139,13 +143,15 @@ TEST_F(SchedulerTest, ManyFiresDueAtOnceAreAllTakenInOrder) {
 
 TEST_F(SchedulerTest, FiresBetweenListsTheTriggerWindow) {
   scheduler_.Upsert("w", CronTrigger("0 */6 * * *"), kStart);
-  EXPECT_THAT(scheduler_.FiresBetween("w", kStart, kStart + absl::Hours(18), 10),
-              ElementsAre(kStart + absl::Hours(6), kStart + absl::Hours(12),
-                          kStart + absl::Hours(18)));
+  EXPECT_THAT(
+      scheduler_.FiresBetween("w", kStart, kStart + absl::Hours(18), 10),
+      ElementsAre(kStart + absl::Hours(6), kStart + absl::Hours(12),
+                  kStart + absl::Hours(18)));
   EXPECT_THAT(scheduler_.FiresBetween("w", kStart, kStart + absl::Hours(18), 2),
               ElementsAre(kStart + absl::Hours(6), kStart + absl::Hours(12)));
-  EXPECT_THAT(scheduler_.FiresBetween("nope", kStart, kStart + absl::Hours(1), 9),
-              IsEmpty());
+  EXPECT_THAT(
+      scheduler_.FiresBetween("nope", kStart, kStart + absl::Hours(1), 9),
+      IsEmpty());
 }
 
 TEST_F(SchedulerTest, HundredThousandWorkflowsFireInTimeOrder) {

@@ -15,7 +15,8 @@ using ::ap::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const absl::Time kT0 = absl::FromUnixSeconds(1'790'000'000);  // 2026-09-21T14:13:20Z
+const absl::Time kT0 =
+    absl::FromUnixSeconds(1'790'000'000);  // 2026-09-21T14:13:20Z
 constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
 
 v1::Trigger Cron(std::vector<std::string> schedules, std::string zone = "") {
@@ -56,15 +57,16 @@ Trigger Make(const v1::Trigger& p, std::optional<absl::Time> start = {},
   return *t;
 }
 
-const absl::Time kMidnight = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 0, 0, 0),
-                                             absl::UTCTimeZone());
+const absl::Time kMidnight = absl::FromCivil(
+    absl::CivilSecond(2026, 6, 1, 0, 0, 0), absl::UTCTimeZone());
 
 TEST(TriggerTest, CronTriggerIsTheUnionOfItsSchedules) {
   // 00:00 every day and 00:00, 12:00 on Mondays; 2026-06-01 is a Monday.
   Trigger t = Make(Cron({"0 0 * * *", "0 0,12 * * MON"}));
-  EXPECT_THAT(Fires(t, kMidnight - absl::Seconds(1), 4),
-              ElementsAre(kMidnight, kMidnight + absl::Hours(12),
-                          kMidnight + absl::Hours(24), kMidnight + absl::Hours(48)));
+  EXPECT_THAT(
+      Fires(t, kMidnight - absl::Seconds(1), 4),
+      ElementsAre(kMidnight, kMidnight + absl::Hours(12),
+                  kMidnight + absl::Hours(24), kMidnight + absl::Hours(48)));
   EXPECT_EQ(t.cause(), v1::EXECUTION_CAUSE_CRON);
 }
 
@@ -75,8 +77,8 @@ TEST(TriggerTest, CronScheduleReadsItsTimeZone) {
 }
 
 TEST(TriggerTest, FixedTimesFireOnceEachInOrder) {
-  Trigger t = Make(Fixed({kT0 + absl::Hours(2), kT0 + absl::Hours(1),
-                          kT0 + absl::Hours(2)}));
+  Trigger t = Make(Fixed(
+      {kT0 + absl::Hours(2), kT0 + absl::Hours(1), kT0 + absl::Hours(2)}));
   EXPECT_THAT(Fires(t, kT0, 5),
               ElementsAre(kT0 + absl::Hours(1), kT0 + absl::Hours(2)));
   EXPECT_EQ(t.Next(kT0 + absl::Hours(2)), std::nullopt);
@@ -108,7 +110,8 @@ TEST(TriggerTest, AFireExactlyAtStartAtCounts) {
 }
 
 TEST(TriggerTest, NothingFiresAtOrAfterExpireAt) {
-  Trigger t = Make(Cron({"0 0 * * *"}), std::nullopt, kMidnight + absl::Hours(48));
+  Trigger t =
+      Make(Cron({"0 0 * * *"}), std::nullopt, kMidnight + absl::Hours(48));
   EXPECT_THAT(Fires(t, kMidnight - absl::Seconds(1), 5),
               ElementsAre(kMidnight, kMidnight + absl::Hours(24)));
 }
@@ -132,24 +135,31 @@ TEST(TriggerErrorTest, EachFieldIsNamed) {
   EXPECT_THAT(Err(Cron({})),
               StatusIs(kInvalid, HasSubstr("trigger.cron.schedules: needs")));
   EXPECT_THAT(Err(Cron({"0 0 * * *", "0 0 32 * *"})),
-              StatusIs(kInvalid, "trigger.cron.schedules[1]: field 3 (day of "
-                                 "month): 32 is out of range 1-31"));
+              StatusIs(kInvalid,
+                       "trigger.cron.schedules[1]: field 3 (day of "
+                       "month): 32 is out of range 1-31"));
   EXPECT_THAT(Err(Cron({"0 0 * * *"}, "Nowhere/Land")),
-              StatusIs(kInvalid, HasSubstr("trigger.cron.timezone: unknown time zone")));
-  EXPECT_THAT(Err(Interval(absl::Milliseconds(500))),
-              StatusIs(kInvalid, HasSubstr("trigger.interval.every: must be at least 1s")));
+              StatusIs(kInvalid,
+                       HasSubstr("trigger.cron.timezone: unknown time zone")));
+  EXPECT_THAT(
+      Err(Interval(absl::Milliseconds(500))),
+      StatusIs(kInvalid,
+               HasSubstr("trigger.interval.every: must be at least 1s")));
   EXPECT_THAT(Err(Interval(-absl::Seconds(5))),
               StatusIs(kInvalid, HasSubstr("trigger.interval.every")));
-  EXPECT_THAT(Err(Fixed({})),
-              StatusIs(kInvalid, HasSubstr("trigger.fixed_times.times: needs")));
-  EXPECT_THAT(Err(Cron({"0 0 * * *"}), kT0, kT0),
-              StatusIs(kInvalid, HasSubstr("expire_at: must be after start_at")));
+  EXPECT_THAT(
+      Err(Fixed({})),
+      StatusIs(kInvalid, HasSubstr("trigger.fixed_times.times: needs")));
+  EXPECT_THAT(
+      Err(Cron({"0 0 * * *"}), kT0, kT0),
+      StatusIs(kInvalid, HasSubstr("expire_at: must be after start_at")));
 }
 
 TEST(TriggerErrorTest, OutOfRangeTimestampsAreRejected) {
   v1::Trigger p;
   p.mutable_fixed_times()->add_times()->set_seconds(999'999'999'999);
-  EXPECT_THAT(Err(p), StatusIs(kInvalid, HasSubstr("trigger.fixed_times.times[0]")));
+  EXPECT_THAT(Err(p),
+              StatusIs(kInvalid, HasSubstr("trigger.fixed_times.times[0]")));
   v1::Workflow w;
   *w.mutable_trigger() = Cron({"* * * * *"});
   w.mutable_start_at()->set_nanos(-1);
@@ -171,8 +181,9 @@ TEST(TriggerTest, FromWorkflowReadsBounds) {
   *w.mutable_expire_at() = ToProtoTimestamp(kMidnight + absl::Hours(49));
   absl::StatusOr<Trigger> t = Trigger::FromWorkflow(w, kT0);
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_THAT(Fires(*t, kMidnight - absl::Hours(1), 5),
-              ElementsAre(kMidnight + absl::Hours(24), kMidnight + absl::Hours(48)));
+  EXPECT_THAT(
+      Fires(*t, kMidnight - absl::Hours(1), 5),
+      ElementsAre(kMidnight + absl::Hours(24), kMidnight + absl::Hours(48)));
 }
 
 }  // namespace

@@ -131,4 +131,35 @@ absl::Status RocksDbStore::Scan(absl::string_view prefix,
   return FromRocks(it->status(), absl::StrCat("scan ", prefix));
 }
 
+absl::Status RocksDbStore::ScanReverse(absl::string_view prefix,
+                                       absl::string_view start_before,
+                                       const ScanFn& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  // Start at the last key below `start_before`, or below the first key
+  // past the prefix.
+  std::string bound(start_before);
+  if (bound.empty() || !absl::StartsWith(bound, prefix)) {
+    bound = std::string(prefix);
+    while (!bound.empty() && static_cast<unsigned char>(bound.back()) == 0xff) {
+      bound.pop_back();
+    }
+    if (!bound.empty()) bound.back() = static_cast<char>(bound.back() + 1);
+  }
+  if (bound.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(ToSlice(bound));
+    if (it->Valid() && it->key() == ToSlice(bound)) it->Prev();
+  }
+  for (; it->Valid(); it->Prev()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    if (!fn(key, absl::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), absl::StrCat("reverse scan ", prefix));
+}
+
 }  // namespace ap

@@ -41,6 +41,9 @@ class RocksDbStore final : public Store {
   absl::Status Write(const WriteBatch& batch) override;
   absl::Status Scan(absl::string_view prefix, absl::string_view start_after,
                     const ScanFn& fn) override;
+  absl::Status ScanReverse(absl::string_view prefix,
+                           absl::string_view start_before,
+                           const ScanFn& fn) override;
 
   int schema_version() const { return schema_version_; }
 

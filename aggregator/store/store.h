@@ -58,6 +58,11 @@ class Store {
   virtual absl::Status Scan(absl::string_view prefix,
                             absl::string_view start_after,
                             const ScanFn& fn) = 0;
+  // The same in descending key order: entries sorting before
+  // `start_before` (empty: from the last).
+  virtual absl::Status ScanReverse(absl::string_view prefix,
+                                   absl::string_view start_before,
+                                   const ScanFn& fn) = 0;
 };
 
 }  // namespace ap

@@ -112,6 +112,28 @@ TEST_F(RocksDbStoreTest, ScanResumesStrictlyAfterAKey) {
   EXPECT_THAT(ScanAll(*store, "wf/", "wf/c"), ElementsAre());
 }
 
+TEST_F(RocksDbStoreTest, ReverseScanVisitsThePrefixNewestFirst) {
+  auto store = OpenOrDie();
+  WriteBatch b;
+  for (const char* k : {"ex/a/1", "ex/a/2", "ex/a/3", "ex/b/1", "ex/`"}) {
+    b.Put(k, "");
+  }
+  ASSERT_THAT(store->Write(b), IsOk());
+  std::vector<std::string> keys;
+  auto collect = [&](absl::string_view k, absl::string_view) {
+    keys.emplace_back(k);
+    return true;
+  };
+  ASSERT_THAT(store->ScanReverse("ex/a/", "", collect), IsOk());
+  EXPECT_THAT(keys, ElementsAre("ex/a/3", "ex/a/2", "ex/a/1"));
+  keys.clear();
+  ASSERT_THAT(store->ScanReverse("ex/a/", "ex/a/3", collect), IsOk());
+  EXPECT_THAT(keys, ElementsAre("ex/a/2", "ex/a/1"));
+  keys.clear();
+  ASSERT_THAT(store->ScanReverse("ex/a/", "ex/a/1", collect), IsOk());
+  EXPECT_THAT(keys, ElementsAre());
+}
+
 TEST_F(RocksDbStoreTest, ScanStopsWhenTheCallbackSaysSo) {
   auto store = OpenOrDie();
   WriteBatch b;

@@ -1,0 +1,76 @@
+#include "aggregator/store/keys.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ap::keys {
+
+std::string Workflow(absl::string_view workflow_id) {
+  return absl::StrCat(kWorkflowPrefix, workflow_id);
+}
+
+std::string OwnerPrefix(absl::string_view owner) {
+  return absl::StrCat("wfo/", owner, "/");
+}
+
+std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id) {
+  return absl::StrCat(OwnerPrefix(owner), workflow_id);
+}
+
+std::string StatusPrefix(absl::string_view owner, v1::WorkflowStatus status) {
+  return absl::StrFormat("wfs/%s/%02d/", owner, static_cast<int>(status));
+}
+
+std::string StatusIndex(absl::string_view owner, v1::WorkflowStatus status,
+                        absl::string_view workflow_id) {
+  return absl::StrCat(StatusPrefix(owner, status), workflow_id);
+}
+
+std::string ExecutionPrefix(absl::string_view workflow_id) {
+  return absl::StrCat("ex/", workflow_id, "/");
+}
+
+std::string Execution(absl::string_view workflow_id,
+                      absl::string_view execution_id) {
+  return absl::StrCat(ExecutionPrefix(workflow_id), execution_id);
+}
+
+std::string OpenPrefix(absl::string_view workflow_id) {
+  return absl::StrCat("open/", workflow_id, "/");
+}
+
+std::string Open(absl::string_view workflow_id,
+                 absl::string_view execution_id) {
+  return absl::StrCat(OpenPrefix(workflow_id), execution_id);
+}
+
+std::string Pending(absl::Time scheduled_at, absl::string_view execution_id) {
+  // Nanoseconds since 1970, zero-padded so that text order is time order.
+  const int64_t ns = std::max<int64_t>(0, absl::ToUnixNanos(scheduled_at));
+  return absl::StrFormat("%s%020d/%s", kPendingPrefix, ns, execution_id);
+}
+
+std::string ExecutionId(absl::string_view workflow_id,
+                        absl::Time scheduled_at) {
+  return absl::StrCat(
+      workflow_id, "-",
+      absl::FormatTime("%Y%m%dT%H%M%E3SZ", scheduled_at, absl::UTCTimeZone()));
+}
+
+absl::StatusOr<std::string> WorkflowIdOf(absl::string_view execution_id) {
+  const size_t dash = execution_id.rfind('-');
+  if (dash == absl::string_view::npos || dash == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", execution_id, "\" is not an execution id (WORKFLOW-TIME)"));
+  }
+  return std::string(execution_id.substr(0, dash));
+}
+
+absl::string_view LastComponent(absl::string_view key) {
+  const size_t slash = key.rfind('/');
+  return slash == absl::string_view::npos ? key : key.substr(slash + 1);
+}
+
+}  // namespace ap::keys

@@ -1,0 +1,57 @@
+#ifndef AP_AGGREGATOR_STORE_KEYS_H_
+#define AP_AGGREGATOR_STORE_KEYS_H_
+
+// The aggregator's key schema: every key it writes is built here, so that
+// docs/storage.md and the code cannot drift apart. All values are binary
+// protobuf messages unless noted.
+//
+//   meta/schema_version                  text: the schema version ("1")
+//   wf/<workflow>                        ap.v1.Workflow
+//   wfo/<owner>/<workflow>               "" (a caller's workflows by age)
+//   wfs/<owner>/<status:02>/<workflow>   "" (the same, by status)
+//   ex/<workflow>/<execution>            ap.v1.Execution (by scheduled time)
+//   open/<workflow>/<execution>          "" (executions not yet finished)
+//   pend/<scheduled:020>/<execution>     "" (PENDING, oldest first)
+//
+// Workflow ids are ULIDs and owners match [A-Za-z0-9._-], so '/' never
+// appears inside a component. An execution id is its workflow id, '-', and
+// the scheduled time to the millisecond (`01J…-20260308T070000.000Z`): the
+// same fire always gets the same id, and ids of one workflow sort by time.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ap/v1/workflow.pb.h"
+
+namespace ap::keys {
+
+inline constexpr char kWorkflowPrefix[] = "wf/";
+inline constexpr char kPendingPrefix[] = "pend/";
+
+std::string Workflow(absl::string_view workflow_id);
+std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id);
+std::string OwnerPrefix(absl::string_view owner);
+std::string StatusIndex(absl::string_view owner, v1::WorkflowStatus status,
+                        absl::string_view workflow_id);
+std::string StatusPrefix(absl::string_view owner, v1::WorkflowStatus status);
+std::string Execution(absl::string_view workflow_id,
+                      absl::string_view execution_id);
+std::string ExecutionPrefix(absl::string_view workflow_id);
+std::string Open(absl::string_view workflow_id, absl::string_view execution_id);
+std::string OpenPrefix(absl::string_view workflow_id);
+std::string Pending(absl::Time scheduled_at, absl::string_view execution_id);
+
+// The id of the execution of `workflow_id` scheduled at `scheduled_at`
+// (truncated to the millisecond).
+std::string ExecutionId(absl::string_view workflow_id, absl::Time scheduled_at);
+// The workflow id inside an execution id; INVALID_ARGUMENT if malformed.
+absl::StatusOr<std::string> WorkflowIdOf(absl::string_view execution_id);
+
+// The last component of a key (the id after the final '/').
+absl::string_view LastComponent(absl::string_view key);
+
+}  // namespace ap::keys
+
+#endif  // AP_AGGREGATOR_STORE_KEYS_H_

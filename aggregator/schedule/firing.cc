@@ -1,0 +1,306 @@
+#include "aggregator/schedule/firing.h"
+
+#include <deque>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "aggregator/store/keys.h"
+#include "common/log/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+
+namespace ap {
+namespace {
+
+// Counting missed fires stops here (a per-second schedule down for months).
+constexpr size_t kMaxMissedCounted = 10'000'000;
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+absl::StatusOr<Trigger> TriggerOf(const v1::Workflow& w) {
+  return Trigger::FromWorkflow(w, FromProto(w.created_at()));
+}
+
+}  // namespace
+
+struct FiringEngine::Decision {
+  absl::Time at;
+  bool run;
+  v1::ExecutionCause cause;
+  std::string reason;  // why it is skipped
+};
+
+FiringEngine::FiringEngine(WorkflowStore* store, Scheduler* scheduler,
+                           Clock* clock, FiringOptions options)
+    : store_(store), scheduler_(scheduler), clock_(clock), options_(options) {}
+
+absl::StatusOr<size_t> FiringEngine::Recover() {
+  absl::MutexLock l(store_->write_mutex());
+  size_t loaded = 0;
+  absl::Status s = store_->ForEachWorkflow([&](const v1::Workflow& w) {
+    const bool paused = w.status() == v1::WORKFLOW_STATUS_PAUSED;
+    if (w.status() != v1::WORKFLOW_STATUS_ACTIVE && !paused) return true;
+    absl::StatusOr<Trigger> trigger = TriggerOf(w);
+    if (!trigger.ok()) {
+      LogEvent(spdlog::level::err, "workflow_unloadable",
+               {{"workflow", w.id()}, {"error", trigger.status().ToString()}});
+      return true;
+    }
+    const absl::Time after =
+        w.has_next_fire_at()
+            ? FromProto(w.next_fire_at()) - absl::Nanoseconds(1)
+            : FromProto(w.created_at());
+    scheduler_->Upsert(w.id(), *std::move(trigger), after, paused);
+    if (!paused && w.has_next_fire_at()) {
+      scheduler_->Rearm(w.id(), FromProto(w.next_fire_at()));
+    }
+    ++loaded;
+    return true;
+  });
+  if (!s.ok()) return s;
+  return loaded;
+}
+
+absl::StatusOr<FireReport> FiringEngine::FireDue() {
+  const absl::Time now = clock_->TimeNow();
+  FireReport report;
+  absl::MutexLock l(store_->write_mutex());
+  const std::vector<Scheduler::Fire> due =
+      scheduler_->TakeDue(now, options_.max_batch);
+  if (due.empty()) return report;
+
+  WorkflowBatch batch;
+  absl::flat_hash_set<std::string> seen;
+  std::vector<std::pair<std::string, absl::Time>> taken;  // to put back
+  std::vector<std::pair<std::string, std::optional<absl::Time>>> rearm;
+  absl::Status failure;
+  for (const Scheduler::Fire& fire : due) {
+    // A workflow behind by several fires appears more than once; its
+    // first appearance handles every fire due up to now.
+    if (!seen.insert(fire.workflow_id).second) continue;
+    taken.emplace_back(fire.workflow_id, fire.scheduled_at);
+    absl::StatusOr<std::optional<absl::Time>> next =
+        HandleWorkflow(fire, now, &batch, &report);
+    if (!next.ok()) {
+      failure = next.status();
+      break;
+    }
+    rearm.emplace_back(fire.workflow_id, *next);
+  }
+  if (failure.ok()) failure = store_->Write(batch);
+  if (!failure.ok()) {
+    for (const auto& [id, at] : taken) scheduler_->Rearm(id, at);
+    return failure;
+  }
+  for (const auto& [id, next] : rearm) {
+    if (next) {
+      scheduler_->Rearm(id, *next);
+    } else {
+      scheduler_->Remove(id);
+    }
+  }
+  return report;
+}
+
+std::vector<FiringEngine::Decision> FiringEngine::Decide(
+    const v1::Workflow& w, const Trigger& trigger, const Scheduler::Fire& fire,
+    absl::Time now) {
+  // Every fire due up to now; keep the newest max_missed_records.
+  std::deque<absl::Time> kept;
+  size_t total = 0;
+  for (std::optional<absl::Time> t = fire.scheduled_at;
+       t && *t <= now && total < kMaxMissedCounted; t = trigger.Next(*t)) {
+    ++total;
+    kept.push_back(*t);
+    if (kept.size() > options_.max_missed_records) kept.pop_front();
+  }
+  const bool missed = now - fire.scheduled_at > options_.misfire_threshold;
+  const absl::Time window_start = now - FromProto(w.policy().catchup_window());
+  const v1::MisfirePolicy policy = w.policy().misfire();
+  std::optional<absl::Time> latest_in_window;
+  for (absl::Time t : kept) {
+    if (t >= window_start) latest_in_window = t;
+  }
+
+  std::vector<Decision> out;
+  for (absl::Time t : kept) {
+    Decision d{t, true, trigger.cause(), ""};
+    if (missed) {
+      d.cause = v1::EXECUTION_CAUSE_CATCHUP;
+      if (t < window_start) {
+        d = {t, false, d.cause,
+             absl::StrCat("missed by more than the catch-up window (",
+                          absl::FormatDuration(now - window_start),
+                          "); the aggregator was not firing then")};
+      } else if (policy == v1::MISFIRE_POLICY_SKIP) {
+        d = {t, false, d.cause,
+             "missed while the aggregator was not firing (misfire policy "
+             "SKIP)"};
+      } else if (policy == v1::MISFIRE_POLICY_RUN_ONCE &&
+                 t != latest_in_window) {
+        d = {t, false, d.cause,
+             absl::StrCat("missed; misfire policy RUN_ONCE ran only the "
+                          "latest missed fire, ",
+                          Rfc3339(*latest_in_window))};
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  if (total > kept.size()) {
+    const std::string note = absl::StrCat(
+        total - kept.size(), total >= kMaxMissedCounted ? " or more" : "",
+        " earlier missed fires since ", Rfc3339(fire.scheduled_at),
+        " were skipped too, not recorded one by one");
+    for (Decision& d : out) {
+      if (!d.run) {
+        absl::StrAppend(&d.reason, "; ", note);
+        break;
+      }
+    }
+    LogEvent(spdlog::level::warn, "missed_fires_summarized",
+             {{"workflow", w.id()}, {"count", total - kept.size()}});
+  }
+  return out;
+}
+
+// REPLACE cancels every open execution; FORBID turns the run into a skip.
+void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
+                                    const std::string& new_id,
+                                    std::vector<v1::Execution*> running,
+                                    absl::Time now, Decision* d) {
+  if (running.empty()) return;
+  switch (w.policy().concurrency()) {
+    case v1::CONCURRENCY_POLICY_FORBID:
+      d->run = false;
+      d->reason = absl::StrCat("concurrency FORBID: execution ",
+                               running[0]->id(), " has not finished");
+      break;
+    case v1::CONCURRENCY_POLICY_REPLACE:
+      for (v1::Execution* r : running) {
+        r->set_status(v1::EXECUTION_STATUS_CANCELED);
+        r->set_reason(
+            absl::StrCat("replaced by ", new_id, " (concurrency REPLACE)"));
+        *r->mutable_finished_at() = ToProtoTimestamp(now);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
+    const Scheduler::Fire& fire, absl::Time now, WorkflowBatch* batch,
+    FireReport* report) {
+  absl::StatusOr<std::optional<v1::Workflow>> stored =
+      store_->GetWorkflow(fire.workflow_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value() ||
+      (*stored)->status() != v1::WORKFLOW_STATUS_ACTIVE) {
+    return std::optional<absl::Time>();  // stale Scheduler entry
+  }
+  const v1::Workflow before = **stored;
+  v1::Workflow after = before;
+  absl::StatusOr<Trigger> trigger = TriggerOf(after);
+  if (!trigger.ok()) return trigger.status();
+  absl::StatusOr<std::vector<v1::Execution>> open_before =
+      store_->OpenExecutions(after.id());
+  if (!open_before.ok()) return open_before.status();
+
+  Round round{*open_before, {}, false};
+  AP_RETURN_IF_ERROR(
+      Record(Decide(after, *trigger, fire, now), now, &after, &round, report));
+  for (size_t i = 0; i < round.open.size(); ++i) {
+    if (IsOpen(round.open[i].status())) continue;  // REPLACE canceled it
+    batch->PutExecution(&(*open_before)[i], round.open[i]);
+    report->canceled.push_back(round.open[i]);
+  }
+  for (const v1::Execution& c : round.created) batch->PutExecution(nullptr, c);
+
+  std::optional<absl::Time> next = trigger->Next(now);
+  if (round.maxed || !next) {
+    Complete(round.maxed, now, &after);
+    ++report->completed;
+    next.reset();
+  } else {
+    *after.mutable_next_fire_at() = ToProtoTimestamp(*next);
+  }
+  *after.mutable_updated_at() = ToProtoTimestamp(now);
+  batch->PutWorkflow(&before, after);
+  return next;
+}
+
+// Turns decisions into execution records, oldest first.
+absl::Status FiringEngine::Record(std::vector<Decision> decisions,
+                                  absl::Time now, v1::Workflow* w, Round* round,
+                                  FireReport* report) {
+  const int64_t max = w->max_executions();
+  int64_t count = w->execution_count();
+  for (Decision& d : decisions) {
+    v1::Execution e;
+    e.set_id(keys::ExecutionId(w->id(), d.at));
+    absl::StatusOr<std::optional<v1::Execution>> existing =
+        store_->GetExecution(e.id());
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) continue;  // recorded already: idempotent
+    e.set_workflow_id(w->id());
+    *e.mutable_scheduled_at() = ToProtoTimestamp(d.at);
+    *e.mutable_created_at() = ToProtoTimestamp(now);
+    e.set_cause(d.cause);
+    if (d.run && round->maxed) {
+      d.run = false;
+      d.reason = absl::StrCat("the workflow completed: max_executions (", max,
+                              ") reached");
+    }
+    if (d.run) {
+      std::vector<v1::Execution*> running;
+      for (v1::Execution& o : round->open) {
+        if (IsOpen(o.status())) running.push_back(&o);
+      }
+      for (v1::Execution& c : round->created) {
+        if (IsOpen(c.status())) running.push_back(&c);
+      }
+      ApplyConcurrency(*w, e.id(), std::move(running), now, &d);
+    }
+    if (d.run) {
+      e.set_status(v1::EXECUTION_STATUS_PENDING);
+      e.set_attempt(1);
+      report->lateness.push_back(now - d.at);
+      ++report->recorded;
+      ++count;
+      round->maxed = max > 0 && count >= max;
+    } else {
+      e.set_status(v1::EXECUTION_STATUS_SKIPPED);
+      e.set_reason(d.reason);
+      *e.mutable_finished_at() = ToProtoTimestamp(now);
+      ++report->skipped;
+    }
+    *w->mutable_last_fired_at() = ToProtoTimestamp(d.at);
+    round->created.push_back(std::move(e));
+  }
+  w->set_execution_count(count);
+  return absl::OkStatus();
+}
+
+// The workflow will not fire again: say why.
+void FiringEngine::Complete(bool maxed, absl::Time now, v1::Workflow* w) {
+  v1::CompletionReason reason = v1::COMPLETION_REASON_MAX_EXECUTIONS;
+  if (!maxed) {
+    // Would there be another fire without expire_at?
+    absl::StatusOr<Trigger> unbounded = Trigger::Create(
+        w->trigger(), std::nullopt, std::nullopt, FromProto(w->created_at()));
+    reason = w->has_expire_at() && unbounded.ok() && unbounded->Next(now)
+                 ? v1::COMPLETION_REASON_EXPIRED
+                 : v1::COMPLETION_REASON_NO_MORE_FIRES;
+  }
+  w->set_status(v1::WORKFLOW_STATUS_COMPLETED);
+  w->set_completion_reason(reason);
+  w->clear_next_fire_at();
+  LogEvent(
+      spdlog::level::info, "workflow_completed",
+      {{"workflow", w->id()}, {"reason", v1::CompletionReason_Name(reason)}});
+}
+
+}  // namespace ap

@@ -1,0 +1,107 @@
+#ifndef AP_AGGREGATOR_SCHEDULE_FIRING_H_
+#define AP_AGGREGATOR_SCHEDULE_FIRING_H_
+
+// The firing engine: turns due fires into durable executions.
+//
+// FireDue() takes everything due from the Scheduler and, per workflow, in
+// one atomic write with every other workflow of the round:
+//   - records each due fire as an Execution (PENDING, or SKIPPED with the
+//     reason), its id derived from (workflow, scheduled time), never
+//     overwriting one that exists;
+//   - applies the misfire policy to fires later than misfire_threshold
+//     (downtime): SKIP, RUN_ONCE (latest within the catch-up window) or
+//     RUN_ALL (all within it), recording the others as SKIPPED;
+//   - applies the concurrency policy: FORBID skips while an execution is
+//     open, REPLACE cancels the open ones first;
+//   - completes the workflow at max_executions, expire_at or when its
+//     trigger has no fire left;
+//   - stores the new last_fired_at, next_fire_at and execution_count.
+// Only after the write succeeds is the Scheduler re-armed; if it fails the
+// fires go back into the Scheduler and are tried again, so a fire is
+// neither lost nor recorded twice, across restarts too (Recover re-arms
+// every workflow at its stored next_fire_at).
+//
+// Thread-safe: holds the WorkflowStore's write mutex for each round.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "aggregator/schedule/scheduler.h"
+#include "aggregator/workflows/workflow_store.h"
+#include "common/clock.h"
+
+namespace ap {
+
+struct FiringOptions {
+  // A fire handled more than this after its time counts as missed and
+  // follows the workflow's misfire policy.
+  absl::Duration misfire_threshold = absl::Minutes(1);
+  // Fires taken from the Scheduler per round (one write each round).
+  size_t max_batch = 512;
+  // Missed fires of one workflow recorded one by one; older ones are
+  // counted on the oldest record's reason.
+  size_t max_missed_records = 1000;
+};
+
+// What one round did, for logs, metrics and tests.
+struct FireReport {
+  size_t recorded = 0;   // PENDING executions written
+  size_t skipped = 0;    // SKIPPED executions written
+  size_t completed = 0;  // workflows completed
+  // Executions canceled by REPLACE (their operators must be told).
+  std::vector<v1::Execution> canceled;
+  // Fire lateness (handled time - scheduled time) of each PENDING one.
+  std::vector<absl::Duration> lateness;
+};
+
+class FiringEngine {
+ public:
+  FiringEngine(WorkflowStore* store, Scheduler* scheduler, Clock* clock,
+               FiringOptions options = {});
+
+  // Loads every stored workflow into the Scheduler: ACTIVE ones armed at
+  // their next_fire_at, PAUSED ones known but unarmed. Returns how many.
+  absl::StatusOr<size_t> Recover();
+
+  // Handles every fire due now (at most max_batch workflows per call).
+  absl::StatusOr<FireReport> FireDue();
+
+ private:
+  struct Decision;
+  // One workflow's round: its stored open executions (REPLACE may cancel
+  // them) and the executions created so far.
+  struct Round {
+    std::vector<v1::Execution> open;
+    std::vector<v1::Execution> created;
+    bool maxed;  // max_executions reached
+  };
+
+  // Plans one workflow's due fires into `batch`; returns its next fire
+  // after `now`, or nullopt when it should leave the Scheduler.
+  absl::StatusOr<std::optional<absl::Time>> HandleWorkflow(
+      const Scheduler::Fire& fire, absl::Time now, WorkflowBatch* batch,
+      FireReport* report);
+  absl::Status Record(std::vector<Decision> decisions, absl::Time now,
+                      v1::Workflow* workflow, Round* round, FireReport* report);
+  static void ApplyConcurrency(const v1::Workflow& workflow,
+                               const std::string& new_id,
+                               std::vector<v1::Execution*> running,
+                               absl::Time now, Decision* d);
+  static void Complete(bool maxed, absl::Time now, v1::Workflow* workflow);
+  std::vector<Decision> Decide(const v1::Workflow& workflow,
+                               const Trigger& trigger,
+                               const Scheduler::Fire& fire, absl::Time now);
+
+  WorkflowStore* const store_;
+  Scheduler* const scheduler_;
+  Clock* const clock_;
+  const FiringOptions options_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_SCHEDULE_FIRING_H_

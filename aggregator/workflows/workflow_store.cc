@@ -1,0 +1,132 @@
+#include "aggregator/workflows/workflow_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "aggregator/store/keys.h"
+#include "common/proto_time.h"
+
+namespace ap {
+namespace {
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> Load(Store* store,
+                                            const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> raw = store->Get(key);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<Message>();
+  Message m;
+  if (!m.ParseFromString(**raw)) {
+    return absl::DataLossError(
+        absl::StrCat("cannot parse the record at ", key));
+  }
+  return std::optional<Message>(std::move(m));
+}
+
+}  // namespace
+
+bool IsOpen(v1::ExecutionStatus status) {
+  return status == v1::EXECUTION_STATUS_PENDING ||
+         status == v1::EXECUTION_STATUS_DISPATCHED ||
+         status == v1::EXECUTION_STATUS_RUNNING;
+}
+
+void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
+                                const v1::Workflow& after) {
+  if (before != nullptr && (before->owner() != after.owner() ||
+                            before->status() != after.status())) {
+    batch_.Delete(
+        keys::StatusIndex(before->owner(), before->status(), before->id()));
+    batch_.Delete(keys::OwnerIndex(before->owner(), before->id()));
+  }
+  batch_.Put(keys::OwnerIndex(after.owner(), after.id()), "");
+  batch_.Put(keys::StatusIndex(after.owner(), after.status(), after.id()), "");
+  batch_.Put(keys::Workflow(after.id()), after.SerializeAsString());
+}
+
+void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {
+  batch_.Delete(keys::StatusIndex(w.owner(), w.status(), w.id()));
+  batch_.Delete(keys::OwnerIndex(w.owner(), w.id()));
+  batch_.Delete(keys::Workflow(w.id()));
+}
+
+void WorkflowBatch::PutExecution(const v1::Execution* before,
+                                 const v1::Execution& after) {
+  const absl::Time scheduled = FromProto(after.scheduled_at());
+  if (before != nullptr) {
+    if (IsOpen(before->status()) && !IsOpen(after.status())) {
+      batch_.Delete(keys::Open(before->workflow_id(), before->id()));
+    }
+    if (before->status() == v1::EXECUTION_STATUS_PENDING &&
+        after.status() != v1::EXECUTION_STATUS_PENDING) {
+      batch_.Delete(
+          keys::Pending(FromProto(before->scheduled_at()), before->id()));
+    }
+  }
+  if (IsOpen(after.status()))
+    batch_.Put(keys::Open(after.workflow_id(), after.id()), "");
+  if (after.status() == v1::EXECUTION_STATUS_PENDING) {
+    batch_.Put(keys::Pending(scheduled, after.id()), "");
+  }
+  batch_.Put(keys::Execution(after.workflow_id(), after.id()),
+             after.SerializeAsString());
+}
+
+void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
+  batch_.Delete(keys::Open(e.workflow_id(), e.id()));
+  batch_.Delete(keys::Pending(FromProto(e.scheduled_at()), e.id()));
+  batch_.Delete(keys::Execution(e.workflow_id(), e.id()));
+}
+
+absl::StatusOr<std::optional<v1::Workflow>> WorkflowStore::GetWorkflow(
+    absl::string_view id) {
+  return Load<v1::Workflow>(store_, keys::Workflow(id));
+}
+
+absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::GetExecution(
+    absl::string_view execution_id) {
+  absl::StatusOr<std::string> workflow_id = keys::WorkflowIdOf(execution_id);
+  if (!workflow_id.ok()) return std::optional<v1::Execution>();
+  return Load<v1::Execution>(store_,
+                             keys::Execution(*workflow_id, execution_id));
+}
+
+absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
+  if (batch.empty()) return absl::OkStatus();
+  return store_->Write(batch.raw());
+}
+
+absl::StatusOr<std::vector<v1::Execution>> WorkflowStore::OpenExecutions(
+    absl::string_view workflow_id) {
+  std::vector<std::string> ids;
+  absl::Status s = store_->Scan(keys::OpenPrefix(workflow_id), "",
+                                [&](absl::string_view key, absl::string_view) {
+                                  ids.emplace_back(keys::LastComponent(key));
+                                  return true;
+                                });
+  if (!s.ok()) return s;
+  std::vector<v1::Execution> out;
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::optional<v1::Execution>> e = GetExecution(id);
+    if (!e.ok()) return e.status();
+    if (e->has_value()) out.push_back(**e);
+  }
+  return out;
+}
+
+absl::Status WorkflowStore::ForEachWorkflow(
+    const std::function<bool(const v1::Workflow&)>& fn) {
+  absl::Status parse_error;
+  absl::Status s = store_->Scan(
+      keys::kWorkflowPrefix, "",
+      [&](absl::string_view key, absl::string_view value) {
+        v1::Workflow w;
+        if (!w.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse_error = absl::DataLossError(
+              absl::StrCat("cannot parse the record at ", key));
+          return false;
+        }
+        return fn(w);
+      });
+  return parse_error.ok() ? s : parse_error;
+}
+
+}  // namespace ap

@@ -1,0 +1,71 @@
+#ifndef AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_
+#define AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_
+
+// Workflows and executions on the Store, with their indexes (keys.h) kept
+// in step: every change goes through a WorkflowBatch, which updates a
+// record and its index entries in the same atomic write.
+//
+// Read-modify-write sequences (firing, pause, report, ...) hold
+// write_mutex() from the read to the write, so they never interleave.
+// Reads alone need no lock. Thread-safe.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "aggregator/store/store.h"
+#include "ap/v1/workflow.pb.h"
+
+namespace ap {
+
+// Whether an execution has yet to reach a terminal status.
+bool IsOpen(v1::ExecutionStatus status);
+
+class WorkflowBatch {
+ public:
+  // `before` is the stored version (nullptr for a new record), so that
+  // stale index entries are removed.
+  void PutWorkflow(const v1::Workflow* before, const v1::Workflow& after);
+  void DeleteWorkflow(const v1::Workflow& workflow);
+  void PutExecution(const v1::Execution* before, const v1::Execution& after);
+  void DeleteExecution(const v1::Execution& execution);
+
+  const WriteBatch& raw() const { return batch_; }
+  bool empty() const { return batch_.empty(); }
+
+ private:
+  WriteBatch batch_;
+};
+
+class WorkflowStore {
+ public:
+  explicit WorkflowStore(Store* store) : store_(store) {}
+
+  absl::Mutex* write_mutex() { return &write_mu_; }
+
+  absl::StatusOr<std::optional<v1::Workflow>> GetWorkflow(absl::string_view id);
+  absl::StatusOr<std::optional<v1::Execution>> GetExecution(
+      absl::string_view execution_id);
+  absl::Status Write(const WorkflowBatch& batch);
+
+  // Executions of a workflow not yet finished, oldest first.
+  absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(
+      absl::string_view workflow_id);
+
+  // Every stored workflow, in id order, until fn returns false.
+  absl::Status ForEachWorkflow(
+      const std::function<bool(const v1::Workflow&)>& fn);
+
+  Store* raw() { return store_; }
+
+ private:
+  Store* const store_;
+  absl::Mutex write_mu_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_

@@ -1,0 +1,433 @@
+// The firing engine on a real RocksDB store with a simulated clock: fires
+// become durable executions, restarts neither lose nor repeat a fire, and
+// misfire, concurrency and completion rules hold. Nothing sleeps.
+
+#include "aggregator/schedule/firing.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregator/store/keys.h"
+#include "aggregator/store/rocksdb_store.h"
+#include "aggregator/workflows/validate.h"
+#include "common/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::IsOk;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
+                                       absl::UTCTimeZone());
+
+// A store whose next Write fails, to simulate a crash before the write.
+class FlakyStore final : public Store {
+ public:
+  explicit FlakyStore(Store* inner) : inner_(inner) {}
+  bool fail_next_write = false;
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view k) override {
+    return inner_->Get(k);
+  }
+  absl::Status Write(const WriteBatch& b) override {
+    if (fail_next_write) {
+      fail_next_write = false;
+      return absl::UnavailableError("disk on fire");
+    }
+    return inner_->Write(b);
+  }
+  absl::Status Scan(absl::string_view p, absl::string_view a,
+                    const ScanFn& fn) override {
+    return inner_->Scan(p, a, fn);
+  }
+  absl::Status ScanReverse(absl::string_view p, absl::string_view b,
+                           const ScanFn& fn) override {
+    return inner_->ScanReverse(p, b, fn);
+  }
+
+ private:
+  Store* inner_;
+};
+
+class FiringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/firing-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    Start();
+  }
+  void TearDown() override {
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Opens the store and builds an aggregator's firing path from it.
+  void Start(FiringOptions options = {}) {
+    auto opened = RocksDbStore::Open({dir_, /*sync_writes=*/false});
+    ASSERT_THAT(opened, IsOk());
+    rocks_ = *std::move(opened);
+    flaky_ = std::make_unique<FlakyStore>(rocks_.get());
+    store_ = std::make_unique<WorkflowStore>(flaky_.get());
+    scheduler_ = std::make_unique<Scheduler>();
+    engine_ = std::make_unique<FiringEngine>(store_.get(), scheduler_.get(),
+                                             &clock_, options);
+  }
+  void Stop() {
+    engine_.reset();
+    scheduler_.reset();
+    store_.reset();
+    flaky_.reset();
+    rocks_.reset();
+  }
+  // A crash and restart: everything in memory is gone; the store stays.
+  void Restart(FiringOptions options = {}) {
+    Stop();
+    Start(options);
+    ASSERT_THAT(engine_->Recover(), IsOk());
+  }
+
+  // Stores an ACTIVE workflow created now, as the service does.
+  std::string Create(const std::string& cron, v1::Policy policy = {},
+                     int64_t max_executions = 0,
+                     std::optional<absl::Time> expire_at = {}) {
+    v1::Workflow w;
+    w.set_id("W" + std::to_string(next_id_++));
+    w.set_name("test");
+    w.set_owner("team");
+    w.mutable_trigger()->mutable_cron()->add_schedules(cron);
+    *w.mutable_policy() = policy;
+    w.set_max_executions(max_executions);
+    if (expire_at) *w.mutable_expire_at() = ToProtoTimestamp(*expire_at);
+    w.add_steps()->set_id("s");
+    ApplyDefaults(&w);
+    return Store(w);
+  }
+  std::string Store(v1::Workflow w) {
+    w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
+    *w.mutable_created_at() = ToProtoTimestamp(clock_.TimeNow());
+    Trigger trigger = *Trigger::FromWorkflow(w, clock_.TimeNow());
+    std::optional<absl::Time> next = trigger.Next(clock_.TimeNow());
+    if (next) *w.mutable_next_fire_at() = ToProtoTimestamp(*next);
+    WorkflowBatch b;
+    b.PutWorkflow(nullptr, w);
+    EXPECT_THAT(store_->Write(b), IsOk());
+    scheduler_->Upsert(w.id(), std::move(trigger), clock_.TimeNow());
+    return w.id();
+  }
+
+  v1::Workflow Get(const std::string& id) { return **store_->GetWorkflow(id); }
+
+  std::vector<v1::Execution> Executions(const std::string& id) {
+    std::vector<v1::Execution> out;
+    EXPECT_THAT(rocks_->Scan(keys::ExecutionPrefix(id), "",
+                             [&](absl::string_view, absl::string_view v) {
+                               v1::Execution e;
+                               e.ParseFromArray(v.data(), v.size());
+                               out.push_back(e);
+                               return true;
+                             }),
+                IsOk());
+    return out;
+  }
+
+  FireReport Fire() {
+    absl::StatusOr<FireReport> r = engine_->FireDue();
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? *r : FireReport{};
+  }
+  // Advances in steps of `step` until `total`, firing at each step.
+  void Run(absl::Duration total, absl::Duration step = absl::Seconds(1)) {
+    for (absl::Duration d; d < total; d += step) {
+      clock_.AdvanceTime(step);
+      Fire();
+    }
+  }
+
+  static v1::Policy Misfire(v1::MisfirePolicy p,
+                            absl::Duration window = absl::Minutes(10)) {
+    v1::Policy policy;
+    policy.set_misfire(p);
+    *policy.mutable_catchup_window() = ToProtoDuration(window);
+    return policy;
+  }
+  static v1::Policy Concurrency(v1::ConcurrencyPolicy p) {
+    v1::Policy policy;
+    policy.set_concurrency(p);
+    return policy;
+  }
+
+  std::string dir_;
+  SimulatedClock clock_{kT0};
+  std::unique_ptr<RocksDbStore> rocks_;
+  std::unique_ptr<FlakyStore> flaky_;
+  std::unique_ptr<WorkflowStore> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<FiringEngine> engine_;
+  int next_id_ = 1;
+};
+
+std::vector<v1::ExecutionStatus> Statuses(
+    const std::vector<v1::Execution>& es) {
+  std::vector<v1::ExecutionStatus> out;
+  for (const auto& e : es) out.push_back(e.status());
+  return out;
+}
+
+constexpr auto kPending = v1::EXECUTION_STATUS_PENDING;
+constexpr auto kSkipped = v1::EXECUTION_STATUS_SKIPPED;
+constexpr auto kCanceled = v1::EXECUTION_STATUS_CANCELED;
+
+TEST_F(FiringTest, FireIsRecordedPendingWithTheWorkflowsNewNextFire) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Seconds(59));
+  EXPECT_EQ(Fire().recorded, 0u);
+  clock_.AdvanceTime(absl::Seconds(1));
+  FireReport r = Fire();
+  EXPECT_EQ(r.recorded, 1u);
+  EXPECT_THAT(r.lateness, ElementsAre(absl::ZeroDuration()));
+
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(1));
+  EXPECT_EQ(ex[0].id(), keys::ExecutionId(id, kT0 + absl::Minutes(1)));
+  EXPECT_EQ(ex[0].status(), kPending);
+  EXPECT_EQ(ex[0].cause(), v1::EXECUTION_CAUSE_CRON);
+  EXPECT_EQ(ex[0].attempt(), 1);
+  const v1::Workflow w = Get(id);
+  EXPECT_EQ(FromProto(w.last_fired_at()), kT0 + absl::Minutes(1));
+  EXPECT_EQ(FromProto(w.next_fire_at()), kT0 + absl::Minutes(2));
+  EXPECT_EQ(w.execution_count(), 1);
+  // Indexed as open and as waiting for an operator.
+  EXPECT_TRUE(rocks_->Get(keys::Open(id, ex[0].id()))->has_value());
+  EXPECT_TRUE(rocks_->Get(keys::Pending(kT0 + absl::Minutes(1), ex[0].id()))
+                  ->has_value());
+}
+
+TEST_F(FiringTest, RestartNeitherLosesNorRepeatsAFire) {
+  const std::string id = Create("* * * * *");
+  Run(absl::Minutes(3));  // fires at +1, +2, +3
+  Restart();
+  Run(absl::Minutes(2));  // +4, +5
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(5));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(FromProto(ex[i].scheduled_at()), kT0 + absl::Minutes(i + 1));
+    EXPECT_EQ(ex[i].status(), kPending);
+  }
+  EXPECT_EQ(Get(id).execution_count(), 5);
+}
+
+TEST_F(FiringTest, RestartAtTheFireInstantFiresItOnce) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  Fire();
+  Restart();  // same instant: the +1 fire must not come back
+  Fire();
+  EXPECT_THAT(Executions(id), SizeIs(1));
+}
+
+TEST_F(FiringTest, FailedWriteLosesNothingAndRetries) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  flaky_->fail_next_write = true;
+  EXPECT_FALSE(engine_->FireDue().ok());
+  EXPECT_THAT(Executions(id), SizeIs(0));
+  EXPECT_EQ(FromProto(Get(id).next_fire_at()), kT0 + absl::Minutes(1));
+  EXPECT_EQ(Fire().recorded, 1u);  // tried again
+  EXPECT_THAT(Executions(id), SizeIs(1));
+}
+
+TEST_F(FiringTest, DowntimeWithSkipRecordsEveryMissedFireAsSkipped) {
+  const std::string id = Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  Run(absl::Minutes(1));
+  Stop();
+  clock_.AdvanceTime(absl::Minutes(5));  // down: +2..+6 missed
+  Restart();
+  Fire();
+  std::vector<v1::Execution> ex = Executions(id);
+  EXPECT_THAT(Statuses(ex), ElementsAre(kPending, kSkipped, kSkipped, kSkipped,
+                                        kSkipped, kSkipped));
+  EXPECT_THAT(ex[1].reason(), HasSubstr("misfire policy SKIP"));
+  EXPECT_EQ(FromProto(Get(id).next_fire_at()), kT0 + absl::Minutes(7));
+  EXPECT_EQ(Get(id).execution_count(), 1);  // skipped ones do not count
+}
+
+TEST_F(FiringTest, DowntimeWithRunOnceRunsOnlyTheLatestMissedFire) {
+  const std::string id = Create("* * * * *");  // default: RUN_ONCE, 10 min
+  Run(absl::Minutes(1));
+  Stop();
+  clock_.AdvanceTime(absl::Minutes(5) + absl::Seconds(30));
+  Restart();
+  Fire();
+  std::vector<v1::Execution> ex = Executions(id);
+  EXPECT_THAT(Statuses(ex), ElementsAre(kPending, kSkipped, kSkipped, kSkipped,
+                                        kSkipped, kPending));
+  EXPECT_EQ(ex[5].cause(), v1::EXECUTION_CAUSE_CATCHUP);
+  EXPECT_EQ(FromProto(ex[5].scheduled_at()), kT0 + absl::Minutes(6));
+  EXPECT_THAT(ex[2].reason(), AllOf(HasSubstr("RUN_ONCE"),
+                                    HasSubstr("2026-06-01T12:06:00.000Z")));
+}
+
+TEST_F(FiringTest, DowntimeWithRunAllRunsEveryMissedFireInTheWindow) {
+  const std::string id = Create(
+      "* * * * *", Misfire(v1::MISFIRE_POLICY_RUN_ALL, absl::Minutes(3)));
+  Stop();
+  clock_.AdvanceTime(absl::Minutes(6) + absl::Seconds(30));
+  Restart();
+  Fire();
+  // +1..+6 missed; the window reaches back to +3:30, so +4, +5, +6 run.
+  std::vector<v1::Execution> ex = Executions(id);
+  EXPECT_THAT(Statuses(ex), ElementsAre(kSkipped, kSkipped, kSkipped, kPending,
+                                        kPending, kPending));
+  EXPECT_THAT(ex[0].reason(), HasSubstr("catch-up window"));
+  for (int i = 3; i < 6; ++i)
+    EXPECT_EQ(ex[i].cause(), v1::EXECUTION_CAUSE_CATCHUP);
+}
+
+TEST_F(FiringTest, ShortDelayIsNotAMisfire) {
+  const std::string id = Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  clock_.AdvanceTime(absl::Minutes(1) + absl::Seconds(30));  // 30 s late
+  FireReport r = Fire();
+  EXPECT_EQ(r.recorded, 1u);
+  EXPECT_THAT(r.lateness, ElementsAre(absl::Seconds(30)));
+  EXPECT_EQ(Executions(id)[0].cause(), v1::EXECUTION_CAUSE_CRON);
+}
+
+TEST_F(FiringTest, LongDowntimeIsSummarisedNotDroppedSilently) {
+  FiringOptions options;
+  options.max_missed_records = 10;
+  Restart(options);
+  const std::string id = Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  Stop();
+  clock_.AdvanceTime(absl::Minutes(100));
+  Restart(options);
+  Fire();
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(10));
+  EXPECT_EQ(FromProto(ex[0].scheduled_at()), kT0 + absl::Minutes(91));
+  EXPECT_THAT(ex[0].reason(), HasSubstr("90 earlier missed fires since "
+                                        "2026-06-01T12:01:00.000Z"));
+}
+
+TEST_F(FiringTest, ForbidSkipsWhileAnExecutionIsOpen) {
+  const std::string id =
+      Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));
+  Run(absl::Minutes(2));
+  std::vector<v1::Execution> ex = Executions(id);
+  EXPECT_THAT(Statuses(ex), ElementsAre(kPending, kSkipped));
+  EXPECT_THAT(ex[1].reason(),
+              HasSubstr("concurrency FORBID: execution " + ex[0].id()));
+}
+
+TEST_F(FiringTest, ReplaceCancelsTheOpenExecutionFirst) {
+  const std::string id =
+      Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_REPLACE));
+  Run(absl::Minutes(1));
+  clock_.AdvanceTime(absl::Minutes(1));
+  FireReport r = Fire();
+  std::vector<v1::Execution> ex = Executions(id);
+  EXPECT_THAT(Statuses(ex), ElementsAre(kCanceled, kPending));
+  EXPECT_THAT(ex[0].reason(), HasSubstr("replaced by " + ex[1].id()));
+  ASSERT_THAT(r.canceled, SizeIs(1));
+  EXPECT_EQ(r.canceled[0].id(), ex[0].id());
+  EXPECT_FALSE(rocks_->Get(keys::Open(id, ex[0].id()))->has_value());
+}
+
+TEST_F(FiringTest, AllowRunsOverlappingExecutions) {
+  const std::string id = Create("* * * * *");
+  Run(absl::Minutes(3));
+  EXPECT_THAT(Statuses(Executions(id)),
+              ElementsAre(kPending, kPending, kPending));
+}
+
+TEST_F(FiringTest, MaxExecutionsCompletesTheWorkflow) {
+  const std::string id = Create("* * * * *", {}, /*max_executions=*/2);
+  Run(absl::Minutes(5));
+  EXPECT_THAT(Executions(id), SizeIs(2));
+  const v1::Workflow w = Get(id);
+  EXPECT_EQ(w.status(), v1::WORKFLOW_STATUS_COMPLETED);
+  EXPECT_EQ(w.completion_reason(), v1::COMPLETION_REASON_MAX_EXECUTIONS);
+  EXPECT_FALSE(w.has_next_fire_at());
+  EXPECT_EQ(scheduler_->size(), 0u);
+}
+
+TEST_F(FiringTest, ExpireAtCompletesTheWorkflow) {
+  const std::string id =
+      Create("* * * * *", {}, 0, kT0 + absl::Minutes(2) + absl::Seconds(30));
+  Run(absl::Minutes(5));
+  EXPECT_THAT(Executions(id), SizeIs(2));
+  EXPECT_EQ(Get(id).status(), v1::WORKFLOW_STATUS_COMPLETED);
+  EXPECT_EQ(Get(id).completion_reason(), v1::COMPLETION_REASON_EXPIRED);
+}
+
+TEST_F(FiringTest, LastFixedTimeCompletesWithNoMoreFires) {
+  v1::Workflow w;
+  w.set_id("FIXED");
+  w.set_owner("team");
+  *w.mutable_trigger()->mutable_fixed_times()->add_times() =
+      ToProtoTimestamp(kT0 + absl::Minutes(1));
+  ApplyDefaults(&w);
+  Store(w);
+  Run(absl::Minutes(2));
+  EXPECT_THAT(Executions("FIXED"), SizeIs(1));
+  EXPECT_EQ(Get("FIXED").completion_reason(),
+            v1::COMPLETION_REASON_NO_MORE_FIRES);
+}
+
+TEST_F(FiringTest, RecoverArmsActiveAndKnowsPausedWorkflows) {
+  const std::string active = Create("*/5 * * * *");
+  const std::string paused = Create("* * * * *");
+  v1::Workflow p = Get(paused);
+  v1::Workflow before = p;
+  p.set_status(v1::WORKFLOW_STATUS_PAUSED);
+  WorkflowBatch b;
+  b.PutWorkflow(&before, p);
+  ASSERT_THAT(store_->Write(b), IsOk());
+  Restart();
+  EXPECT_EQ(scheduler_->size(), 2u);
+  EXPECT_EQ(scheduler_->armed(), 1u);
+  EXPECT_EQ(scheduler_->NextFireTime(active), kT0 + absl::Minutes(5));
+  Run(absl::Minutes(5));
+  EXPECT_THAT(Executions(paused), SizeIs(0));
+  EXPECT_THAT(Executions(active), SizeIs(1));
+}
+
+TEST_F(FiringTest, NonActiveWorkflowIsNeverFiredEvenIfArmed) {
+  const std::string id = Create("* * * * *");
+  v1::Workflow w = Get(id);
+  v1::Workflow before = w;
+  w.set_status(v1::WORKFLOW_STATUS_CANCELED);
+  WorkflowBatch b;
+  b.PutWorkflow(&before, w);
+  ASSERT_THAT(store_->Write(b), IsOk());  // the Scheduler was not told
+  Run(absl::Minutes(2));
+  EXPECT_THAT(Executions(id), SizeIs(0));
+  EXPECT_EQ(scheduler_->size(), 0u);
+}
+
+TEST_F(FiringTest, AnExistingExecutionIsNeverOverwritten) {
+  const std::string id = Create("* * * * *");
+  v1::Execution manual;
+  manual.set_id(keys::ExecutionId(id, kT0 + absl::Minutes(1)));
+  manual.set_workflow_id(id);
+  manual.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  *manual.mutable_scheduled_at() = ToProtoTimestamp(kT0 + absl::Minutes(1));
+  WorkflowBatch b;
+  b.PutExecution(nullptr, manual);
+  ASSERT_THAT(store_->Write(b), IsOk());
+  Run(absl::Minutes(1));
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(1));
+  EXPECT_EQ(ex[0].status(), v1::EXECUTION_STATUS_SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace ap

@@ -166,6 +166,18 @@ std::vector<FiringEngine::Decision> FiringEngine::Decide(
   return out;
 }
 
+// Adds a round's new executions, and the open ones REPLACE canceled.
+void FiringEngine::WriteRound(const std::vector<v1::Execution>& open_before,
+                              const Round& round, WorkflowBatch* batch,
+                              FireReport* report) {
+  for (size_t i = 0; i < round.open.size(); ++i) {
+    if (IsOpen(round.open[i].status())) continue;
+    batch->PutExecution(&open_before[i], round.open[i]);
+    report->canceled.push_back(round.open[i]);
+  }
+  for (const v1::Execution& c : round.created) batch->PutExecution(nullptr, c);
+}
+
 // REPLACE cancels every open execution; FORBID turns the run into a skip.
 void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
                                     const std::string& new_id,
@@ -212,12 +224,7 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
   Round round{*open_before, {}, false};
   AP_RETURN_IF_ERROR(
       Record(Decide(after, *trigger, fire, now), now, &after, &round, report));
-  for (size_t i = 0; i < round.open.size(); ++i) {
-    if (IsOpen(round.open[i].status())) continue;  // REPLACE canceled it
-    batch->PutExecution(&(*open_before)[i], round.open[i]);
-    report->canceled.push_back(round.open[i]);
-  }
-  for (const v1::Execution& c : round.created) batch->PutExecution(nullptr, c);
+  WriteRound(*open_before, round, batch, report);
 
   std::optional<absl::Time> next = trigger->Next(now);
   if (round.maxed || !next) {
@@ -230,6 +237,54 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
   *after.mutable_updated_at() = ToProtoTimestamp(now);
   batch->PutWorkflow(&before, after);
   return next;
+}
+
+absl::StatusOr<v1::Execution> FiringEngine::FireNow(
+    absl::string_view workflow_id, FireReport* report) {
+  absl::MutexLock l(store_->write_mutex());
+  absl::StatusOr<std::optional<v1::Workflow>> stored =
+      store_->GetWorkflow(workflow_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    return absl::NotFoundError(absl::StrCat("workflow ", workflow_id));
+  }
+  const v1::Workflow before = **stored;
+  if (before.status() != v1::WORKFLOW_STATUS_ACTIVE &&
+      before.status() != v1::WORKFLOW_STATUS_PAUSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow ", workflow_id, " is ",
+                     v1::WorkflowStatus_Name(before.status())));
+  }
+  v1::Workflow after = before;
+  absl::StatusOr<std::vector<v1::Execution>> open_before =
+      store_->OpenExecutions(after.id());
+  if (!open_before.ok()) return open_before.status();
+
+  // Two triggers in one millisecond get distinct ids.
+  const absl::Time now = clock_->TimeNow();
+  absl::Time at = absl::FromUnixMillis(absl::ToUnixMillis(now));
+  while (true) {
+    absl::StatusOr<std::optional<v1::Execution>> e =
+        store_->GetExecution(keys::ExecutionId(after.id(), at));
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) break;
+    at += absl::Milliseconds(1);
+  }
+  Round round{*open_before, {}, false};
+  AP_RETURN_IF_ERROR(
+      Record({Decision{at, true, v1::EXECUTION_CAUSE_MANUAL, ""}}, now, &after,
+             &round, report));
+  WorkflowBatch batch;
+  WriteRound(*open_before, round, &batch, report);
+  if (round.maxed) {
+    Complete(true, now, &after);
+    ++report->completed;
+  }
+  *after.mutable_updated_at() = ToProtoTimestamp(now);
+  batch.PutWorkflow(&before, after);
+  AP_RETURN_IF_ERROR(store_->Write(batch));
+  if (round.maxed) scheduler_->Remove(after.id());
+  return round.created.front();
 }
 
 // Turns decisions into execution records, oldest first.

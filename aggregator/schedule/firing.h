@@ -70,6 +70,13 @@ class FiringEngine {
   // Handles every fire due now (at most max_batch workflows per call).
   absl::StatusOr<FireReport> FireDue();
 
+  // Records a MANUAL execution of an ACTIVE or PAUSED workflow now, under
+  // the same concurrency and max_executions rules (FORBID while one is open
+  // records it SKIPPED, with the reason). FAILED_PRECONDITION for a
+  // completed or canceled workflow, NOT_FOUND if there is none.
+  absl::StatusOr<v1::Execution> FireNow(absl::string_view workflow_id,
+                                        FireReport* report);
+
  private:
   struct Decision;
   // One workflow's round: its stored open executions (REPLACE may cancel
@@ -87,6 +94,9 @@ class FiringEngine {
       FireReport* report);
   absl::Status Record(std::vector<Decision> decisions, absl::Time now,
                       v1::Workflow* workflow, Round* round, FireReport* report);
+  static void WriteRound(const std::vector<v1::Execution>& open_before,
+                         const Round& round, WorkflowBatch* batch,
+                         FireReport* report);
   static void ApplyConcurrency(const v1::Workflow& workflow,
                                const std::string& new_id,
                                std::vector<v1::Execution*> running,

@@ -4,7 +4,6 @@
 
 #include "aggregator/schedule/firing.h"
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
 
 namespace ap {
 namespace {
@@ -59,23 +59,14 @@ class FlakyStore final : public Store {
 
 class FiringTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/firing-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    Start();
-  }
-  void TearDown() override {
-    Stop();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
 
   // Opens the store and builds an aggregator's firing path from it.
   void Start(FiringOptions options = {}) {
-    auto opened = RocksDbStore::Open({dir_, /*sync_writes=*/false});
-    ASSERT_THAT(opened, IsOk());
-    rocks_ = *std::move(opened);
-    flaky_ = std::make_unique<FlakyStore>(rocks_.get());
+    temp_.Open();
+    rocks_ = temp_.get();
+    flaky_ = std::make_unique<FlakyStore>(rocks_);
     store_ = std::make_unique<WorkflowStore>(flaky_.get());
     scheduler_ = std::make_unique<Scheduler>();
     engine_ = std::make_unique<FiringEngine>(store_.get(), scheduler_.get(),
@@ -86,7 +77,7 @@ class FiringTest : public ::testing::Test {
     scheduler_.reset();
     store_.reset();
     flaky_.reset();
-    rocks_.reset();
+    temp_.Close();
   }
   // A crash and restart: everything in memory is gone; the store stays.
   void Restart(FiringOptions options = {}) {
@@ -165,9 +156,9 @@ class FiringTest : public ::testing::Test {
     return policy;
   }
 
-  std::string dir_;
+  ap::testing::TempStore temp_;
   SimulatedClock clock_{kT0};
-  std::unique_ptr<RocksDbStore> rocks_;
+  RocksDbStore* rocks_ = nullptr;
   std::unique_ptr<FlakyStore> flaky_;
   std::unique_ptr<WorkflowStore> store_;
   std::unique_ptr<Scheduler> scheduler_;

@@ -1,0 +1,88 @@
+#ifndef AP_AGGREGATOR_WORKFLOWS_SERVICE_H_
+#define AP_AGGREGATOR_WORKFLOWS_SERVICE_H_
+
+// The user API's logic, without gRPC: workflows and their executions,
+// scoped to the caller's owner (another owner's workflow is NOT_FOUND,
+// exactly as a missing one), readers only read.
+//
+// Changes are written to the store first, then applied to the Scheduler,
+// under the WorkflowStore's write mutex. `on_change` runs after every
+// change that may move the next fire (to wake the fire loop);
+// `on_canceled` gets executions canceled by Cancel or by REPLACE (for the
+// dispatcher to tell operators). Thread-safe.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "aggregator/auth/caller.h"
+#include "aggregator/schedule/firing.h"
+#include "aggregator/schedule/scheduler.h"
+#include "aggregator/workflows/validate.h"
+#include "aggregator/workflows/workflow_store.h"
+#include "ap/v1/aggregator.pb.h"
+#include "common/clock.h"
+#include "common/ulid.h"
+
+namespace ap {
+
+struct ServiceOptions {
+  WorkflowLimits limits;
+  // Workflows one owner may have (any status).
+  int max_workflows_per_owner = 10000;
+};
+
+class WorkflowService {
+ public:
+  struct Hooks {
+    std::function<void()> on_change;
+    std::function<void(const std::vector<v1::Execution>&)> on_canceled;
+  };
+
+  WorkflowService(WorkflowStore* store, Scheduler* scheduler,
+                  FiringEngine* engine, Clock* clock, ServiceOptions options,
+                  Hooks hooks = {});
+
+  absl::StatusOr<v1::Workflow> Create(const Caller& caller,
+                                      v1::Workflow workflow);
+  absl::StatusOr<v1::Workflow> Get(const Caller& caller, absl::string_view id);
+  absl::StatusOr<v1::ListWorkflowsResponse> List(
+      const Caller& caller, const v1::ListWorkflowsRequest& request);
+  absl::StatusOr<v1::Workflow> Pause(const Caller& caller,
+                                     absl::string_view id);
+  absl::StatusOr<v1::Workflow> Resume(const Caller& caller,
+                                      absl::string_view id);
+  absl::StatusOr<v1::Workflow> Cancel(const Caller& caller,
+                                      absl::string_view id,
+                                      absl::string_view reason);
+  absl::Status Delete(const Caller& caller, absl::string_view id);
+  absl::StatusOr<v1::Execution> Trigger(const Caller& caller,
+                                        absl::string_view id);
+
+  absl::StatusOr<v1::ListExecutionsResponse> ListExecutions(
+      const Caller& caller, const v1::ListExecutionsRequest& request);
+  absl::StatusOr<v1::Execution> GetExecution(const Caller& caller,
+                                             absl::string_view id);
+
+ private:
+  // The caller's workflow, or NOT_FOUND.
+  absl::StatusOr<v1::Workflow> Owned(const Caller& caller,
+                                     absl::string_view id);
+  absl::Status CheckOwnerQuota(const std::string& owner);
+  // Writes `after` over `before` and tells the hooks.
+  absl::Status Save(const v1::Workflow& before, const v1::Workflow& after);
+  void Changed();
+
+  WorkflowStore* const store_;
+  Scheduler* const scheduler_;
+  FiringEngine* const engine_;
+  Clock* const clock_;
+  const ServiceOptions options_;
+  const Hooks hooks_;
+  UlidGenerator ids_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_WORKFLOWS_SERVICE_H_

@@ -1,0 +1,359 @@
+// The user API's logic on a real store with a simulated clock: owner
+// scoping, roles, lifecycle, paging, triggering and deletion.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregator/store/keys.h"
+#include "aggregator/workflows/service.h"
+#include "common/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::IsOk;
+using ::ap::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
+                                       absl::UTCTimeZone());
+const Caller kAlice{"alice", Role::kWriter};
+const Caller kAliceReader{"alice", Role::kReader};
+const Caller kBob{"bob", Role::kWriter};
+
+v1::Workflow Minutely(const std::string& name = "job") {
+  v1::Workflow w;
+  w.set_name(name);
+  w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
+  v1::Step* s = w.add_steps();
+  s->set_id("ping");
+  s->mutable_http()->set_url("http://127.0.0.1:9/ping");
+  return w;
+}
+
+class WorkflowServiceTest : public ::testing::Test {
+ protected:
+  WorkflowServiceTest() { Build({}); }
+
+  void Build(ServiceOptions options) {
+    service_.reset();
+    engine_ = std::make_unique<FiringEngine>(&store_, &scheduler_, &clock_);
+    WorkflowService::Hooks hooks;
+    hooks.on_change = [this] { ++changes_; };
+    hooks.on_canceled = [this](const std::vector<v1::Execution>& e) {
+      canceled_.insert(canceled_.end(), e.begin(), e.end());
+    };
+    service_ = std::make_unique<WorkflowService>(
+        &store_, &scheduler_, engine_.get(), &clock_, options, hooks);
+  }
+
+  v1::Workflow CreateOk(const Caller& c, v1::Workflow w = Minutely()) {
+    absl::StatusOr<v1::Workflow> out = service_->Create(c, std::move(w));
+    EXPECT_THAT(out, IsOk());
+    return out.ok() ? *out : v1::Workflow();
+  }
+
+  void Tick(absl::Duration d) {
+    clock_.AdvanceTime(d);
+    ASSERT_THAT(engine_->FireDue(), IsOk());
+  }
+
+  std::vector<v1::Execution> Executions(const std::string& id,
+                                        int page_size = 0) {
+    v1::ListExecutionsRequest r;
+    r.set_workflow_id(id);
+    r.set_page_size(page_size);
+    absl::StatusOr<v1::ListExecutionsResponse> resp =
+        service_->ListExecutions(kAlice, r);
+    EXPECT_THAT(resp, IsOk());
+    return {resp->executions().begin(), resp->executions().end()};
+  }
+
+  ap::testing::TempStore temp_;
+  WorkflowStore store_{temp_.get()};
+  Scheduler scheduler_;
+  SimulatedClock clock_{kT0};
+  std::unique_ptr<FiringEngine> engine_;
+  std::unique_ptr<WorkflowService> service_;
+  int changes_ = 0;
+  std::vector<v1::Execution> canceled_;
+};
+
+TEST_F(WorkflowServiceTest, CreateAssignsIdOwnerStatusNextFireAndDefaults) {
+  v1::Workflow in = Minutely();
+  in.set_owner("mallory");  // ignored: the owner comes from the API key
+  in.set_execution_count(99);
+  const v1::Workflow w = CreateOk(kAlice, in);
+  EXPECT_EQ(w.id().size(), 26u);
+  EXPECT_EQ(w.owner(), "alice");
+  EXPECT_EQ(w.status(), v1::WORKFLOW_STATUS_ACTIVE);
+  EXPECT_EQ(w.execution_count(), 0);
+  EXPECT_EQ(FromProto(w.next_fire_at()), kT0 + absl::Minutes(1));
+  EXPECT_EQ(FromProto(w.created_at()), kT0);
+  EXPECT_EQ(w.policy().misfire(), v1::MISFIRE_POLICY_RUN_ONCE);
+  EXPECT_EQ(scheduler_.NextFireTime(w.id()), kT0 + absl::Minutes(1));
+  EXPECT_EQ(changes_, 1);
+  EXPECT_THAT(service_->Get(kAlice, w.id()), IsOk());
+}
+
+TEST_F(WorkflowServiceTest, CreatedWorkflowFires) {
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));
+  EXPECT_THAT(Executions(w.id()), SizeIs(2));
+  EXPECT_EQ(service_->Get(kAlice, w.id())->execution_count(), 2);
+}
+
+TEST_F(WorkflowServiceTest, InvalidWorkflowIsRejectedNamingTheField) {
+  v1::Workflow w = Minutely();
+  w.mutable_steps(0)->mutable_http()->set_url("gopher://x");
+  EXPECT_THAT(service_->Create(kAlice, w),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("steps[0].http.url")));
+}
+
+TEST_F(WorkflowServiceTest, WorkflowWithNoFireLeftIsRejected) {
+  v1::Workflow w = Minutely();
+  w.mutable_trigger()->clear_cron();
+  *w.mutable_trigger()->mutable_fixed_times()->add_times() =
+      ToProtoTimestamp(kT0 - absl::Hours(1));
+  EXPECT_THAT(
+      service_->Create(kAlice, w),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no fire time")));
+}
+
+TEST_F(WorkflowServiceTest, ReadersCannotWrite) {
+  const v1::Workflow w = CreateOk(kAlice);
+  const auto kDenied = absl::StatusCode::kPermissionDenied;
+  EXPECT_THAT(service_->Create(kAliceReader, Minutely()), StatusIs(kDenied));
+  EXPECT_THAT(service_->Pause(kAliceReader, w.id()), StatusIs(kDenied));
+  EXPECT_THAT(service_->Trigger(kAliceReader, w.id()), StatusIs(kDenied));
+  EXPECT_THAT(service_->Delete(kAliceReader, w.id()), StatusIs(kDenied));
+  EXPECT_THAT(service_->Get(kAliceReader, w.id()), IsOk());
+}
+
+TEST_F(WorkflowServiceTest, AnotherOwnersWorkflowIsNotFoundLikeAMissingOne) {
+  const v1::Workflow w = CreateOk(kAlice);
+  const auto kNotFound = absl::StatusCode::kNotFound;
+  EXPECT_THAT(service_->Get(kBob, w.id()), StatusIs(kNotFound));
+  EXPECT_THAT(service_->Pause(kBob, w.id()), StatusIs(kNotFound));
+  EXPECT_THAT(service_->Delete(kBob, w.id()), StatusIs(kNotFound));
+  EXPECT_THAT(service_->Trigger(kBob, w.id()), StatusIs(kNotFound));
+  EXPECT_THAT(service_->Get(kAlice, "01JNOSUCHWORKFLOW000000000"),
+              StatusIs(kNotFound));
+  Tick(absl::Minutes(1));
+  const std::string exec = keys::ExecutionId(w.id(), kT0 + absl::Minutes(1));
+  EXPECT_THAT(service_->GetExecution(kAlice, exec), IsOk());
+  EXPECT_THAT(service_->GetExecution(kBob, exec), StatusIs(kNotFound));
+  v1::ListExecutionsRequest r;
+  r.set_workflow_id(w.id());
+  EXPECT_THAT(service_->ListExecutions(kBob, r), StatusIs(kNotFound));
+}
+
+TEST_F(WorkflowServiceTest, ListIsScopedPagedAndFiltered) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    v1::Workflow w = Minutely(i % 2 ? "backup-" + std::to_string(i) : "report");
+    (*w.mutable_labels())["env"] = i < 3 ? "prod" : "dev";
+    ids.push_back(CreateOk(kAlice, w).id());
+    clock_.AdvanceTime(absl::Milliseconds(1));
+  }
+  CreateOk(kBob);
+  v1::ListWorkflowsRequest r;
+  r.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    absl::StatusOr<v1::ListWorkflowsResponse> resp = service_->List(kAlice, r);
+    ASSERT_THAT(resp, IsOk());
+    for (const auto& w : resp->workflows()) seen.push_back(w.id());
+    if (resp->next_page_token().empty()) break;
+    r.set_page_token(resp->next_page_token());
+  }
+  EXPECT_EQ(seen, ids);  // oldest first, bob's not among them
+
+  v1::ListWorkflowsRequest filtered;
+  (*filtered.mutable_labels())["env"] = "prod";
+  filtered.set_name_prefix("backup-");
+  absl::StatusOr<v1::ListWorkflowsResponse> resp =
+      service_->List(kAlice, filtered);
+  ASSERT_THAT(resp, IsOk());
+  ASSERT_THAT(resp->workflows(), SizeIs(1));
+  EXPECT_EQ(resp->workflows(0).id(), ids[1]);
+}
+
+TEST_F(WorkflowServiceTest, ListByStatusUsesTheStatusIndex) {
+  const v1::Workflow a = CreateOk(kAlice);
+  const v1::Workflow b = CreateOk(kAlice);
+  ASSERT_THAT(service_->Pause(kAlice, b.id()), IsOk());
+  v1::ListWorkflowsRequest r;
+  r.set_status(v1::WORKFLOW_STATUS_PAUSED);
+  absl::StatusOr<v1::ListWorkflowsResponse> resp = service_->List(kAlice, r);
+  ASSERT_THAT(resp, IsOk());
+  ASSERT_THAT(resp->workflows(), SizeIs(1));
+  EXPECT_EQ(resp->workflows(0).id(), b.id());
+  r.set_status(v1::WORKFLOW_STATUS_ACTIVE);
+  EXPECT_EQ(service_->List(kAlice, r)->workflows(0).id(), a.id());
+}
+
+TEST_F(WorkflowServiceTest, BadListArgumentsAreNamed) {
+  v1::ListWorkflowsRequest r;
+  r.set_page_token("not-a-token");
+  EXPECT_THAT(
+      service_->List(kAlice, r),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  r.clear_page_token();
+  r.set_page_size(5000);
+  EXPECT_THAT(
+      service_->List(kAlice, r),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+}
+
+TEST_F(WorkflowServiceTest, PausedWorkflowSkipsItsFiresAndResumesFromNow) {
+  const v1::Workflow w = CreateOk(kAlice);
+  absl::StatusOr<v1::Workflow> paused = service_->Pause(kAlice, w.id());
+  ASSERT_THAT(paused, IsOk());
+  EXPECT_EQ(paused->status(), v1::WORKFLOW_STATUS_PAUSED);
+  EXPECT_FALSE(paused->has_next_fire_at());
+  Tick(absl::Minutes(10));
+  EXPECT_THAT(Executions(w.id()), SizeIs(0));
+  clock_.AdvanceTime(absl::Seconds(30));  // 12:10:30
+  absl::StatusOr<v1::Workflow> resumed = service_->Resume(kAlice, w.id());
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_EQ(FromProto(resumed->next_fire_at()), kT0 + absl::Minutes(11));
+  Tick(absl::Seconds(30));
+  EXPECT_THAT(Executions(w.id()), SizeIs(1));  // nothing from the pause
+}
+
+TEST_F(WorkflowServiceTest,
+       PauseAndResumeAreIdempotentButNotForEndedWorkflows) {
+  const v1::Workflow w = CreateOk(kAlice);
+  ASSERT_THAT(service_->Pause(kAlice, w.id()), IsOk());
+  EXPECT_THAT(service_->Pause(kAlice, w.id()), IsOk());
+  ASSERT_THAT(service_->Cancel(kAlice, w.id(), ""), IsOk());
+  EXPECT_THAT(
+      service_->Pause(kAlice, w.id()),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("CANCELED")));
+  EXPECT_THAT(service_->Resume(kAlice, w.id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(WorkflowServiceTest, CancelStopsFiresAndCancelsOpenExecutions) {
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));
+  absl::StatusOr<v1::Workflow> c = service_->Cancel(kAlice, w.id(), "retired");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->status(), v1::WORKFLOW_STATUS_CANCELED);
+  ASSERT_THAT(canceled_, SizeIs(2));
+  for (const v1::Execution& e : Executions(w.id())) {
+    EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_CANCELED);
+    EXPECT_EQ(e.reason(), "workflow canceled: retired");
+  }
+  EXPECT_EQ(temp_.Count(keys::OpenPrefix(w.id())), 0);
+  Tick(absl::Minutes(5));
+  EXPECT_THAT(Executions(w.id()), SizeIs(2));
+}
+
+TEST_F(WorkflowServiceTest, DeleteRemovesTheWorkflowItsExecutionsAndIndexes) {
+  const v1::Workflow w = CreateOk(kAlice);
+  const v1::Workflow other = CreateOk(kAlice);
+  for (int i = 0; i < 3; ++i) Tick(absl::Minutes(1));
+  ASSERT_THAT(service_->Delete(kAlice, w.id()), IsOk());
+  EXPECT_THAT(service_->Get(kAlice, w.id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(w.id())), 0);
+  EXPECT_EQ(temp_.Count(keys::OpenPrefix(w.id())), 0);
+  EXPECT_EQ(temp_.Count(keys::OwnerPrefix("alice")), 1);
+  EXPECT_EQ(temp_.Count(keys::kPendingPrefix), 3);  // the other workflow's
+  Tick(absl::Minutes(1));
+  EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(w.id())), 0);
+  EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(other.id())), 4);
+}
+
+TEST_F(WorkflowServiceTest, TriggerRecordsAManualExecutionNow) {
+  v1::Workflow in = Minutely();
+  in.mutable_trigger()->clear_cron();
+  in.mutable_trigger()->mutable_manual();
+  const v1::Workflow w = CreateOk(kAlice, in);
+  EXPECT_FALSE(w.has_next_fire_at());
+  clock_.AdvanceTime(absl::Milliseconds(1500));
+  absl::StatusOr<v1::Execution> e = service_->Trigger(kAlice, w.id());
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->cause(), v1::EXECUTION_CAUSE_MANUAL);
+  EXPECT_EQ(e->status(), v1::EXECUTION_STATUS_PENDING);
+  EXPECT_EQ(e->id(), w.id() + "-20260601T120001.500Z");
+  // A second trigger in the same millisecond gets its own execution.
+  absl::StatusOr<v1::Execution> again = service_->Trigger(kAlice, w.id());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_NE(again->id(), e->id());
+  EXPECT_EQ(service_->Get(kAlice, w.id())->execution_count(), 2);
+}
+
+TEST_F(WorkflowServiceTest, TriggerFollowsForbidAndMaxExecutions) {
+  v1::Workflow in = Minutely();
+  in.mutable_policy()->set_concurrency(v1::CONCURRENCY_POLICY_FORBID);
+  in.set_max_executions(2);
+  const v1::Workflow w = CreateOk(kAlice, in);
+  absl::StatusOr<v1::Execution> first = service_->Trigger(kAlice, w.id());
+  ASSERT_THAT(first, IsOk());
+  absl::StatusOr<v1::Execution> second = service_->Trigger(kAlice, w.id());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->status(), v1::EXECUTION_STATUS_SKIPPED);
+  EXPECT_THAT(second->reason(), HasSubstr("FORBID"));
+}
+
+TEST_F(WorkflowServiceTest, ListExecutionsIsNewestFirstPagedAndFiltered) {
+  v1::Workflow in = Minutely();
+  in.mutable_policy()->set_concurrency(v1::CONCURRENCY_POLICY_FORBID);
+  const v1::Workflow w = CreateOk(kAlice, in);
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));  // PENDING, SKIPPED, SKIPPED
+  std::vector<v1::Execution> all = Executions(w.id());
+  ASSERT_THAT(all, SizeIs(3));
+  EXPECT_EQ(FromProto(all[0].scheduled_at()), kT0 + absl::Minutes(3));
+  EXPECT_EQ(FromProto(all[2].scheduled_at()), kT0 + absl::Minutes(1));
+
+  v1::ListExecutionsRequest r;
+  r.set_workflow_id(w.id());
+  r.set_page_size(2);
+  absl::StatusOr<v1::ListExecutionsResponse> p1 =
+      service_->ListExecutions(kAlice, r);
+  ASSERT_THAT(p1, IsOk());
+  ASSERT_THAT(p1->executions(), SizeIs(2));
+  r.set_page_token(p1->next_page_token());
+  absl::StatusOr<v1::ListExecutionsResponse> p2 =
+      service_->ListExecutions(kAlice, r);
+  ASSERT_THAT(p2, IsOk());
+  ASSERT_THAT(p2->executions(), SizeIs(1));
+  EXPECT_EQ(p2->executions(0).id(), all[2].id());
+  EXPECT_TRUE(p2->next_page_token().empty());
+
+  v1::ListExecutionsRequest pending;
+  pending.set_workflow_id(w.id());
+  pending.set_status(v1::EXECUTION_STATUS_PENDING);
+  EXPECT_THAT(service_->ListExecutions(kAlice, pending)->executions(),
+              SizeIs(1));
+}
+
+TEST_F(WorkflowServiceTest, OwnerQuotaIsEnforced) {
+  ServiceOptions options;
+  options.max_workflows_per_owner = 2;
+  Build(options);
+  CreateOk(kAlice);
+  CreateOk(kAlice);
+  EXPECT_THAT(
+      service_->Create(kAlice, Minutely()),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("limit")));
+  EXPECT_THAT(service_->Create(kBob, Minutely()), IsOk());
+}
+
+}  // namespace
+}  // namespace ap

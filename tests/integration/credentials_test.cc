@@ -1,0 +1,117 @@
+#include "aggregator/auth/credentials.h"
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::IsOk;
+using ::ap::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+constexpr auto kUnauthenticated = absl::StatusCode::kUnauthenticated;
+
+class CredentialsTest : public ::testing::Test {
+ protected:
+  ap::testing::TempStore temp_;
+  CredentialStore creds_{temp_.get()};
+};
+
+std::string Bearer(const std::string& s) { return "Bearer " + s; }
+
+TEST_F(CredentialsTest, ApiKeyAuthenticatesAsItsOwnerAndRole) {
+  absl::StatusOr<NewSecret> key =
+      creds_.CreateApiKey("team-a", Role::kWriter, "ci", kNow);
+  ASSERT_THAT(key, IsOk());
+  EXPECT_TRUE(absl::StartsWith(key->secret, "apk_"));
+  EXPECT_EQ(key->secret.size(), 4u + 64u);
+  absl::StatusOr<Caller> caller = creds_.AuthenticateUser(Bearer(key->secret));
+  ASSERT_THAT(caller, IsOk());
+  EXPECT_EQ(caller->owner, "team-a");
+  EXPECT_EQ(caller->role, Role::kWriter);
+}
+
+TEST_F(CredentialsTest, OnlyTheHashIsStored) {
+  absl::StatusOr<NewSecret> key =
+      creds_.CreateApiKey("team-a", Role::kAdmin, "", kNow);
+  ASSERT_THAT(key, IsOk());
+  bool leaked = false;
+  ASSERT_THAT(temp_.get()->Scan("", "",
+                                [&](absl::string_view k, absl::string_view v) {
+                                  leaked |= absl::StrContains(k, key->secret) ||
+                                            absl::StrContains(v, key->secret);
+                                  return true;
+                                }),
+              IsOk());
+  EXPECT_FALSE(leaked);
+}
+
+TEST_F(CredentialsTest, MissingMalformedAndUnknownKeysAreUnauthenticated) {
+  EXPECT_THAT(
+      creds_.AuthenticateUser(""),
+      StatusIs(kUnauthenticated, HasSubstr("missing `authorization: Bearer")));
+  EXPECT_THAT(creds_.AuthenticateUser("Basic dXNlcjpwYXNz"),
+              StatusIs(kUnauthenticated, HasSubstr("must be `Bearer")));
+  EXPECT_THAT(creds_.AuthenticateUser("Bearer apk_0000"),
+              StatusIs(kUnauthenticated, HasSubstr("unknown or revoked")));
+}
+
+TEST_F(CredentialsTest, EachKindOfCredentialWorksOnlyOnItsOwnApi) {
+  absl::StatusOr<NewSecret> key =
+      creds_.CreateApiKey("team-a", Role::kAdmin, "", kNow);
+  absl::StatusOr<NewSecret> token = creds_.AddOperator("op-1", kNow);
+  ASSERT_THAT(key, IsOk());
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(*creds_.AuthenticateOperator(Bearer(token->secret)), "op-1");
+  EXPECT_THAT(creds_.AuthenticateUser(Bearer(token->secret)),
+              StatusIs(kUnauthenticated, HasSubstr("operator token")));
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(key->secret)),
+              StatusIs(kUnauthenticated, HasSubstr("API key")));
+}
+
+TEST_F(CredentialsTest, RevokedKeyStopsWorkingAtOnce) {
+  absl::StatusOr<NewSecret> key =
+      creds_.CreateApiKey("team-a", Role::kReader, "", kNow);
+  ASSERT_THAT(key, IsOk());
+  ASSERT_THAT(creds_.ListApiKeys(), IsOk());
+  EXPECT_THAT(*creds_.ListApiKeys(), SizeIs(1));
+  ASSERT_THAT(creds_.RevokeApiKey(key->id), IsOk());
+  EXPECT_THAT(creds_.AuthenticateUser(Bearer(key->secret)),
+              StatusIs(kUnauthenticated));
+  EXPECT_THAT(creds_.RevokeApiKey(key->id),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(CredentialsTest, NewOperatorTokenReplacesTheOldOne) {
+  absl::StatusOr<NewSecret> first = creds_.AddOperator("op-1", kNow);
+  absl::StatusOr<NewSecret> second = creds_.AddOperator("op-1", kNow);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(first->secret)),
+              StatusIs(kUnauthenticated));
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(second->secret)), IsOk());
+  EXPECT_THAT(*creds_.ListOperators(), SizeIs(1));
+  ASSERT_THAT(creds_.RemoveOperator("op-1"), IsOk());
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(second->secret)),
+              StatusIs(kUnauthenticated));
+}
+
+TEST_F(CredentialsTest, NamesAndRolesAreValidated) {
+  EXPECT_THAT(creds_.CreateApiKey("team a", Role::kReader, "", kNow),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("owner")));
+  EXPECT_THAT(
+      creds_.AddOperator("op/1", kNow),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("operator id")));
+  EXPECT_EQ(*ParseRole("Writer"), Role::kWriter);
+  EXPECT_THAT(ParseRole("root"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("reader, writer, admin")));
+}
+
+}  // namespace
+}  // namespace ap

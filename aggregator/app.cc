@@ -3,8 +3,15 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/auth/credentials.h"
+#include "aggregator/schedule/fire_loop.h"
+#include "aggregator/schedule/firing.h"
+#include "aggregator/schedule/scheduler.h"
+#include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/store/rocksdb_store.h"
+#include "aggregator/workflows/service.h"
+#include "aggregator/workflows/workflow_store.h"
 #include "common/log/log.h"
 #include "common/signals.h"
 #include "common/version.h"
@@ -12,43 +19,70 @@
 namespace ap {
 
 int RunAggregator(const AggregatorConfig& config) {
+  Clock* clock = Clock::Real();
   LogEvent(spdlog::level::info, "starting",
            {{"version", kVersion},
             {"data_dir", config.data_dir},
             {"grpc_listen", config.grpc_listen}});
-  absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> rocks =
       RocksDbStore::Open({config.data_dir, /*sync_writes=*/true});
-  if (!store.ok()) {
+  if (!rocks.ok()) {
     LogEvent(
         spdlog::level::critical, "store_open_failed",
-        {{"data_dir", config.data_dir}, {"error", store.status().ToString()}});
+        {{"data_dir", config.data_dir}, {"error", rocks.status().ToString()}});
     return 1;
   }
+  WorkflowStore store(rocks->get());
+  Scheduler scheduler;
+  FiringOptions firing;
+  firing.misfire_threshold = config.misfire_threshold;
+  FiringEngine engine(&store, &scheduler, clock, firing);
+  const absl::Duration recover_started = clock->MonotonicNow();
+  absl::StatusOr<size_t> loaded = engine.Recover();
+  if (!loaded.ok()) {
+    LogEvent(spdlog::level::critical, "recover_failed",
+             {{"error", loaded.status().ToString()}});
+    return 1;
+  }
+  LogEvent(spdlog::level::info, "workflows_loaded",
+           {{"count", *loaded},
+            {"armed", scheduler.armed()},
+            {"took_ms", absl::ToInt64Milliseconds(clock->MonotonicNow() -
+                                                  recover_started)}});
+
+  FireLoop loop(&engine, &scheduler, clock);
+  WorkflowService workflows(&store, &scheduler, &engine, clock, {},
+                            {[&loop] { loop.Wake(); }, nullptr});
+  CredentialStore credentials(rocks->get());
+  AggregatorServiceImpl aggregator(&workflows, &credentials, clock);
+
   GrpcServerOptions options;
   options.listen = config.grpc_listen;
   options.reflection = config.reflection;
   options.max_message_bytes = config.max_message_bytes;
-  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
-      GrpcServer::Start(options, {});
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
+      options, {{v1::Aggregator::service_full_name(), &aggregator}});
   if (!server.ok()) {
     LogEvent(spdlog::level::critical, "listen_failed",
              {{"address", config.grpc_listen},
               {"error", server.status().ToString()}});
     return 1;
   }
+  loop.Start();
   (*server)->SetServing(true);
   LogEvent(spdlog::level::info, "serving",
            {{"grpc_port", (*server)->port()},
-            {"schema_version", (*store)->schema_version()},
+            {"schema_version", (*rocks)->schema_version()},
             {"reflection", config.reflection ? "on" : "off"}});
 
   const int sig = WaitForTerminationSignal();
   LogEvent(spdlog::level::info, "draining",
            {{"signal", sig},
             {"grace", absl::FormatDuration(config.shutdown_grace)}});
-  (*server)->Shutdown(config.shutdown_grace);
-  store->reset();  // closes RocksDB, flushing its memtables
-  LogEvent(spdlog::level::info, "stopped");
+  (*server)->Shutdown(config.shutdown_grace);  // NOT_SERVING first
+  loop.Stop();                                 // no fire after this
+  rocks->reset();                              // flushes RocksDB
+  LogEvent(spdlog::level::info, "stopped", {{"fires", loop.fires()}});
   return 0;
 }
 

@@ -30,6 +30,10 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
                       "on SIGTERM, how long in-flight calls may finish");
   schema->AddInt("max_message_bytes", &config->max_message_bytes, 1024,
                  64 * 1024 * 1024, "largest gRPC message accepted, in bytes");
+  schema->AddDuration("misfire_threshold", &config->misfire_threshold,
+                      absl::Seconds(1), absl::Hours(24),
+                      "a fire handled later than this counts as missed and "
+                      "follows the workflow's misfire policy");
 }
 
 }  // namespace ap

@@ -25,6 +25,8 @@ struct AggregatorConfig {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest gRPC message accepted, in bytes.
   int max_message_bytes = 4 * 1024 * 1024;
+  // A fire handled later than this counts as missed (misfire policy).
+  absl::Duration misfire_threshold = absl::Minutes(1);
 
   // Checks what single keys cannot (none of the keys depend on each other
   // yet, but addresses are checked here).

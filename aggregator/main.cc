@@ -2,11 +2,13 @@
 // operators. main() only wires flags and config to RunAggregator.
 
 #include <cstdio>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "aggregator/admin_cli.h"
 #include "aggregator/app.h"
 #include "aggregator/config.h"
 #include "common/config/flags.h"
@@ -28,18 +30,38 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                shutdown_grace);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int,
                max_message_bytes);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               misfire_threshold);
+ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");
+ABSL_FLAG(std::string, role, "writer", "keys create: reader, writer or admin");
+ABSL_FLAG(std::string, name, "", "keys create: a note on who holds the key");
+ABSL_FLAG(std::string, id, "", "operators add: the operator id");
 
 int main(int argc, char** argv) {
   ap::SetUpUsage(
       "aggregator",
       "the ap aggregator: stores cron workflows and fires them.\n"
       "usage: aggregator [--config=FILE] [--data-dir=DIR] [--grpc-listen=ADDR]"
-      " [flags]\nFlags may be written with - or _.");
+      " [flags]\n"
+      "       aggregator [--data-dir=DIR] keys create --owner=NAME "
+      "--role=reader|writer|admin [--name=TEXT]\n"
+      "       aggregator [--data-dir=DIR] keys list | keys revoke ID\n"
+      "       aggregator [--data-dir=DIR] operators add --id=ID | operators "
+      "list | operators remove ID\n"
+      "Flags may be written with - or _.");
   ap::AggregatorConfig config;
+  std::vector<std::string> args;
   if (std::optional<int> code = ap::StartFromCommandLine(
           "aggregator", argc, argv, &ap::BindAggregatorConfig, &config,
-          FLAGS_config, FLAGS_validate)) {
+          FLAGS_config, FLAGS_validate, &args)) {
     return *code;
+  }
+  if (!args.empty()) {
+    return ap::RunAdminCommand(
+        args, config,
+        {absl::GetFlag(FLAGS_owner), absl::GetFlag(FLAGS_role),
+         absl::GetFlag(FLAGS_name), absl::GetFlag(FLAGS_id)},
+        std::cout, std::cerr);
   }
   if (absl::Status s = ap::InitLogging("aggregator", config.log_level);
       !s.ok()) {

@@ -70,19 +70,23 @@ std::string ConfigKeyHelp(void (*bind)(ConfigSchema*, Config*),
 // The common start of a binary's main(): parses flags, loads `config` and
 // validates it (Config::Validate). Returns nullopt to go on, or the exit
 // code to return: 0 after --validate printed a valid configuration, 2 after
-// printing "PROGRAM: error" to stderr. No positional arguments are taken.
+// printing "PROGRAM: error" to stderr. Positional arguments go to `args`;
+// with args == nullptr there must be none.
 template <typename Config>
 std::optional<int> StartFromCommandLine(
     const char* program, int argc, char** argv,
     void (*bind)(ConfigSchema*, Config*), Config* config,
     const absl::Flag<std::string>& config_flag,
-    const absl::Flag<bool>& validate_flag) {
+    const absl::Flag<bool>& validate_flag,
+    std::vector<std::string>* args_out = nullptr) {
   ConfigSchema schema;
   bind(&schema, config);
   absl::StatusOr<std::vector<std::string>> args =
       ParseFlagsAndLoadConfig(argc, argv, schema, config_flag);
   absl::Status status = args.status();
-  if (status.ok() && !args->empty()) {
+  if (status.ok() && args_out != nullptr) *args_out = *args;
+  if (status.ok() && !args->empty() &&
+      (args_out == nullptr || absl::GetFlag(validate_flag))) {
     status = absl::InvalidArgumentError(absl::StrCat(
         "unexpected argument \"", args->front(), "\" (see --help)"));
   }

@@ -67,8 +67,10 @@ expect "missing config file exits 2" 2 "cannot read config file" -- \
   "$aggregator" --config="$work/none.yaml" --validate
 expect "flag beats file, env beats flag" 0 'shutdown_grace: "7s"' -- \
   env AP_SHUTDOWN_GRACE=7s "$aggregator" --shutdown-grace=3s --validate
-expect "stray argument exits 2" 2 'unexpected argument "serve"' -- \
+expect "stray argument with --validate exits 2" 2 'unexpected argument "serve"' -- \
   "$aggregator" serve --validate
+expect "unknown subcommand exits 2 with usage" 2 'unknown command "serve"' -- \
+  "$aggregator" --data-dir="$work/admin" serve
 expect "operator without token exits 2" 2 'config key "token"' -- \
   "$operator" --id=op1 --validate
 expect "operator --validate redacts the token" 0 'token: "<redacted>"' -- \

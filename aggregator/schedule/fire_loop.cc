@@ -1,0 +1,94 @@
+#include "aggregator/schedule/fire_loop.h"
+
+#include <algorithm>
+
+#include "common/log/log.h"
+
+namespace ap {
+namespace {
+
+// Without anything armed, look again this often anyway.
+constexpr absl::Duration kIdleWait = absl::Minutes(1);
+
+}  // namespace
+
+FireLoop::FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock)
+    : engine_(engine),
+      scheduler_(scheduler),
+      clock_(clock),
+      failures_(clock, absl::Minutes(1)) {}
+
+FireLoop::~FireLoop() { Stop(); }
+
+void FireLoop::Start() {
+  absl::MutexLock l(&mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void FireLoop::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void FireLoop::Wake() {
+  absl::MutexLock l(&mu_);
+  woken_ = true;
+}
+
+int64_t FireLoop::fires() const {
+  absl::MutexLock l(&mu_);
+  return fires_;
+}
+
+void FireLoop::Run() {
+  Backoff backoff({absl::Milliseconds(100), 2.0, 0.2, absl::Seconds(5)});
+  bool failing = false;
+  while (true) {
+    absl::StatusOr<FireReport> report = engine_->FireDue();
+    absl::Time wake_at;
+    if (!report.ok()) {
+      const LogRateLimiter::Decision d = failures_.Check("fire_round_failed");
+      if (d.log) {
+        LogEvent(spdlog::level::err, "fire_round_failed",
+                 {{"error", report.status().ToString()},
+                  {"suppressed", d.suppressed}});
+      }
+      failing = true;
+      wake_at = clock_->TimeNow() + backoff.NextAttemptDelay();
+    } else {
+      if (failing) {
+        LogEvent(spdlog::level::info, "fire_round_recovered");
+        failures_.Forget("fire_round_failed");
+        failing = false;
+      }
+      backoff.Reset();
+      const size_t handled = report->recorded + report->skipped;
+      {
+        absl::MutexLock l(&mu_);
+        fires_ += static_cast<int64_t>(handled);
+      }
+      if (report->skipped > 0) {
+        LogEvent(spdlog::level::info, "fires_skipped",
+                 {{"count", report->skipped}});
+      }
+      const std::optional<absl::Time> next = scheduler_->NextFireTime();
+      wake_at = std::min(next.value_or(absl::InfiniteFuture()),
+                         clock_->TimeNow() + kIdleWait);
+    }
+    absl::MutexLock l(&mu_);
+    if (stop_) return;
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return woken_ || stop_;
+    };
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&ready), wake_at);
+    woken_ = false;
+    if (stop_) return;
+  }
+}
+
+}  // namespace ap

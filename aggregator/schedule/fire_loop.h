@@ -1,0 +1,51 @@
+#ifndef AP_AGGREGATOR_SCHEDULE_FIRE_LOOP_H_
+#define AP_AGGREGATOR_SCHEDULE_FIRE_LOOP_H_
+
+// The thread that drives the FiringEngine: sleeps (on the injected clock)
+// until the Scheduler's next fire or a Wake(), fires what is due, and
+// backs off when the store fails, logging each failure (rate-limited) and
+// the recovery. Thread-safe.
+
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "aggregator/schedule/firing.h"
+#include "aggregator/schedule/scheduler.h"
+#include "common/backoff/backoff.h"
+#include "common/clock.h"
+#include "common/log/rate_limiter.h"
+
+namespace ap {
+
+class FireLoop {
+ public:
+  FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock);
+  ~FireLoop();
+
+  void Start();
+  // Returns once the thread has finished its current round.
+  void Stop();
+  // Re-reads the next fire time (a workflow was added or changed).
+  void Wake();
+
+  // Fires handled since start, for stats.
+  int64_t fires() const;
+
+ private:
+  void Run();
+
+  FiringEngine* const engine_;
+  Scheduler* const scheduler_;
+  Clock* const clock_;
+  LogRateLimiter failures_;
+  mutable absl::Mutex mu_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t fires_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_SCHEDULE_FIRE_LOOP_H_

@@ -1,0 +1,195 @@
+#include "aggregator/service/aggregator_service.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "aggregator/schedule/trigger.h"
+#include "common/log/log.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+#include "grpcpp/server_context.h"
+
+namespace ap {
+namespace {
+
+std::string Metadata(const grpc::ServerContext* ctx, const char* key) {
+  auto it = ctx->client_metadata().find(key);
+  if (it == ctx->client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// Copies a StatusOr's value into a response message.
+template <typename T>
+absl::Status Into(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
+
+constexpr int kDefaultPreview = 10;
+constexpr int kMaxPreview = 1000;
+
+}  // namespace
+
+grpc::Status AggregatorServiceImpl::Handle(
+    grpc::ServerContext* ctx, const char* method,
+    const std::function<absl::Status(const Caller&)>& fn) {
+  absl::StatusOr<Caller> caller =
+      credentials_->AuthenticateUser(Metadata(ctx, "authorization"));
+  absl::Status s = caller.ok() ? fn(*caller) : caller.status();
+  if (!s.ok()) {
+    LogEvent(s.code() == absl::StatusCode::kInternal ||
+                     s.code() == absl::StatusCode::kDataLoss
+                 ? spdlog::level::err
+                 : spdlog::level::debug,
+             "rpc_failed",
+             {{"method", method},
+              {"owner", caller.ok() ? caller->owner : "-"},
+              {"code", absl::StatusCodeToString(s.code())},
+              {"error", s.message()}});
+  }
+  return ToGrpcStatus(s);
+}
+
+grpc::Status AggregatorServiceImpl::CreateWorkflow(
+    grpc::ServerContext* ctx, const v1::CreateWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "CreateWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Create(c, req->workflow()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::GetWorkflow(
+    grpc::ServerContext* ctx, const v1::GetWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "GetWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Get(c, req->id()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::ListWorkflows(
+    grpc::ServerContext* ctx, const v1::ListWorkflowsRequest* req,
+    v1::ListWorkflowsResponse* resp) {
+  return Handle(ctx, "ListWorkflows", [&](const Caller& c) {
+    return Into(workflows_->List(c, *req), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::PauseWorkflow(
+    grpc::ServerContext* ctx, const v1::PauseWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "PauseWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Pause(c, req->id()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::ResumeWorkflow(
+    grpc::ServerContext* ctx, const v1::ResumeWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "ResumeWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Resume(c, req->id()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::CancelWorkflow(
+    grpc::ServerContext* ctx, const v1::CancelWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "CancelWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Cancel(c, req->id(), req->reason()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::DeleteWorkflow(
+    grpc::ServerContext* ctx, const v1::DeleteWorkflowRequest* req,
+    v1::DeleteWorkflowResponse*) {
+  return Handle(ctx, "DeleteWorkflow", [&](const Caller& c) {
+    return workflows_->Delete(c, req->id());
+  });
+}
+
+grpc::Status AggregatorServiceImpl::TriggerWorkflow(
+    grpc::ServerContext* ctx, const v1::TriggerWorkflowRequest* req,
+    v1::Execution* resp) {
+  return Handle(ctx, "TriggerWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Trigger(c, req->id()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::ListExecutions(
+    grpc::ServerContext* ctx, const v1::ListExecutionsRequest* req,
+    v1::ListExecutionsResponse* resp) {
+  return Handle(ctx, "ListExecutions", [&](const Caller& c) {
+    return Into(workflows_->ListExecutions(c, *req), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::GetExecution(
+    grpc::ServerContext* ctx, const v1::GetExecutionRequest* req,
+    v1::Execution* resp) {
+  return Handle(ctx, "GetExecution", [&](const Caller& c) {
+    return Into(workflows_->GetExecution(c, req->id()), resp);
+  });
+}
+
+grpc::Status AggregatorServiceImpl::ExamineWorkflow(
+    grpc::ServerContext* ctx, const v1::ExamineWorkflowRequest*,
+    v1::ExamineWorkflowResponse*) {
+  return Handle(ctx, "ExamineWorkflow", [](const Caller&) {
+    return absl::UnimplementedError(
+        "ExamineWorkflow is not available in this build yet; use "
+        "ListExecutions and GetWorkflow");
+  });
+}
+
+grpc::Status AggregatorServiceImpl::PreviewSchedule(
+    grpc::ServerContext* ctx, const v1::PreviewScheduleRequest* req,
+    v1::PreviewScheduleResponse* resp) {
+  return Handle(ctx, "PreviewSchedule", [&](const Caller&) -> absl::Status {
+    if (req->count() < 0 || req->count() > kMaxPreview) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("count: must be between 0 and ", kMaxPreview));
+    }
+    const absl::Time now = clock_->TimeNow();
+    absl::Time from = now;
+    if (req->has_from()) {
+      AP_RETURN_IF_ERROR(ValidateTimestamp("from", req->from()));
+      from = FromProto(req->from());
+    }
+    std::optional<absl::Time> start, expire;
+    if (req->has_start_at()) {
+      AP_RETURN_IF_ERROR(ValidateTimestamp("start_at", req->start_at()));
+      start = FromProto(req->start_at());
+    }
+    if (req->has_expire_at()) {
+      AP_RETURN_IF_ERROR(ValidateTimestamp("expire_at", req->expire_at()));
+      expire = FromProto(req->expire_at());
+    }
+    AP_ASSIGN_OR_RETURN(Trigger trigger,
+                        Trigger::Create(req->trigger(), start, expire, from));
+    const int count = req->count() == 0 ? kDefaultPreview : req->count();
+    std::optional<absl::Time> t = from;
+    for (int i = 0; i < count && (t = trigger.Next(*t)); ++i) {
+      *resp->add_fire_times() = ToProtoTimestamp(*t);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AggregatorServiceImpl::ListOperators(
+    grpc::ServerContext* ctx, const v1::ListOperatorsRequest*,
+    v1::ListOperatorsResponse* resp) {
+  return Handle(ctx, "ListOperators", [&](const Caller&) -> absl::Status {
+    // The allow-list; live state (connected, load) comes with the Node
+    // service.
+    AP_ASSIGN_OR_RETURN(std::vector<store::v1::OperatorRecord> ops,
+                        credentials_->ListOperators());
+    for (const store::v1::OperatorRecord& op : ops) {
+      v1::OperatorInfo* info = resp->add_operators();
+      info->set_id(op.operator_id());
+      info->set_connected(false);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace ap

@@ -132,12 +132,10 @@ grpc::Status AggregatorServiceImpl::GetExecution(
 }
 
 grpc::Status AggregatorServiceImpl::ExamineWorkflow(
-    grpc::ServerContext* ctx, const v1::ExamineWorkflowRequest*,
-    v1::ExamineWorkflowResponse*) {
-  return Handle(ctx, "ExamineWorkflow", [](const Caller&) {
-    return absl::UnimplementedError(
-        "ExamineWorkflow is not available in this build yet; use "
-        "ListExecutions and GetWorkflow");
+    grpc::ServerContext* ctx, const v1::ExamineWorkflowRequest* req,
+    v1::ExamineWorkflowResponse* resp) {
+  return Handle(ctx, "ExamineWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Examine(c, *req), resp);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -50,6 +51,21 @@ std::string Pending(absl::Time scheduled_at, absl::string_view execution_id) {
   // Nanoseconds since 1970, zero-padded so that text order is time order.
   const int64_t ns = std::max<int64_t>(0, absl::ToUnixNanos(scheduled_at));
   return absl::StrFormat("%s%020d/%s", kPendingPrefix, ns, execution_id);
+}
+
+std::string EventPrefix(absl::string_view workflow_id) {
+  return absl::StrCat("evt/", workflow_id, "/");
+}
+
+std::string Event(absl::string_view workflow_id, absl::Time at) {
+  const int64_t ns = std::max<int64_t>(0, absl::ToUnixNanos(at));
+  return absl::StrFormat("%s%020d", EventPrefix(workflow_id), ns);
+}
+
+absl::Time EventTime(absl::string_view key) {
+  int64_t ns = 0;
+  if (!absl::SimpleAtoi(LastComponent(key), &ns)) return absl::UnixEpoch();
+  return absl::FromUnixNanos(ns);
 }
 
 std::string ExecutionId(absl::string_view workflow_id,

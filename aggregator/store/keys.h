@@ -12,6 +12,8 @@
 //   ex/<workflow>/<execution>            ap.v1.Execution (by scheduled time)
 //   open/<workflow>/<execution>          "" (executions not yet finished)
 //   pend/<scheduled:020>/<execution>     "" (PENDING, oldest first)
+//   evt/<workflow>/<at:020>              text: the workflow's status from
+//                                        then on (ACTIVE, PAUSED, ...)
 //
 // Workflow ids are ULIDs and owners match [A-Za-z0-9._-], so '/' never
 // appears inside a component. An execution id is its workflow id, '-', and
@@ -42,6 +44,10 @@ std::string ExecutionPrefix(absl::string_view workflow_id);
 std::string Open(absl::string_view workflow_id, absl::string_view execution_id);
 std::string OpenPrefix(absl::string_view workflow_id);
 std::string Pending(absl::Time scheduled_at, absl::string_view execution_id);
+std::string Event(absl::string_view workflow_id, absl::Time at);
+std::string EventPrefix(absl::string_view workflow_id);
+// The time inside an Event key.
+absl::Time EventTime(absl::string_view key);
 
 // The id of the execution of `workflow_id` scheduled at `scheduled_at`
 // (truncated to the millisecond).

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/store/keys.h"
+#include "aggregator/workflows/examine.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -318,6 +319,14 @@ absl::Status WorkflowService::Delete(const Caller& caller,
     if (n == 0) break;
     AP_RETURN_IF_ERROR(store_->Write(batch));
   }
+  WriteBatch events;
+  AP_RETURN_IF_ERROR(
+      store_->raw()->Scan(keys::EventPrefix(w.id()), "",
+                          [&](absl::string_view key, absl::string_view) {
+                            events.Delete(key);
+                            return true;
+                          }));
+  AP_RETURN_IF_ERROR(store_->raw()->Write(events));
   WorkflowBatch batch;
   batch.DeleteWorkflow(w);
   AP_RETURN_IF_ERROR(store_->Write(batch));
@@ -391,6 +400,23 @@ absl::StatusOr<v1::Execution> WorkflowService::GetExecution(
                       store_->GetWorkflow(e->workflow_id()));
   if (!w || w->owner() != caller.owner) return NotFound("execution", id);
   return *std::move(e);
+}
+
+absl::StatusOr<v1::ExamineWorkflowResponse> WorkflowService::Examine(
+    const Caller& caller, const v1::ExamineWorkflowRequest& r) {
+  AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, r.id()));
+  const absl::Time now = clock_->TimeNow();
+  absl::Time until = now;
+  if (r.has_until()) {
+    AP_RETURN_IF_ERROR(ValidateTimestamp("until", r.until()));
+    until = FromProto(r.until());
+  }
+  absl::Time since = until - absl::Hours(24);
+  if (r.has_since()) {
+    AP_RETURN_IF_ERROR(ValidateTimestamp("since", r.since()));
+    since = FromProto(r.since());
+  }
+  return ExamineWorkflow(store_, w, since, until, now);
 }
 
 }  // namespace ap

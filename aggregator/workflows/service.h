@@ -64,6 +64,9 @@ class WorkflowService {
       const Caller& caller, const v1::ListExecutionsRequest& request);
   absl::StatusOr<v1::Execution> GetExecution(const Caller& caller,
                                              absl::string_view id);
+  // See examine.h. `until` defaults to now, `since` to 24 h before until.
+  absl::StatusOr<v1::ExamineWorkflowResponse> Examine(
+      const Caller& caller, const v1::ExamineWorkflowRequest& request);
 
  private:
   // The caller's workflow, or NOT_FOUND.

@@ -40,6 +40,14 @@ void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
   batch_.Put(keys::OwnerIndex(after.owner(), after.id()), "");
   batch_.Put(keys::StatusIndex(after.owner(), after.status(), after.id()), "");
   batch_.Put(keys::Workflow(after.id()), after.SerializeAsString());
+  // Each status change is kept, so examine can tell what the workflow was
+  // doing at any past fire time.
+  if (before == nullptr || before->status() != after.status()) {
+    const absl::Time at = FromProto(
+        after.has_updated_at() ? after.updated_at() : after.created_at());
+    batch_.Put(keys::Event(after.id(), at),
+               v1::WorkflowStatus_Name(after.status()));
+  }
 }
 
 void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {

@@ -194,10 +194,16 @@ TEST_F(AggregatorApiTest, PreviewScheduleListsTheNextFires) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(AggregatorApiTest, ExamineSaysPlainlyItIsNotAvailableYet) {
+TEST_F(AggregatorApiTest, ExamineOverGrpcIsOwnerScoped) {
+  v1::Workflow w;
+  ASSERT_TRUE(Create(alice_, Minutely(), &w).ok());
+  v1::ExamineWorkflowRequest r;
+  r.set_id(w.id());
   v1::ExamineWorkflowResponse resp;
-  grpc::Status s = stub_->ExamineWorkflow(As(alice_).get(), {}, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  ASSERT_TRUE(stub_->ExamineWorkflow(As(alice_reader_).get(), r, &resp).ok());
+  EXPECT_EQ(resp.workflow().id(), w.id());
+  EXPECT_EQ(stub_->ExamineWorkflow(As(bob_).get(), r, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(AggregatorApiTest, ListOperatorsShowsTheAllowList) {

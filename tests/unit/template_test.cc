@@ -48,3 +48,39 @@ TEST(TemplateTest, ErrorsSayWhatIsWrong) {
 
 }  // namespace
 }  // namespace ap
+
+#include "common/redact.h"
+
+namespace ap {
+namespace {
+
+TEST(RedactTest, SecretNamesAreRecognised) {
+  for (const char* n : {"Authorization", "COOKIE", "X-Api-Key", "GITHUB_TOKEN",
+                        "db_password", "Client-Secret"}) {
+    EXPECT_TRUE(IsSecretName(n)) << n;
+  }
+  for (const char* n : {"Content-Type", "Accept", "HOME", "X-Request-Id"}) {
+    EXPECT_FALSE(IsSecretName(n)) << n;
+  }
+}
+
+TEST(RedactTest, RedactsHeadersAndEnvButKeepsTheRestAndTheStepKind) {
+  v1::Workflow w;
+  v1::Step* http = w.add_steps();
+  (*http->mutable_http()->mutable_headers())["Authorization"] = "Bearer s3cret";
+  (*http->mutable_http()->mutable_headers())["Accept"] = "text/plain";
+  v1::Step* cmd = w.add_steps();
+  cmd->mutable_command()->add_argv("/bin/true");
+  (*cmd->mutable_command()->mutable_env())["API_TOKEN"] = "t0k";
+  (*cmd->mutable_command()->mutable_env())["LANG"] = "C";
+  RedactWorkflow(&w);
+  EXPECT_EQ(w.steps(0).http().headers().at("Authorization"), kRedacted);
+  EXPECT_EQ(w.steps(0).http().headers().at("Accept"), "text/plain");
+  ASSERT_TRUE(w.steps(1).has_command());
+  EXPECT_FALSE(w.steps(1).has_http());
+  EXPECT_EQ(w.steps(1).command().env().at("API_TOKEN"), kRedacted);
+  EXPECT_EQ(w.steps(1).command().env().at("LANG"), "C");
+}
+
+}  // namespace
+}  // namespace ap

@@ -1,0 +1,23 @@
+#ifndef AP_COMMON_REDACT_H_
+#define AP_COMMON_REDACT_H_
+
+// Secrets in headers and environment variables are never shown back: not in
+// logs, examine output or the REPL. A name is secret when it is
+// Authorization, Proxy-Authorization or Cookie, or contains "token",
+// "secret", "password", "passwd" or "key" (case-insensitive).
+
+#include "absl/strings/string_view.h"
+#include "ap/v1/workflow.pb.h"
+
+namespace ap {
+
+inline constexpr char kRedacted[] = "<redacted>";
+
+bool IsSecretName(absl::string_view name);
+
+// Replaces the values of secret headers and environment variables.
+void RedactWorkflow(v1::Workflow* workflow);
+
+}  // namespace ap
+
+#endif  // AP_COMMON_REDACT_H_

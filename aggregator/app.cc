@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/auth/credentials.h"
+#include "aggregator/repl/commands.h"
+#include "aggregator/repl/server.h"
 #include "aggregator/schedule/fire_loop.h"
 #include "aggregator/schedule/firing.h"
 #include "aggregator/schedule/scheduler.h"
@@ -68,20 +70,39 @@ int RunAggregator(const AggregatorConfig& config) {
               {"error", server.status().ToString()}});
     return 1;
   }
+  ReplCommands repl_commands(rocks->get(), [&] {
+    return absl::StrCat("workflows_known: ", scheduler.size(), "\n",
+                        "workflows_armed: ", scheduler.armed(), "\n",
+                        "fires_since_start: ", loop.fires(), "\n");
+  });
+  std::unique_ptr<ReplServer> repl;
+  if (!config.repl_socket.empty()) {
+    absl::StatusOr<std::unique_ptr<ReplServer>> started =
+        ReplServer::Start({config.repl_socket}, &repl_commands);
+    if (!started.ok()) {
+      LogEvent(spdlog::level::critical, "repl_failed",
+               {{"socket", config.repl_socket},
+                {"error", started.status().ToString()}});
+      return 1;
+    }
+    repl = *std::move(started);
+  }
   loop.Start();
   (*server)->SetServing(true);
   LogEvent(spdlog::level::info, "serving",
            {{"grpc_port", (*server)->port()},
             {"schema_version", (*rocks)->schema_version()},
-            {"reflection", config.reflection ? "on" : "off"}});
+            {"reflection", config.reflection ? "on" : "off"},
+            {"repl", config.repl_socket.empty() ? "off" : config.repl_socket}});
 
   const int sig = WaitForTerminationSignal();
   LogEvent(spdlog::level::info, "draining",
            {{"signal", sig},
             {"grace", absl::FormatDuration(config.shutdown_grace)}});
   (*server)->Shutdown(config.shutdown_grace);  // NOT_SERVING first
-  loop.Stop();                                 // no fire after this
-  rocks->reset();                              // flushes RocksDB
+  if (repl) repl->Stop();
+  loop.Stop();     // no fire after this
+  rocks->reset();  // flushes RocksDB
   LogEvent(spdlog::level::info, "stopped", {{"fires", loop.fires()}});
   return 0;
 }

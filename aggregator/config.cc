@@ -30,6 +30,9 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
                       "on SIGTERM, how long in-flight calls may finish");
   schema->AddInt("max_message_bytes", &config->max_message_bytes, 1024,
                  64 * 1024 * 1024, "largest gRPC message accepted, in bytes");
+  schema->AddString("repl_socket", &config->repl_socket,
+                    "unix socket of the admin REPL (mode 0600); empty turns "
+                    "it off");
   schema->AddDuration("misfire_threshold", &config->misfire_threshold,
                       absl::Seconds(1), absl::Hours(24),
                       "a fire handled later than this counts as missed and "

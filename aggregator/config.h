@@ -25,6 +25,8 @@ struct AggregatorConfig {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest gRPC message accepted, in bytes.
   int max_message_bytes = 4 * 1024 * 1024;
+  // Unix socket of the admin REPL; empty turns it off.
+  std::string repl_socket = "/tmp/ap.sock";
   // A fire handled later than this counts as missed (misfire policy).
   absl::Duration misfire_threshold = absl::Minutes(1);
 

@@ -30,6 +30,8 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                shutdown_grace);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int,
                max_message_bytes);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
+               repl_socket);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                misfire_threshold);
 ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");

@@ -7,8 +7,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace ap {
@@ -50,14 +52,15 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   if (!s.ok()) {
     return FromRocks(s, absl::StrCat("cannot open store at ", options.path));
   }
-  std::unique_ptr<RocksDbStore> store(
-      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options.sync_writes));
+  std::unique_ptr<RocksDbStore> store(new RocksDbStore(
+      std::unique_ptr<rocksdb::DB>(raw), options.sync_writes, options.path));
   if (absl::Status v = store->CheckSchemaVersion(); !v.ok()) return v;
   return store;
 }
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes)
-    : db_(std::move(db)), sync_writes_(sync_writes) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes,
+                           std::string path)
+    : db_(std::move(db)), sync_writes_(sync_writes), path_(std::move(path)) {}
 
 RocksDbStore::~RocksDbStore() {
   if (db_) db_->Close().PermitUncheckedError();
@@ -160,6 +163,43 @@ absl::Status RocksDbStore::ScanReverse(absl::string_view prefix,
     }
   }
   return FromRocks(it->status(), absl::StrCat("reverse scan ", prefix));
+}
+
+absl::Status RocksDbStore::Backup(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " exists; name a new directory"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  AP_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // A flush first, so the copy holds everything written so far.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("backup to ", dir));
+}
+
+absl::Status RocksDbStore::Compact() {
+  return FromRocks(
+      db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr),
+      "compact");
+}
+
+std::string RocksDbStore::Stats() {
+  std::string out = absl::StrCat("path: ", path_, "\n",
+                                 "schema_version: ", schema_version_, "\n");
+  for (const char* prop :
+       {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",
+        "rocksdb.cur-size-all-mem-tables", "rocksdb.num-live-versions",
+        "rocksdb.estimate-live-data-size"}) {
+    std::string value;
+    if (db_->GetProperty(prop, &value)) {
+      absl::StrAppend(&out, absl::string_view(prop).substr(8), ": ", value,
+                      "\n");
+    }
+  }
+  return out;
 }
 
 }  // namespace ap

@@ -45,14 +45,20 @@ class RocksDbStore final : public Store {
                            absl::string_view start_before,
                            const ScanFn& fn) override;
 
+  absl::Status Backup(const std::string& dir) override;
+  absl::Status Compact() override;
+  std::string Stats() override;
+
   int schema_version() const { return schema_version_; }
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes,
+               std::string path);
   absl::Status CheckSchemaVersion();
 
   std::unique_ptr<rocksdb::DB> db_;
   bool sync_writes_;
+  std::string path_;
   int schema_version_ = 0;
 };
 

@@ -63,6 +63,14 @@ class Store {
   virtual absl::Status ScanReverse(absl::string_view prefix,
                                    absl::string_view start_before,
                                    const ScanFn& fn) = 0;
+
+  // A consistent copy of the whole store in `dir` (which must not exist),
+  // that an aggregator can be started on.
+  virtual absl::Status Backup(const std::string& dir) = 0;
+  // Compacts the whole key range (reclaims space after deletes).
+  virtual absl::Status Compact() = 0;
+  // Human-readable figures (keys, sizes, ...), one `name: value` a line.
+  virtual std::string Stats() = 0;
 };
 
 }  // namespace ap

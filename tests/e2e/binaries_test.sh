@@ -43,7 +43,7 @@ expect() {
 }
 
 for flag in config validate grpc_listen data_dir log_level reflection \
-            shutdown_grace max_message_bytes; do
+            shutdown_grace max_message_bytes repl_socket misfire_threshold; do
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \
@@ -99,8 +99,15 @@ closed_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 expect "apctl health of nothing exits 1" 1 "UNAVAILABLE|DEADLINE_EXCEEDED" -- \
   "$apctl" --aggregator="127.0.0.1:$closed_port" --timeout=1s health
 
+expect "keys create prints the secret once" 0 '^secret: apk_[0-9a-f]{64}$' -- \
+  "$aggregator" --data-dir="$work/data" keys create --owner=ops --role=admin
+expect "keys list shows the owner" 0 'ops +admin' -- \
+  "$aggregator" --data-dir="$work/data" keys list
+expect "keys create with a bad role exits 2" 2 'not one of reader, writer, admin' -- \
+  "$aggregator" --data-dir="$work/data" keys create --owner=ops --role=root
+
 "$aggregator" --data-dir="$work/data" --grpc-listen=127.0.0.1:0 \
-  2>"$work/agg.log" &
+  --repl-socket="$work/ap.sock" 2>"$work/agg.log" &
 agg_pid=$!
 port=""
 for _ in $(seq 1 100); do
@@ -116,9 +123,16 @@ else
     "$apctl" --aggregator="127.0.0.1:$port" health
   expect "AP_AGGREGATOR is honoured" 0 "^SERVING$" -- \
     env AP_AGGREGATOR="127.0.0.1:$port" "$apctl" health
+  expect "REPL answers over socat" 0 'estimate-num-keys' -- \
+    sh -c "printf 'stats\nexit\n' | socat - UNIX-CONNECT:$work/ap.sock"
+  expect "REPL answers over nc -U" 0 'meta/schema_version' -- \
+    sh -c "printf 'list meta/*\nexit\n' | nc -U -q 2 $work/ap.sock"
+  expect "REPL socket is private (0600)" 0 '^600$' -- stat -c %a "$work/ap.sock"
+  expect "keys create refuses while the aggregator runs" 1 "another aggregator" -- \
+    "$aggregator" --data-dir="$work/data" keys list
   expect "second aggregator on the same data dir is refused" 1 \
     "another aggregator" -- "$aggregator" --data-dir="$work/data" \
-    --grpc-listen=127.0.0.1:0
+    --grpc-listen=127.0.0.1:0 --repl-socket=
   kill -TERM "$agg_pid"
   rc=""
   for _ in $(seq 1 150); do

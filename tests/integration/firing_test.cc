@@ -52,6 +52,11 @@ class FlakyStore final : public Store {
                            const ScanFn& fn) override {
     return inner_->ScanReverse(p, b, fn);
   }
+  absl::Status Backup(const std::string& dir) override {
+    return inner_->Backup(dir);
+  }
+  absl::Status Compact() override { return inner_->Compact(); }
+  std::string Stats() override { return inner_->Stats(); }
 
  private:
   Store* inner_;

@@ -40,7 +40,9 @@ class Aggregator:
         mark = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir=" + self.data_dir,
-             "--grpc-listen=127.0.0.1:0", "--log-level=debug"], stderr=log)
+             "--grpc-listen=127.0.0.1:0", "--log-level=debug",
+             "--repl-socket=" + os.path.join(self.data_dir, "..", "ap.sock")],
+            stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with open(self.log_path) as f:

@@ -12,9 +12,11 @@
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/store/rocksdb_store.h"
+#include "aggregator/workflows/retention.h"
 #include "aggregator/workflows/service.h"
 #include "aggregator/workflows/workflow_store.h"
 #include "common/log/log.h"
+#include "common/periodic.h"
 #include "common/signals.h"
 #include "common/version.h"
 
@@ -87,7 +89,20 @@ int RunAggregator(const AggregatorConfig& config) {
     }
     repl = *std::move(started);
   }
+  Retention retention(
+      &store, clock,
+      {config.retention_max_executions, config.retention_max_age});
+  PeriodicTask sweeper(clock, config.retention_interval, [&retention] {
+    absl::StatusOr<size_t> removed = retention.Sweep();
+    if (!removed.ok()) {
+      LogEvent(spdlog::level::err, "retention_failed",
+               {{"error", removed.status().ToString()}});
+    } else if (*removed > 0) {
+      LogEvent(spdlog::level::info, "retention_swept", {{"removed", *removed}});
+    }
+  });
   loop.Start();
+  sweeper.Start();
   (*server)->SetServing(true);
   LogEvent(spdlog::level::info, "serving",
            {{"grpc_port", (*server)->port()},
@@ -101,6 +116,7 @@ int RunAggregator(const AggregatorConfig& config) {
             {"grace", absl::FormatDuration(config.shutdown_grace)}});
   (*server)->Shutdown(config.shutdown_grace);  // NOT_SERVING first
   if (repl) repl->Stop();
+  sweeper.Stop();
   loop.Stop();     // no fire after this
   rocks->reset();  // flushes RocksDB
   LogEvent(spdlog::level::info, "stopped", {{"fires", loop.fires()}});

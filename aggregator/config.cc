@@ -33,6 +33,17 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddString("repl_socket", &config->repl_socket,
                     "unix socket of the admin REPL (mode 0600); empty turns "
                     "it off");
+  schema->AddInt("retention_max_executions", &config->retention_max_executions,
+                 0, 100'000'000,
+                 "executions kept per workflow, newest first (0: any number; "
+                 "unfinished ones are always kept)");
+  schema->AddDuration("retention_max_age", &config->retention_max_age,
+                      absl::ZeroDuration(), absl::Hours(24 * 3650),
+                      "executions scheduled longer ago are removed (0: any "
+                      "age)");
+  schema->AddDuration("retention_interval", &config->retention_interval,
+                      absl::Seconds(1), absl::Hours(24),
+                      "how often retention sweeps the store");
   schema->AddDuration("misfire_threshold", &config->misfire_threshold,
                       absl::Seconds(1), absl::Hours(24),
                       "a fire handled later than this counts as missed and "

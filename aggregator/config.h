@@ -27,6 +27,11 @@ struct AggregatorConfig {
   int max_message_bytes = 4 * 1024 * 1024;
   // Unix socket of the admin REPL; empty turns it off.
   std::string repl_socket = "/tmp/ap.sock";
+  // Executions kept per workflow (0: any number), and their longest age
+  // (0: any age); open ones are always kept. Swept every interval.
+  int64_t retention_max_executions = 1000;
+  absl::Duration retention_max_age = absl::Hours(24 * 30);
+  absl::Duration retention_interval = absl::Minutes(10);
   // A fire handled later than this counts as missed (misfire policy).
   absl::Duration misfire_threshold = absl::Minutes(1);
 

@@ -32,6 +32,12 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int,
                max_message_bytes);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                repl_socket);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int64_t,
+               retention_max_executions);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               retention_max_age);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               retention_interval);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                misfire_threshold);
 ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");

@@ -43,7 +43,8 @@ expect() {
 }
 
 for flag in config validate grpc_listen data_dir log_level reflection \
-            shutdown_grace max_message_bytes repl_socket misfire_threshold; do
+            shutdown_grace max_message_bytes repl_socket misfire_threshold \
+            retention_max_executions retention_max_age retention_interval; do
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \

@@ -217,8 +217,11 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
   v1::Workflow after = before;
   absl::StatusOr<Trigger> trigger = TriggerOf(after);
   if (!trigger.ok()) return trigger.status();
+  // Only FORBID and REPLACE look at open executions; skip the scan for ALLOW.
   absl::StatusOr<std::vector<v1::Execution>> open_before =
-      store_->OpenExecutions(after.id());
+      after.policy().concurrency() == v1::CONCURRENCY_POLICY_ALLOW
+          ? std::vector<v1::Execution>()
+          : store_->OpenExecutions(after.id());
   if (!open_before.ok()) return open_before.status();
 
   Round round{*open_before, {}, false};

@@ -62,6 +62,7 @@ int RunAggregator(const AggregatorConfig& config) {
 
   GrpcServerOptions options;
   options.listen = config.grpc_listen;
+  options.tls = {config.tls_cert, config.tls_key, config.tls_client_ca};
   options.reflection = config.reflection;
   options.max_message_bytes = config.max_message_bytes;
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
@@ -108,6 +109,9 @@ int RunAggregator(const AggregatorConfig& config) {
            {{"grpc_port", (*server)->port()},
             {"schema_version", (*rocks)->schema_version()},
             {"reflection", config.reflection ? "on" : "off"},
+            {"tls", config.tls_cert.empty()        ? "off"
+                    : config.tls_client_ca.empty() ? "on"
+                                                   : "mtls"},
             {"repl", config.repl_socket.empty() ? "off" : config.repl_socket}});
 
   const int sig = WaitForTerminationSignal();

@@ -8,8 +8,17 @@ absl::Status AggregatorConfig::Validate() const {
   if (absl::Status s = ValidateListenAddress(grpc_listen); !s.ok()) {
     return ConfigKeyError("grpc_listen", s.message());
   }
-  if (data_dir.empty())
+  if (data_dir.empty()) {
     return ConfigKeyError("data_dir", "must name a directory");
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    return ConfigKeyError(tls_cert.empty() ? "tls_cert" : "tls_key",
+                          "tls_cert and tls_key go together");
+  }
+  if (!tls_client_ca.empty() && tls_cert.empty()) {
+    return ConfigKeyError("tls_client_ca",
+                          "mTLS needs TLS: set tls_cert and tls_key too");
+  }
   return absl::OkStatus();
 }
 
@@ -23,6 +32,13 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
       "log_level", &config->log_level,
       {"trace", "debug", "info", "warn", "error", "critical", "off"},
       "least severe log level written");
+  schema->AddString("tls_cert", &config->tls_cert,
+                    "PEM certificate (chain) for TLS on the gRPC port; empty "
+                    "serves plaintext");
+  schema->AddString("tls_key", &config->tls_key, "PEM private key of tls_cert");
+  schema->AddString("tls_client_ca", &config->tls_client_ca,
+                    "PEM CA bundle; set, clients must present a certificate it "
+                    "signed (mTLS)");
   schema->AddBool("reflection", &config->reflection,
                   "serve gRPC server reflection (for grpcurl)");
   schema->AddDuration("shutdown_grace", &config->shutdown_grace,

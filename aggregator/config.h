@@ -19,6 +19,10 @@ struct AggregatorConfig {
   // Directory of the embedded RocksDB store; created if missing.
   std::string data_dir = "./data";
   std::string log_level = "info";
+  // TLS on the gRPC port (PEM files); client CA turns on mTLS.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
   // Serve gRPC server reflection.
   bool reflection = true;
   // How long SIGTERM waits for in-flight calls before cutting them off.

@@ -24,6 +24,12 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                data_dir);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                log_level);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
+               tls_cert);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
+               tls_key);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
+               tls_client_ca);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, bool,
                reflection);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,

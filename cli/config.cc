@@ -7,6 +7,13 @@ namespace ap {
 absl::Status ApctlConfig::Validate() const {
   absl::StatusOr<HostPort> hp = ParseHostPort(aggregator);
   if (!hp.ok()) return ConfigKeyError("aggregator", hp.status().message());
+  if (tls_cert.empty() != tls_key.empty()) {
+    return ConfigKeyError(tls_cert.empty() ? "tls_cert" : "tls_key",
+                          "tls_cert and tls_key go together");
+  }
+  if (!tls && (!tls_ca.empty() || !tls_cert.empty())) {
+    return ConfigKeyError("tls", "tls_ca/tls_cert are set but tls is off");
+  }
   return absl::OkStatus();
 }
 
@@ -19,6 +26,13 @@ void BindApctlConfig(ConfigSchema* schema, ApctlConfig* config) {
                   "output format");
   schema->AddDuration("timeout", &config->timeout, absl::Milliseconds(1),
                       absl::Hours(1), "deadline of each call");
+  schema->AddBool("tls", &config->tls, "connect with TLS");
+  schema->AddString("tls_ca", &config->tls_ca,
+                    "PEM CA bundle to verify the aggregator (empty: system "
+                    "roots)");
+  schema->AddString("tls_cert", &config->tls_cert,
+                    "PEM client certificate, for mTLS");
+  schema->AddString("tls_key", &config->tls_key, "PEM private key of tls_cert");
 }
 
 }  // namespace ap

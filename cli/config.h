@@ -18,6 +18,12 @@ struct ApctlConfig {
   std::string api_key;
   std::string output = "table";
   absl::Duration timeout = absl::Seconds(10);
+  // TLS to the aggregator; tls_ca empty uses the system roots; tls_cert and
+  // tls_key present a client certificate (mTLS).
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 
   absl::Status Validate() const;
 };

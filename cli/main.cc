@@ -12,6 +12,7 @@
 #include "cli/cron_next.h"
 #include "cli/health.h"
 #include "common/config/flags.h"
+#include "common/tls.h"
 #include "common/version.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -21,6 +22,10 @@ AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, aggregator);
 AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, api_key);
 AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, output);
 AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, absl::Duration, timeout);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, bool, tls);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, tls_ca);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, tls_cert);
+AP_CONFIG_FLAG(ap::ApctlConfig, ap::BindApctlConfig, std::string, tls_key);
 ABSL_FLAG(std::string, service, "",
           "health: the service to check (empty: the server as a whole)");
 ABSL_FLAG(std::string, tz, "",
@@ -34,8 +39,9 @@ namespace {
 
 constexpr char kUsage[] =
     "apctl: the ap command-line client.\n"
-    "usage: apctl [--aggregator=HOST:PORT] [--api-key=KEY] [-o table|json|yaml]"
-    " COMMAND\n"
+    "usage: apctl [--aggregator=HOST:PORT] [--api-key=KEY] [--tls "
+    "[--tls-ca=PEM]"
+    " [--tls-cert=PEM --tls-key=PEM]] [-o table|json|yaml] COMMAND\n"
     "commands:\n"
     "  health [--service=NAME] [--timeout=D]  gRPC health check; exit 0 when"
     " SERVING, 1 otherwise\n"
@@ -48,8 +54,15 @@ constexpr char kUsage[] =
     "Flags may be written with - or _.";
 
 int Health(const ap::ApctlConfig& config) {
-  auto channel = grpc::CreateChannel(config.aggregator,
-                                     grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      ap::MakeChannelCredentials(
+          {config.tls, config.tls_ca, config.tls_cert, config.tls_key});
+  if (!creds.ok()) {
+    std::fprintf(stderr, "apctl: %s\n",
+                 std::string(creds.status().message()).c_str());
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(config.aggregator, *creds);
   absl::StatusOr<std::string> status =
       ap::CheckHealth(channel, absl::GetFlag(FLAGS_service), config.timeout);
   if (!status.ok()) {

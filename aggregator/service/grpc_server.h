@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "aggregator/service/health_service.h"
+#include "common/tls.h"
 #include "grpcpp/server.h"
 
 namespace ap {
@@ -30,6 +31,7 @@ struct ServiceEntry {
 
 struct GrpcServerOptions {
   std::string listen = "0.0.0.0:2206";
+  ServerTls tls;  // plaintext unless a certificate is given
   bool reflection = true;
   int max_message_bytes = 4 * 1024 * 1024;
 };

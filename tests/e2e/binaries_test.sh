@@ -44,14 +44,15 @@ expect() {
 
 for flag in config validate grpc_listen data_dir log_level reflection \
             shutdown_grace max_message_bytes repl_socket misfire_threshold \
-            retention_max_executions retention_max_age retention_interval; do
+            retention_max_executions retention_max_age retention_interval \
+            tls_cert tls_key tls_client_ca; do
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \
             http_listen log_level allowed_commands healthy_reset; do
   expect "operator --help lists --$flag" 0 "--$flag " -- "$operator" --help
 done
-for flag in aggregator api_key output timeout service; do
+for flag in aggregator api_key output timeout service tls tls_ca tls_cert tls_key; do
   expect "apctl --help lists --$flag" 0 "--$flag " -- "$apctl" --help
 done
 expect "aggregator --version" 0 "^aggregator [0-9]+\.[0-9]+" -- "$aggregator" --version

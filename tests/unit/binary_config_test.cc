@@ -83,3 +83,34 @@ TEST(ApctlConfigTest, AggregatorMustBeHostPort) {
 
 }  // namespace
 }  // namespace ap
+
+namespace ap {
+namespace {
+
+TEST(AggregatorConfigTest, TlsCertAndKeyGoTogetherAndMtlsNeedsTls) {
+  AggregatorConfig c;
+  c.tls_cert = "/x/cert.pem";
+  EXPECT_THAT(c.Validate(),
+              ::ap::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("tls_key")));
+  c.tls_key = "/x/key.pem";
+  EXPECT_THAT(c.Validate(), ::ap::testing::IsOk());
+  AggregatorConfig m;
+  m.tls_client_ca = "/x/ca.pem";
+  EXPECT_THAT(m.Validate(),
+              ::ap::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("tls_client_ca")));
+}
+
+TEST(ApctlConfigTest, TlsFilesNeedTls) {
+  ApctlConfig c;
+  c.tls_ca = "/x/ca.pem";
+  EXPECT_THAT(c.Validate(),
+              ::ap::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("tls")));
+  c.tls = true;
+  EXPECT_THAT(c.Validate(), ::ap::testing::IsOk());
+}
+
+}  // namespace
+}  // namespace ap

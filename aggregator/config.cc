@@ -28,10 +28,7 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddString(
       "data_dir", &config->data_dir,
       "directory of the embedded RocksDB store; created if missing");
-  schema->AddEnum(
-      "log_level", &config->log_level,
-      {"trace", "debug", "info", "warn", "error", "critical", "off"},
-      "least severe log level written");
+  schema->AddLogLevel(&config->log_level);
   schema->AddString("tls_cert", &config->tls_cert,
                     "PEM certificate (chain) for TLS on the gRPC port; empty "
                     "serves plaintext");

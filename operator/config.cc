@@ -71,10 +71,7 @@ void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
                     "accepts them");
   schema->AddString("http_listen", &config->http_listen,
                     "HTTP address for /health, /ready and /metrics");
-  schema->AddEnum(
-      "log_level", &config->log_level,
-      {"trace", "debug", "info", "warn", "error", "critical", "off"},
-      "least severe log level written");
+  schema->AddLogLevel(&config->log_level);
   schema->AddList("allowed_commands", &config->allowed_commands,
                   "absolute paths of programs command steps may run; empty "
                   "allows none");

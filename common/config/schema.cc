@@ -121,6 +121,12 @@ void ConfigSchema::AddEnum(std::string name, std::string* field,
        }});
 }
 
+void ConfigSchema::AddLogLevel(std::string* field) {
+  AddEnum("log_level", field,
+          {"trace", "debug", "info", "warn", "error", "critical", "off"},
+          "least severe log level written");
+}
+
 void ConfigSchema::AddInt(std::string name, int64_t* field, int64_t min,
                           int64_t max, std::string help) {
   Add({std::move(name), "int", std::move(help), absl::StrCat(*field),

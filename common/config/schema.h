@@ -68,6 +68,8 @@ class ConfigSchema {
                  std::string help);
   // true/false, yes/no, on/off, 1/0.
   void AddBool(std::string name, bool* field, std::string help);
+  // The `log_level` key every binary has (trace ... off).
+  void AddLogLevel(std::string* field);
   // A YAML sequence, or comma-separated text from flags and environment.
   void AddList(std::string name, std::vector<std::string>* field,
                std::string help);

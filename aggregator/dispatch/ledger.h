@@ -1,0 +1,68 @@
+#ifndef AP_AGGREGATOR_DISPATCH_LEDGER_H_
+#define AP_AGGREGATOR_DISPATCH_LEDGER_H_
+
+// The execution ledger: every state change of an execution after it was
+// recorded, each in one atomic write, so that delivery to operators can be
+// at-least-once while the recorded outcome is exactly-once.
+//
+//   Assign        PENDING -> DISPATCHED to an operator, under a lease of
+//                 the workflow's execution_timeout + lease_grace.
+//   Report        RUNNING, then one terminal outcome per (execution,
+//                 attempt). The first terminal report wins (ACCEPTED);
+//                 repeats answer DUPLICATE; reports for an older attempt,
+//                 another operator or a vanished execution answer STALE.
+//   ExpireLeases  a DISPATCHED or RUNNING execution whose lease ran out
+//                 goes back to PENDING with attempt + 1, or FAILED once the
+//                 workflow's retry policy (max_attempts) is spent.
+//
+// Holds the WorkflowStore's write mutex for each change. Thread-safe.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "aggregator/workflows/workflow_store.h"
+#include "ap/v1/node.pb.h"
+#include "common/clock.h"
+
+namespace ap {
+
+struct LedgerOptions {
+  // Added to the execution timeout to make a lease: time for the report
+  // to arrive.
+  absl::Duration lease_grace = absl::Seconds(30);
+  // Step output kept per step; longer output is cut and marked truncated.
+  size_t max_output_bytes = 64 * 1024;
+};
+
+class ExecutionLedger {
+ public:
+  ExecutionLedger(WorkflowStore* store, Clock* clock,
+                  LedgerOptions options = {})
+      : store_(store), clock_(clock), options_(options) {}
+
+  // FAILED_PRECONDITION unless the execution is PENDING; NOT_FOUND if gone.
+  absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
+                                       absl::string_view operator_id);
+
+  // INVALID_ARGUMENT for a status an operator cannot report (PENDING,
+  // DISPATCHED, SKIPPED, unknown) or an attempt never assigned.
+  absl::StatusOr<v1::ReportResponse> Report(absl::string_view operator_id,
+                                            const v1::ReportRequest& report);
+
+  // Returns the executions it changed (back to PENDING, or FAILED).
+  absl::StatusOr<std::vector<v1::Execution>> ExpireLeases();
+
+  // PENDING executions, oldest scheduled first (the dispatch queue).
+  absl::StatusOr<std::vector<std::string>> Pending(size_t max);
+
+ private:
+  WorkflowStore* const store_;
+  Clock* const clock_;
+  const LedgerOptions options_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_DISPATCH_LEDGER_H_

@@ -196,10 +196,15 @@ absl::StatusOr<v1::ExamineWorkflowResponse> ExamineWorkflow(
   *r.mutable_until() = ToProtoTimestamp(until);
 
   const absl::Time created = FromProto(w.created_at());
-  // Unbounded, so fires outside start_at/expire_at are shown and explained.
+  // Unbounded, so fires outside start_at/expire_at are shown and explained;
+  // but an interval's grid starts at start_at, so it keeps that bound.
+  std::optional<absl::Time> interval_start;
+  if (w.trigger().has_interval() && w.has_start_at()) {
+    interval_start = FromProto(w.start_at());
+  }
   AP_ASSIGN_OR_RETURN(
       Trigger unbounded,
-      Trigger::Create(w.trigger(), std::nullopt, std::nullopt, created));
+      Trigger::Create(w.trigger(), interval_start, std::nullopt, created));
   std::deque<absl::Time> fires;
   bool truncated = false;
   for (std::optional<absl::Time> t = unbounded.Next(since); t && *t <= until;

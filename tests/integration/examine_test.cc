@@ -172,6 +172,24 @@ TEST_F(ExamineTest, ManualExecutionsAreListedApartAndSecretsRedacted) {
   EXPECT_THAT(r.DebugString(), ::testing::Not(HasSubstr("s3cret")));
 }
 
+TEST_F(ExamineTest, IntervalFiresAreExpectedOnTheStartAtGrid) {
+  v1::Workflow in;
+  *in.mutable_trigger()->mutable_interval()->mutable_every() =
+      ToProtoDuration(absl::Minutes(1));
+  *in.mutable_start_at() = ToProtoTimestamp(kT0 + absl::Seconds(30));
+  const v1::Workflow w = Create(in);
+  clock_.AdvanceTime(absl::Seconds(30));
+  ASSERT_THAT(engine_.FireDue(), IsOk());  // 12:00:30
+  clock_.AdvanceTime(absl::Minutes(1));
+  ASSERT_THAT(engine_.FireDue(), IsOk());  // 12:01:30
+  const v1::ExamineWorkflowResponse r =
+      Examine(w.id(), kT0, kT0 + absl::Minutes(2));
+  EXPECT_THAT(Diagnoses(r), ::testing::ElementsAre(v1::DIAGNOSIS_NO_OPERATOR,
+                                                   v1::DIAGNOSIS_NO_OPERATOR));
+  EXPECT_EQ(FromProto(r.expected_fires(0).scheduled_at()),
+            kT0 + absl::Seconds(30));
+}
+
 TEST_F(ExamineTest, AFireWithNoRecordAndNoReasonIsReportedMissing) {
   const v1::Workflow w = Create({});
   Minute();

@@ -70,6 +70,26 @@ absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
   return after;
 }
 
+absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
+                                       absl::string_view operator_id) {
+  absl::MutexLock l(store_->write_mutex());
+  AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
+                      store_->GetExecution(execution_id));
+  if (!before || before->status() != v1::EXECUTION_STATUS_DISPATCHED ||
+      before->operator_id() != operator_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "execution ", execution_id, " is not dispatched to ", operator_id));
+  }
+  v1::Execution after = *before;
+  after.set_status(v1::EXECUTION_STATUS_PENDING);
+  after.clear_operator_id();
+  after.clear_dispatched_at();
+  after.clear_lease_expires_at();
+  WorkflowBatch batch;
+  batch.PutExecution(&*before, after);
+  return store_->Write(batch);
+}
+
 absl::StatusOr<v1::ReportResponse> ExecutionLedger::Report(
     absl::string_view operator_id, const v1::ReportRequest& r) {
   const v1::ExecutionStatus status = r.status();

@@ -46,6 +46,12 @@ class ExecutionLedger {
   absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
                                        absl::string_view operator_id);
 
+  // Takes back an assignment that never reached the operator (its outbox
+  // was full): DISPATCHED -> PENDING, same attempt. FAILED_PRECONDITION
+  // unless it is DISPATCHED to that operator.
+  absl::Status Unassign(absl::string_view execution_id,
+                        absl::string_view operator_id);
+
   // INVALID_ARGUMENT for a status an operator cannot report (PENDING,
   // DISPATCHED, SKIPPED, unknown) or an attempt never assigned.
   absl::StatusOr<v1::ReportResponse> Report(absl::string_view operator_id,

@@ -1,0 +1,176 @@
+// The dispatcher with the ledger on RocksDB and a simulated clock, and
+// sessions read directly (no gRPC).
+
+#include "aggregator/dispatch/dispatcher.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aggregator/workflows/service.h"
+#include "common/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
+
+namespace ap {
+namespace {
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
+                                       absl::UTCTimeZone());
+const Caller kAlice{"alice", Role::kWriter};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() {
+    v1::Workflow w;
+    w.set_name("job");
+    w.mutable_trigger()->mutable_manual();
+    w.add_steps()->set_id("s");
+    w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
+    workflow_ = service_.Create(kAlice, w)->id();
+  }
+  std::vector<std::string> Pend(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      clock_.AdvanceTime(absl::Milliseconds(1));
+      ids.push_back(service_.Trigger(kAlice, workflow_)->id());
+    }
+    return ids;
+  }
+  // Messages waiting in a session, without blocking.
+  std::vector<v1::NodeMessage> Drain(Session& s) {
+    std::vector<v1::NodeMessage> out;
+    v1::NodeMessage m;
+    while (s.Next(&clock_, clock_.TimeNow(), &m)) out.push_back(m);
+    return out;
+  }
+  v1::ExecutionStatus Status(const std::string& id) {
+    return (**store_.GetExecution(id)).status();
+  }
+
+  ap::testing::TempStore temp_;
+  SimulatedClock clock_{kT0};
+  WorkflowStore store_{temp_.get()};
+  Scheduler scheduler_;
+  FiringEngine engine_{&store_, &scheduler_, &clock_};
+  WorkflowService service_{&store_, &scheduler_, &engine_, &clock_, {}};
+  ExecutionLedger ledger_{&store_, &clock_};
+  Dispatcher dispatcher_{&ledger_, &store_, &clock_, {/*outbox_limit=*/2}};
+  std::string workflow_;
+};
+
+TEST_F(DispatcherTest, NothingIsAssignedWithoutOperatorsThenOnConnect) {
+  const std::vector<std::string> ids = Pend(2);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 0u);
+  EXPECT_EQ(Status(ids[0]), v1::EXECUTION_STATUS_PENDING);
+  auto s = dispatcher_.Connect("op-1", "1.0", 4);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);
+  std::vector<v1::NodeMessage> got = Drain(*s);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].assignment().execution_id(), ids[0]);  // oldest first
+  EXPECT_EQ(got[0].assignment().attempt(), 1);
+  EXPECT_EQ(got[0].assignment().workflow().id(), workflow_);
+  EXPECT_EQ(Status(ids[0]), v1::EXECUTION_STATUS_DISPATCHED);
+}
+
+TEST_F(DispatcherTest, LeastLoadedOperatorGetsTheNextAndCapacityHolds) {
+  Pend(5);
+  auto big = dispatcher_.Connect("big", "1", 2);
+  auto small = dispatcher_.Connect("small", "1", 1);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 3u);  // 2 + 1: capacity
+  EXPECT_EQ(Drain(*big).size(), 2u);
+  EXPECT_EQ(Drain(*small).size(), 1u);
+  EXPECT_EQ(ledger_.Pending(10)->size(), 2u);  // the rest wait
+}
+
+TEST_F(DispatcherTest, ReleasedCapacityTakesMoreWork) {
+  const std::vector<std::string> ids = Pend(2);
+  auto s = dispatcher_.Connect("op-1", "1", 1);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
+  v1::ReportRequest r;
+  r.set_execution_id(ids[0]);
+  r.set_attempt(1);
+  r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  ASSERT_EQ(ledger_.Report("op-1", r)->result(), v1::REPORT_RESULT_ACCEPTED);
+  dispatcher_.Released(ids[0]);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
+  EXPECT_EQ(Status(ids[1]), v1::EXECUTION_STATUS_DISPATCHED);
+}
+
+TEST_F(DispatcherTest, AStalledOperatorDoesNotHoldUpTheOthers) {
+  Pend(6);
+  auto stalled = dispatcher_.Connect("stalled", "1", 100);  // never reads
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);  // its outbox holds 2
+  auto healthy = dispatcher_.Connect("healthy", "1", 100);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);
+  EXPECT_EQ(Drain(*healthy).size(), 2u);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);  // healthy keeps taking work
+  EXPECT_EQ(Drain(*healthy).size(), 2u);
+  EXPECT_EQ(Drain(*stalled).size(), 2u);
+}
+
+TEST_F(DispatcherTest, SecondSyncReplacesTheFirst) {
+  auto first = dispatcher_.Connect("op-1", "1", 1);
+  auto second = dispatcher_.Connect("op-1", "2", 1);
+  EXPECT_TRUE(first->closed());
+  EXPECT_FALSE(second->closed());
+  dispatcher_.Disconnect(first);  // the old stream ending changes nothing
+  ASSERT_EQ(dispatcher_.Operators().size(), 1u);
+  EXPECT_TRUE(dispatcher_.Operators()[0].connected());
+  EXPECT_EQ(dispatcher_.Operators()[0].version(), "2");
+  dispatcher_.Disconnect(second);
+  EXPECT_FALSE(dispatcher_.Operators()[0].connected());
+}
+
+TEST_F(DispatcherTest, CancelReachesTheHolder) {
+  const std::vector<std::string> ids = Pend(1);
+  auto s = dispatcher_.Connect("op-1", "1", 1);
+  dispatcher_.DispatchPending();
+  Drain(*s);
+  v1::Execution e = **store_.GetExecution(ids[0]);
+  e.set_reason("replaced");
+  dispatcher_.Cancel({e});
+  std::vector<v1::NodeMessage> got = Drain(*s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].cancel().execution_id(), ids[0]);
+  EXPECT_EQ(got[0].cancel().reason(), "replaced");
+}
+
+TEST_F(DispatcherTest, DrainTellsEverySessionAndClosesIt) {
+  auto a = dispatcher_.Connect("a", "1", 1);
+  auto b = dispatcher_.Connect("b", "1", 1);
+  dispatcher_.DrainAll("aggregator shutting down");
+  for (auto* s : {a.get(), b.get()}) {
+    std::vector<v1::NodeMessage> got = Drain(*s);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(got[0].has_drain());
+    EXPECT_TRUE(s->closed());
+  }
+}
+
+TEST_F(DispatcherTest, NextWaitsOnTheClockForAHeartbeatDeadline) {
+  auto s = dispatcher_.Connect("op-1", "1", 1);
+  v1::NodeMessage m;
+  EXPECT_FALSE(s->Next(&clock_, clock_.TimeNow(), &m));  // nothing: heartbeat
+}
+
+TEST_F(DispatcherTest, PingIsRecordedForListOperators) {
+  v1::PingRequest p;
+  p.set_operator_id("op-7");
+  p.set_version("1.2.3");
+  p.set_running(3);
+  p.set_queue_depth(9);
+  dispatcher_.Ping(p);
+  ASSERT_EQ(dispatcher_.Operators().size(), 1u);
+  const v1::OperatorInfo info = dispatcher_.Operators()[0];
+  EXPECT_EQ(info.version(), "1.2.3");
+  EXPECT_EQ(info.running(), 3);
+  EXPECT_EQ(info.queue_depth(), 9);
+  EXPECT_EQ(FromProto(info.last_seen()), kT0);
+  EXPECT_FALSE(info.connected());
+}
+
+}  // namespace
+}  // namespace ap

@@ -1,0 +1,58 @@
+#ifndef AP_AGGREGATOR_SERVICE_NODE_SERVICE_H_
+#define AP_AGGREGATOR_SERVICE_NODE_SERVICE_H_
+
+// ap.v1.Node over gRPC: authenticates the operator token (whose operator
+// id must be the request's), then Ping feeds the Dispatcher's view of the
+// operator, Sync drains the operator's Session onto the stream with a
+// Heartbeat whenever nothing else was sent for heartbeat_interval, and
+// Report goes to the ledger, freeing capacity for more dispatch.
+
+#include <string>
+
+#include "aggregator/auth/credentials.h"
+#include "aggregator/dispatch/dispatcher.h"
+#include "aggregator/dispatch/ledger.h"
+#include "ap/v1/node.grpc.pb.h"
+#include "common/clock.h"
+
+namespace ap {
+
+struct NodeServiceOptions {
+  absl::Duration ping_interval = absl::Seconds(5);
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  std::string aggregator_id;
+};
+
+class NodeServiceImpl final : public v1::Node::Service {
+ public:
+  NodeServiceImpl(Dispatcher* dispatcher, ExecutionLedger* ledger,
+                  CredentialStore* credentials, Clock* clock,
+                  NodeServiceOptions options)
+      : dispatcher_(dispatcher),
+        ledger_(ledger),
+        credentials_(credentials),
+        clock_(clock),
+        options_(std::move(options)) {}
+
+  grpc::Status Ping(grpc::ServerContext* ctx, const v1::PingRequest* req,
+                    v1::PingResponse* resp) override;
+  grpc::Status Sync(grpc::ServerContext* ctx, const v1::SyncRequest* req,
+                    grpc::ServerWriter<v1::NodeMessage>* writer) override;
+  grpc::Status Report(grpc::ServerContext* ctx, const v1::ReportRequest* req,
+                      v1::ReportResponse* resp) override;
+
+ private:
+  // The operator the token belongs to, if it is `claimed`.
+  absl::StatusOr<std::string> Authenticate(const grpc::ServerContext* ctx,
+                                           const std::string& claimed);
+
+  Dispatcher* const dispatcher_;
+  ExecutionLedger* const ledger_;
+  CredentialStore* const credentials_;
+  Clock* const clock_;
+  const NodeServiceOptions options_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_SERVICE_NODE_SERVICE_H_

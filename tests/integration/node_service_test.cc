@@ -1,0 +1,200 @@
+// ap.v1.Node over real gRPC on 127.0.0.1:0 with an in-process test
+// operator. The real clock drives the stream (heartbeats every 100 ms);
+// waits are bounded.
+
+#include "aggregator/service/node_service.h"
+
+#include <memory>
+#include <string>
+
+#include "aggregator/service/grpc_server.h"
+#include "aggregator/workflows/service.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
+
+namespace ap {
+namespace {
+
+const Caller kAlice{"alice", Role::kWriter};
+
+class NodeServiceTest : public ::testing::Test {
+ protected:
+  NodeServiceTest() {
+    token_ = creds_.AddOperator("op-1", absl::Now())->secret;
+    other_token_ = creds_.AddOperator("op-2", absl::Now())->secret;
+    api_key_ =
+        creds_.CreateApiKey("alice", Role::kWriter, "", absl::Now())->secret;
+    GrpcServerOptions options;
+    options.listen = "127.0.0.1:0";
+    server_ =
+        *GrpcServer::Start(options, {{v1::Node::service_full_name(), &node_}});
+    stub_ = v1::Node::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials()));
+    v1::Workflow w;
+    w.set_name("job");
+    w.mutable_trigger()->mutable_manual();
+    w.add_steps()->set_id("s");
+    w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
+    workflow_ = service_.Create(kAlice, w)->id();
+  }
+  ~NodeServiceTest() override {
+    dispatcher_.DrainAll("test over");
+    server_->Shutdown(absl::Seconds(2));
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& secret) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", "Bearer " + secret);
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return ctx;
+  }
+  std::string Trigger() { return service_.Trigger(kAlice, workflow_)->id(); }
+  v1::SyncRequest Hello(int capacity = 2) {
+    v1::SyncRequest r;
+    r.set_operator_id("op-1");
+    r.set_version("test");
+    r.set_capacity(capacity);
+    return r;
+  }
+  // Reads messages until one that is not a heartbeat (bounded by deadline).
+  bool ReadWork(grpc::ClientReaderInterface<v1::NodeMessage>* reader,
+                v1::NodeMessage* m) {
+    while (reader->Read(m)) {
+      if (!m->has_heartbeat()) return true;
+    }
+    return false;
+  }
+
+  ap::testing::TempStore temp_;
+  Clock* clock_ = Clock::Real();
+  WorkflowStore store_{temp_.get()};
+  Scheduler scheduler_;
+  FiringEngine engine_{&store_, &scheduler_, clock_};
+  WorkflowService service_{&store_, &scheduler_, &engine_, clock_, {}};
+  CredentialStore creds_{temp_.get()};
+  ExecutionLedger ledger_{&store_, clock_};
+  Dispatcher dispatcher_{&ledger_, &store_, clock_};
+  NodeServiceImpl node_{&dispatcher_,
+                        &ledger_,
+                        &creds_,
+                        clock_,
+                        {absl::Seconds(7), absl::Milliseconds(100), "agg-1"}};
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::Node::Stub> stub_;
+  std::string token_, other_token_, api_key_, workflow_;
+};
+
+TEST_F(NodeServiceTest, PingAnswersIntervalsAndIdentity) {
+  v1::PingRequest p;
+  p.set_operator_id("op-1");
+  p.set_version("1.0");
+  v1::PingResponse resp;
+  ASSERT_TRUE(stub_->Ping(As(token_).get(), p, &resp).ok());
+  EXPECT_EQ(resp.aggregator_id(), "agg-1");
+  EXPECT_EQ(resp.ping_interval().seconds(), 7);
+  EXPECT_EQ(resp.heartbeat_interval().nanos(), 100'000'000);
+  EXPECT_EQ(dispatcher_.Operators().at(0).version(), "1.0");
+}
+
+TEST_F(NodeServiceTest, CredentialsAreCheckedAndMustMatchTheOperator) {
+  v1::PingRequest p;
+  p.set_operator_id("op-1");
+  v1::PingResponse resp;
+  EXPECT_EQ(stub_->Ping(As(other_token_).get(), p, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub_->Ping(As(api_key_).get(), p, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->Ping(As("apo_nope").get(), p, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(NodeServiceTest, PendingWorkIsAssignedOnConnectAndReportedOnce) {
+  const std::string exec = Trigger();  // PENDING, no operator yet
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(ReadWork(reader.get(), &m));
+  ASSERT_TRUE(m.has_assignment());
+  EXPECT_EQ(m.assignment().execution_id(), exec);
+  EXPECT_EQ(m.assignment().workflow().steps(0).id(), "s");
+
+  v1::ReportRequest r;
+  r.set_operator_id("op-1");
+  r.set_execution_id(exec);
+  r.set_attempt(1);
+  r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  v1::ReportResponse resp;
+  ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
+  EXPECT_EQ(resp.result(), v1::REPORT_RESULT_ACCEPTED);
+  ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
+  EXPECT_EQ(resp.result(), v1::REPORT_RESULT_DUPLICATE);
+  EXPECT_EQ((**store_.GetExecution(exec)).status(),
+            v1::EXECUTION_STATUS_SUCCEEDED);
+  ctx->TryCancel();
+}
+
+TEST_F(NodeServiceTest, WorkCreatedWhileConnectedIsPushed) {
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
+  const std::string exec = Trigger();
+  dispatcher_.DispatchPending();  // what the aggregator does after a fire
+  ASSERT_TRUE(ReadWork(reader.get(), &m));
+  EXPECT_EQ(m.assignment().execution_id(), exec);
+  ctx->TryCancel();
+}
+
+TEST_F(NodeServiceTest, HeartbeatsArriveAtTheConfiguredInterval) {
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  const absl::Time start = absl::Now();
+  uint64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(reader->Read(&m));
+    ASSERT_TRUE(m.has_heartbeat());
+    EXPECT_EQ(m.heartbeat().sequence(), last + 1);
+    last = m.heartbeat().sequence();
+  }
+  // Five at 100 ms: about half a second, certainly not five seconds.
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(350));
+  EXPECT_LT(took, absl::Seconds(3));
+  ctx->TryCancel();
+}
+
+TEST_F(NodeServiceTest, DrainEndsTheStreamAfterTellingTheOperator) {
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(reader->Read(&m));
+  dispatcher_.DrainAll("aggregator shutting down");
+  ASSERT_TRUE(ReadWork(reader.get(), &m));
+  EXPECT_EQ(m.drain().reason(), "aggregator shutting down");
+  EXPECT_FALSE(reader->Read(&m));
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(NodeServiceTest, ASecondSyncReplacesTheFirst) {
+  auto first_ctx = As(token_);
+  auto first = stub_->Sync(first_ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(first->Read(&m));
+  auto second_ctx = As(token_);
+  auto second = stub_->Sync(second_ctx.get(), Hello());
+  ASSERT_TRUE(second->Read(&m));
+  while (first->Read(&m)) {
+  }  // the first stream ends
+  EXPECT_TRUE(first->Finish().ok());
+  ASSERT_TRUE(second->Read(&m));  // the second lives on
+  second_ctx->TryCancel();
+}
+
+}  // namespace
+}  // namespace ap

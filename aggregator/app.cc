@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/auth/credentials.h"
+#include "aggregator/dispatch/dispatcher.h"
+#include "aggregator/dispatch/ledger.h"
 #include "aggregator/repl/commands.h"
 #include "aggregator/repl/server.h"
 #include "aggregator/schedule/fire_loop.h"
@@ -11,6 +13,7 @@
 #include "aggregator/schedule/scheduler.h"
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
+#include "aggregator/service/node_service.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/retention.h"
 #include "aggregator/workflows/service.h"
@@ -18,9 +21,27 @@
 #include "common/log/log.h"
 #include "common/periodic.h"
 #include "common/signals.h"
+#include "common/ulid.h"
 #include "common/version.h"
 
 namespace ap {
+namespace {
+
+constexpr char kAggregatorIdKey[] = "meta/aggregator_id";
+
+// An id for this aggregator that stays the same across restarts.
+absl::StatusOr<std::string> StableAggregatorId(Store* store) {
+  absl::StatusOr<std::optional<std::string>> id = store->Get(kAggregatorIdKey);
+  if (!id.ok()) return id.status();
+  if (id->has_value()) return **id;
+  const std::string fresh = UlidGenerator(Clock::Real()).Next();
+  WriteBatch batch;
+  batch.Put(kAggregatorIdKey, fresh);
+  if (absl::Status s = store->Write(batch); !s.ok()) return s;
+  return fresh;
+}
+
+}  // namespace
 
 int RunAggregator(const AggregatorConfig& config) {
   Clock* clock = Clock::Real();
@@ -54,11 +75,45 @@ int RunAggregator(const AggregatorConfig& config) {
             {"took_ms", absl::ToInt64Milliseconds(clock->MonotonicNow() -
                                                   recover_started)}});
 
-  FireLoop loop(&engine, &scheduler, clock);
+  absl::StatusOr<std::string> aggregator_id = StableAggregatorId(rocks->get());
+  if (!aggregator_id.ok()) {
+    LogEvent(spdlog::level::critical, "store_failed",
+             {{"error", aggregator_id.status().ToString()}});
+    return 1;
+  }
+  ExecutionLedger ledger(&store, clock, {config.lease_grace});
+  Dispatcher dispatcher(&ledger, &store, clock);
+  // Executions canceled (REPLACE, workflow canceled) leave their operator.
+  auto cancel = [&dispatcher](const std::vector<v1::Execution>& canceled) {
+    dispatcher.Cancel(canceled);
+    for (const v1::Execution& e : canceled) dispatcher.Released(e.id());
+  };
+  FireLoop loop(&engine, &scheduler, clock, [&](const FireReport& report) {
+    if (!report.canceled.empty()) cancel(report.canceled);
+    dispatcher.DispatchPending();
+  });
   WorkflowService workflows(&store, &scheduler, &engine, clock, {},
-                            {[&loop] { loop.Wake(); }, nullptr});
+                            {[&] {
+                               loop.Wake();
+                               dispatcher.DispatchPending();
+                             },
+                             cancel});
   CredentialStore credentials(rocks->get());
-  AggregatorServiceImpl aggregator(&workflows, &credentials, clock);
+  AggregatorServiceImpl aggregator(&workflows, &credentials, clock,
+                                   &dispatcher);
+  NodeServiceImpl node(
+      &dispatcher, &ledger, &credentials, clock,
+      {config.ping_interval, config.heartbeat_interval, *aggregator_id});
+  PeriodicTask leases(clock, absl::Seconds(1), [&] {
+    absl::StatusOr<std::vector<v1::Execution>> expired = ledger.ExpireLeases();
+    if (!expired.ok()) {
+      LogEvent(spdlog::level::err, "lease_check_failed",
+               {{"error", expired.status().ToString()}});
+      return;
+    }
+    for (const v1::Execution& e : *expired) dispatcher.Released(e.id());
+    if (!expired->empty()) dispatcher.DispatchPending();
+  });
 
   GrpcServerOptions options;
   options.listen = config.grpc_listen;
@@ -66,7 +121,8 @@ int RunAggregator(const AggregatorConfig& config) {
   options.reflection = config.reflection;
   options.max_message_bytes = config.max_message_bytes;
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
-      options, {{v1::Aggregator::service_full_name(), &aggregator}});
+      options, {{v1::Aggregator::service_full_name(), &aggregator},
+                {v1::Node::service_full_name(), &node}});
   if (!server.ok()) {
     LogEvent(spdlog::level::critical, "listen_failed",
              {{"address", config.grpc_listen},
@@ -104,6 +160,7 @@ int RunAggregator(const AggregatorConfig& config) {
   });
   loop.Start();
   sweeper.Start();
+  leases.Start();
   (*server)->SetServing(true);
   LogEvent(spdlog::level::info, "serving",
            {{"grpc_port", (*server)->port()},
@@ -112,15 +169,20 @@ int RunAggregator(const AggregatorConfig& config) {
             {"tls", config.tls_cert.empty()        ? "off"
                     : config.tls_client_ca.empty() ? "on"
                                                    : "mtls"},
-            {"repl", config.repl_socket.empty() ? "off" : config.repl_socket}});
+            {"repl", config.repl_socket.empty() ? "off" : config.repl_socket},
+            {"aggregator_id", *aggregator_id}});
 
   const int sig = WaitForTerminationSignal();
   LogEvent(spdlog::level::info, "draining",
            {{"signal", sig},
             {"grace", absl::FormatDuration(config.shutdown_grace)}});
+  // Operators first: told to reconnect elsewhere, their streams end, so
+  // they do not hold the drain.
+  dispatcher.DrainAll("aggregator shutting down");
   (*server)->Shutdown(config.shutdown_grace);  // NOT_SERVING first
   if (repl) repl->Stop();
   sweeper.Stop();
+  leases.Stop();
   loop.Stop();     // no fire after this
   rocks->reset();  // flushes RocksDB
   LogEvent(spdlog::level::info, "stopped", {{"fires", loop.fires()}});

@@ -57,6 +57,17 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddDuration("retention_interval", &config->retention_interval,
                       absl::Seconds(1), absl::Hours(24),
                       "how often retention sweeps the store");
+  schema->AddDuration("ping_interval", &config->ping_interval,
+                      absl::Milliseconds(100), absl::Minutes(10),
+                      "how often operators are told to ping");
+  schema->AddDuration("heartbeat_interval", &config->heartbeat_interval,
+                      absl::Milliseconds(100), absl::Minutes(10),
+                      "a Sync stream gets a heartbeat when nothing else was "
+                      "sent for this long");
+  schema->AddDuration("lease_grace", &config->lease_grace, absl::Seconds(1),
+                      absl::Hours(1),
+                      "added to an execution's timeout for its lease; after "
+                      "the lease it goes to another attempt");
   schema->AddDuration("misfire_threshold", &config->misfire_threshold,
                       absl::Seconds(1), absl::Hours(24),
                       "a fire handled later than this counts as missed and "

@@ -36,6 +36,11 @@ struct AggregatorConfig {
   int64_t retention_max_executions = 1000;
   absl::Duration retention_max_age = absl::Hours(24 * 30);
   absl::Duration retention_interval = absl::Minutes(10);
+  // Node protocol: how often operators ping, how often a Sync stream gets a
+  // heartbeat, and the time added to an execution's timeout for its lease.
+  absl::Duration ping_interval = absl::Seconds(5);
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration lease_grace = absl::Seconds(30);
   // A fire handled later than this counts as missed (misfire policy).
   absl::Duration misfire_threshold = absl::Minutes(1);
 

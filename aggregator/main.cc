@@ -45,6 +45,12 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                retention_interval);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               ping_interval);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               heartbeat_interval);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
+               lease_grace);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                misfire_threshold);
 ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");
 ABSL_FLAG(std::string, role, "writer", "keys create: reader, writer or admin");

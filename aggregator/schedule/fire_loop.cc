@@ -12,10 +12,12 @@ constexpr absl::Duration kIdleWait = absl::Minutes(1);
 
 }  // namespace
 
-FireLoop::FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock)
+FireLoop::FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock,
+                   std::function<void(const FireReport&)> after_round)
     : engine_(engine),
       scheduler_(scheduler),
       clock_(clock),
+      after_round_(std::move(after_round)),
       failures_(clock, absl::Minutes(1)) {}
 
 FireLoop::~FireLoop() { Stop(); }
@@ -72,6 +74,7 @@ void FireLoop::Run() {
         absl::MutexLock l(&mu_);
         fires_ += static_cast<int64_t>(handled);
       }
+      if (handled > 0 && after_round_) after_round_(*report);
       if (report->skipped > 0) {
         LogEvent(spdlog::level::info, "fires_skipped",
                  {{"count", report->skipped}});

@@ -6,6 +6,7 @@
 // backs off when the store fails, logging each failure (rate-limited) and
 // the recovery. Thread-safe.
 
+#include <functional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -20,7 +21,10 @@ namespace ap {
 
 class FireLoop {
  public:
-  FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock);
+  // `after_round` (optional) sees every successful round that did
+  // something, e.g. to dispatch new executions and send cancels.
+  FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock,
+           std::function<void(const FireReport&)> after_round = nullptr);
   ~FireLoop();
 
   void Start();
@@ -38,6 +42,7 @@ class FireLoop {
   FiringEngine* const engine_;
   Scheduler* const scheduler_;
   Clock* const clock_;
+  const std::function<void(const FireReport&)> after_round_;
   LogRateLimiter failures_;
   mutable absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/schedule/trigger.h"
 #include "common/log/log.h"
@@ -177,11 +178,19 @@ grpc::Status AggregatorServiceImpl::ListOperators(
     grpc::ServerContext* ctx, const v1::ListOperatorsRequest*,
     v1::ListOperatorsResponse* resp) {
   return Handle(ctx, "ListOperators", [&](const Caller&) -> absl::Status {
-    // The allow-list; live state (connected, load) comes with the Node
-    // service.
+    // Live state for those that pinged or synced; the rest of the
+    // allow-list as not connected.
+    absl::flat_hash_set<std::string> seen;
+    if (dispatcher_ != nullptr) {
+      for (const v1::OperatorInfo& info : dispatcher_->Operators()) {
+        *resp->add_operators() = info;
+        seen.insert(info.id());
+      }
+    }
     AP_ASSIGN_OR_RETURN(std::vector<store::v1::OperatorRecord> ops,
                         credentials_->ListOperators());
     for (const store::v1::OperatorRecord& op : ops) {
+      if (seen.contains(op.operator_id())) continue;
       v1::OperatorInfo* info = resp->add_operators();
       info->set_id(op.operator_id());
       info->set_connected(false);

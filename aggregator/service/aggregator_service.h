@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "aggregator/auth/credentials.h"
+#include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/workflows/service.h"
 #include "ap/v1/aggregator.grpc.pb.h"
 #include "common/clock.h"
@@ -16,9 +17,14 @@ namespace ap {
 
 class AggregatorServiceImpl final : public v1::Aggregator::Service {
  public:
+  // `dispatcher` (optional) adds live operator state to ListOperators.
   AggregatorServiceImpl(WorkflowService* workflows,
-                        CredentialStore* credentials, Clock* clock)
-      : workflows_(workflows), credentials_(credentials), clock_(clock) {}
+                        CredentialStore* credentials, Clock* clock,
+                        Dispatcher* dispatcher = nullptr)
+      : workflows_(workflows),
+        credentials_(credentials),
+        clock_(clock),
+        dispatcher_(dispatcher) {}
 
   grpc::Status CreateWorkflow(grpc::ServerContext* ctx,
                               const v1::CreateWorkflowRequest* req,
@@ -68,6 +74,7 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   WorkflowService* const workflows_;
   CredentialStore* const credentials_;
   Clock* const clock_;
+  Dispatcher* const dispatcher_;
 };
 
 }  // namespace ap

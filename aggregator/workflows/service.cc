@@ -107,8 +107,8 @@ absl::Status WorkflowService::Save(const v1::Workflow& before,
   return store_->Write(batch);
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::Create(const Caller& caller,
-                                                     v1::Workflow w) {
+absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
+                                                           v1::Workflow w) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   AP_RETURN_IF_ERROR(ValidateWorkflow(w, options_.limits));
   ApplyDefaults(&w);
@@ -139,8 +139,38 @@ absl::StatusOr<v1::Workflow> WorkflowService::Create(const Caller& caller,
   scheduler_->Upsert(w.id(), std::move(trigger), now);
   LogEvent(spdlog::level::info, "workflow_created",
            {{"workflow", w.id()}, {"owner", w.owner()}, {"name", w.name()}});
-  Changed();
   return w;
+}
+
+// The public changes run the change hook after the write lock is released:
+// the hook may dispatch, which takes the dispatcher's lock and then this
+// lock again.
+absl::StatusOr<v1::Workflow> WorkflowService::Create(const Caller& caller,
+                                                     v1::Workflow workflow) {
+  absl::StatusOr<v1::Workflow> out = CreateLocked(caller, std::move(workflow));
+  if (out.ok()) Changed();
+  return out;
+}
+
+absl::StatusOr<v1::Workflow> WorkflowService::Pause(const Caller& caller,
+                                                    absl::string_view id) {
+  absl::StatusOr<v1::Workflow> out = PauseLocked(caller, id);
+  if (out.ok()) Changed();
+  return out;
+}
+
+absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
+                                                     absl::string_view id) {
+  absl::StatusOr<v1::Workflow> out = ResumeLocked(caller, id);
+  if (out.ok()) Changed();
+  return out;
+}
+
+absl::Status WorkflowService::Delete(const Caller& caller,
+                                     absl::string_view id) {
+  absl::Status out = DeleteLocked(caller, id);
+  if (out.ok()) Changed();
+  return out;
 }
 
 absl::StatusOr<v1::Workflow> WorkflowService::Get(const Caller& caller,
@@ -185,8 +215,8 @@ absl::StatusOr<v1::ListWorkflowsResponse> WorkflowService::List(
   return out;
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::Pause(const Caller& caller,
-                                                    absl::string_view id) {
+absl::StatusOr<v1::Workflow> WorkflowService::PauseLocked(
+    const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   absl::MutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
@@ -203,12 +233,11 @@ absl::StatusOr<v1::Workflow> WorkflowService::Pause(const Caller& caller,
   AP_RETURN_IF_ERROR(Save(before, after));
   scheduler_->Pause(after.id());
   LogEvent(spdlog::level::info, "workflow_paused", {{"workflow", after.id()}});
-  Changed();
   return after;
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
-                                                     absl::string_view id) {
+absl::StatusOr<v1::Workflow> WorkflowService::ResumeLocked(
+    const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   absl::MutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
@@ -242,7 +271,6 @@ absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
     scheduler_->Remove(after.id());
   }
   LogEvent(spdlog::level::info, "workflow_resumed", {{"workflow", after.id()}});
-  Changed();
   return after;
 }
 
@@ -291,8 +319,8 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
   return after;
 }
 
-absl::Status WorkflowService::Delete(const Caller& caller,
-                                     absl::string_view id) {
+absl::Status WorkflowService::DeleteLocked(const Caller& caller,
+                                           absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   absl::MutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, id));
@@ -331,7 +359,6 @@ absl::Status WorkflowService::Delete(const Caller& caller,
   batch.DeleteWorkflow(w);
   AP_RETURN_IF_ERROR(store_->Write(batch));
   LogEvent(spdlog::level::info, "workflow_deleted", {{"workflow", w.id()}});
-  Changed();
   return absl::OkStatus();
 }
 

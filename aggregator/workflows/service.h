@@ -6,7 +6,8 @@
 // exactly as a missing one), readers only read.
 //
 // Changes are written to the store first, then applied to the Scheduler,
-// under the WorkflowStore's write mutex. `on_change` runs after every
+// under the WorkflowStore's write mutex; the hooks run after that mutex is
+// released (they may take it again). `on_change` runs after every
 // change that may move the next fire (to wake the fire loop);
 // `on_canceled` gets executions canceled by Cancel or by REPLACE (for the
 // dispatcher to tell operators). Thread-safe.
@@ -69,6 +70,15 @@ class WorkflowService {
       const Caller& caller, const v1::ExamineWorkflowRequest& request);
 
  private:
+  // The changes themselves, under the write lock; no hooks.
+  absl::StatusOr<v1::Workflow> CreateLocked(const Caller& caller,
+                                            v1::Workflow workflow);
+  absl::StatusOr<v1::Workflow> PauseLocked(const Caller& caller,
+                                           absl::string_view id);
+  absl::StatusOr<v1::Workflow> ResumeLocked(const Caller& caller,
+                                            absl::string_view id);
+  absl::Status DeleteLocked(const Caller& caller, absl::string_view id);
+
   // The caller's workflow, or NOT_FOUND.
   absl::StatusOr<v1::Workflow> Owned(const Caller& caller,
                                      absl::string_view id);

@@ -7,87 +7,31 @@ protos compiled here, and an API key made by `aggregator keys create`.
 usage: aggregator_restart_test.py BUILD_DIR SOURCE_DIR
 """
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 import grpc
-from grpc_tools import protoc
 
-
-def compile_protos(src, out):
-    for rel in ("ap/v1/workflow.proto", "ap/v1/aggregator.proto"):
-        rc = protoc.main(["protoc", "-I" + os.path.join(src, "proto"),
-                          "-I" + os.path.join(os.path.dirname(protoc.__file__), "_proto"),
-                          "--python_out=" + out, "--grpc_python_out=" + out,
-                          os.path.join(src, "proto", rel)])
-        if rc != 0:
-            sys.exit("protoc failed for " + rel)
-    sys.path.insert(0, out)
-
-
-class Aggregator:
-    def __init__(self, binary, data_dir, log_path):
-        self.binary, self.data_dir, self.log_path = binary, data_dir, log_path
-        self.proc, self.port = None, None
-
-    def start(self):
-        log = open(self.log_path, "a")
-        mark = log.tell()
-        self.proc = subprocess.Popen(
-            [self.binary, "--data-dir=" + self.data_dir,
-             "--grpc-listen=127.0.0.1:0", "--log-level=debug",
-             "--repl-socket=" + os.path.join(self.data_dir, "..", "ap.sock")],
-            stderr=log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with open(self.log_path) as f:
-                f.seek(mark)
-                m = re.search(r"serving grpc_port=(\d+)", f.read())
-            if m:
-                self.port = int(m.group(1))
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError("aggregator did not start; see " + self.log_path)
-
-    def stop(self, sig):
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=30)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ap_e2e  # noqa: E402
 
 
 def main():
     build, src = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp()
-    binary = os.path.join(build, "aggregator/aggregator")
-    data = os.path.join(work, "data")
-    agg = Aggregator(binary, data, os.path.join(work, "agg.log"))
-    failures, passed = [], 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed
-        if ok:
-            passed += 1
-            print("ok:", name)
-        else:
-            failures.append(name)
-            print("FAIL:", name, detail)
+    agg = ap_e2e.Aggregator(build, work)
+    check = ap_e2e.Checks()
 
     try:
-        compile_protos(src, work)
+        ap_e2e.compile_protos(src, work, ("workflow", "aggregator"))
         from ap.v1 import aggregator_pb2 as api
         from ap.v1 import aggregator_pb2_grpc as api_grpc
         from ap.v1 import workflow_pb2 as wf
 
-        out = subprocess.run([binary, "--data-dir=" + data, "keys", "create",
-                              "--owner=e2e", "--role=writer"],
-                             capture_output=True, text=True, check=True).stdout
-        key = re.search(r"secret: (\S+)", out).group(1)
+        key = agg.secret("keys", "create", "--owner=e2e", "--role=writer")
         auth = (("authorization", "Bearer " + key),)
 
         agg.start()
@@ -145,15 +89,11 @@ def main():
               "threshold)",
               all(e.status == wf.EXECUTION_STATUS_PENDING for e in got))
     finally:
-        if agg.proc and agg.proc.poll() is None:
-            agg.proc.kill()
-            agg.proc.wait()
-        if failures:
-            with open(agg.log_path) as f:
-                print("--- aggregator log (tail) ---\n" + "".join(f.readlines()[-30:]))
+        agg.kill()
+        if check.failed or sys.exc_info()[0] is not None:
+            print("--- aggregator log (tail) ---\n" + agg.log_tail())
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    return check.finish()
 
 
 if __name__ == "__main__":

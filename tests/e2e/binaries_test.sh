@@ -45,7 +45,8 @@ expect() {
 for flag in config validate grpc_listen data_dir log_level reflection \
             shutdown_grace max_message_bytes repl_socket misfire_threshold \
             retention_max_executions retention_max_age retention_interval \
-            tls_cert tls_key tls_client_ca; do
+            tls_cert tls_key tls_client_ca ping_interval heartbeat_interval \
+            lease_grace; do
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \

@@ -46,7 +46,12 @@ class WorkflowServiceTest : public ::testing::Test {
     service_.reset();
     engine_ = std::make_unique<FiringEngine>(&store_, &scheduler_, &clock_);
     WorkflowService::Hooks hooks;
-    hooks.on_change = [this] { ++changes_; };
+    // Hooks run without the write lock (they may dispatch, which takes it):
+    // taking it here would deadlock if they did not.
+    hooks.on_change = [this] {
+      absl::MutexLock l(store_.write_mutex());
+      ++changes_;
+    };
     hooks.on_canceled = [this](const std::vector<v1::Execution>& e) {
       canceled_.insert(canceled_.end(), e.begin(), e.end());
     };

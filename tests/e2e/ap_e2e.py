@@ -1,0 +1,96 @@
+"""Helpers for the Python e2e tests: compile ap's protos, run a real
+aggregator process on 127.0.0.1:0, count checks."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+from grpc_tools import protoc
+
+
+def compile_protos(src, out, names=("workflow", "aggregator", "node")):
+    """Generates ap.v1 modules into `out` (import them as ap.v1.X_pb2)."""
+    for name in names:
+        rc = protoc.main([
+            "protoc", "-I" + os.path.join(src, "proto"),
+            "-I" + os.path.join(os.path.dirname(protoc.__file__), "_proto"),
+            "--python_out=" + out, "--grpc_python_out=" + out,
+            os.path.join(src, "proto", "ap", "v1", name + ".proto")])
+        if rc != 0:
+            sys.exit("protoc failed for " + name)
+    sys.path.insert(0, out)
+
+
+class Aggregator:
+    """One aggregator process; start() waits until it serves."""
+
+    def __init__(self, build, work, extra=()):
+        self.binary = os.path.join(build, "aggregator/aggregator")
+        self.data_dir = os.path.join(work, "data")
+        self.log_path = os.path.join(work, "agg.log")
+        self.socket = os.path.join(work, "ap.sock")
+        self.extra = list(extra)
+        self.proc, self.port = None, None
+
+    def admin(self, *args):
+        """Runs `aggregator --data-dir=... ARGS` and returns its stdout."""
+        return subprocess.run([self.binary, "--data-dir=" + self.data_dir] +
+                              list(args), capture_output=True, text=True,
+                              check=True).stdout
+
+    def secret(self, *args):
+        return re.search(r"secret: (\S+)", self.admin(*args)).group(1)
+
+    def start(self):
+        log = open(self.log_path, "a")
+        mark = log.tell()
+        self.proc = subprocess.Popen(
+            [self.binary, "--data-dir=" + self.data_dir,
+             "--grpc-listen=127.0.0.1:0", "--log-level=debug",
+             "--repl-socket=" + self.socket] + self.extra, stderr=log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with open(self.log_path) as f:
+                f.seek(mark)
+                m = re.search(r"serving grpc_port=(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("aggregator did not start; see " + self.log_path)
+
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self, sig, timeout=30):
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, n=30):
+        with open(self.log_path) as f:
+            return "".join(f.readlines()[-n:])
+
+
+class Checks:
+    def __init__(self):
+        self.passed, self.failed = 0, []
+
+    def __call__(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok:", name)
+        else:
+            self.failed.append(name)
+            print("FAIL:", name, detail)
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, len(self.failed)))
+        return 1 if self.failed else 0

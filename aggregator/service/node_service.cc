@@ -54,6 +54,16 @@ grpc::Status NodeServiceImpl::Sync(
     grpc::ServerWriter<v1::NodeMessage>* writer) {
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
+  if (const absl::Duration wait = connects_.Admit(*id);
+      wait > absl::ZeroDuration()) {
+    const int64_t ms = absl::ToInt64Milliseconds(wait) + 1;
+    ctx->AddTrailingMetadata("retry-after-ms", std::to_string(ms));
+    LogEvent(spdlog::level::warn, "sync_rate_limited",
+             {{"operator", *id}, {"retry_after_ms", ms}});
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("too many Sync connects from ", *id,
+                                     "; retry in ", ms, " ms"));
+  }
   std::shared_ptr<Session> session =
       dispatcher_->Connect(*id, req->version(), req->capacity());
   LogEvent(spdlog::level::info, "operator_connected",

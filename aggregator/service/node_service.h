@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aggregator/auth/credentials.h"
+#include "aggregator/dispatch/connect_limiter.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
 #include "ap/v1/node.grpc.pb.h"
@@ -21,6 +22,9 @@ struct NodeServiceOptions {
   absl::Duration ping_interval = absl::Seconds(5);
   absl::Duration heartbeat_interval = absl::Seconds(5);
   std::string aggregator_id;
+  // Sync connects one operator may make per window.
+  int max_connects = 10;
+  absl::Duration connect_window = absl::Seconds(10);
 };
 
 class NodeServiceImpl final : public v1::Node::Service {
@@ -32,7 +36,8 @@ class NodeServiceImpl final : public v1::Node::Service {
         ledger_(ledger),
         credentials_(credentials),
         clock_(clock),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        connects_(clock, options_.max_connects, options_.connect_window) {}
 
   grpc::Status Ping(grpc::ServerContext* ctx, const v1::PingRequest* req,
                     v1::PingResponse* resp) override;
@@ -51,6 +56,7 @@ class NodeServiceImpl final : public v1::Node::Service {
   CredentialStore* const credentials_;
   Clock* const clock_;
   const NodeServiceOptions options_;
+  ConnectLimiter connects_;
 };
 
 }  // namespace ap

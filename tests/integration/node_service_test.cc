@@ -9,6 +9,7 @@
 
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/workflows/service.h"
+#include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -179,6 +180,91 @@ TEST_F(NodeServiceTest, DrainEndsTheStreamAfterTellingTheOperator) {
   EXPECT_EQ(m.drain().reason(), "aggregator shutting down");
   EXPECT_FALSE(reader->Read(&m));
   EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(NodeServiceTest, KilledStreamsWorkIsRedispatchedAfterTheLease) {
+  // A 1 s execution timeout + 1 ms grace: the lease runs out in ~1 s.
+  v1::Workflow w;
+  w.set_name("short");
+  w.mutable_trigger()->mutable_manual();
+  *w.mutable_policy()->mutable_execution_timeout() =
+      ToProtoDuration(absl::Seconds(1));
+  w.mutable_policy()->mutable_retry()->set_max_attempts(2);
+  w.add_steps()->set_id("s");
+  w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
+  const std::string wf = service_.Create(kAlice, w)->id();
+  const std::string exec = service_.Trigger(kAlice, wf)->id();
+  ExecutionLedger short_ledger(&store_, clock_, {absl::Milliseconds(1)});
+  ASSERT_THAT(short_ledger.Assign(exec, "op-1"), ::ap::testing::IsOk());
+
+  // op-1 dies mid-execution; op-2 is connected and idle.
+  v1::SyncRequest hello = Hello();
+  hello.set_operator_id("op-2");
+  auto ctx = As(other_token_);
+  auto reader = stub_->Sync(ctx.get(), hello);
+  v1::NodeMessage m;
+  ASSERT_TRUE(reader->Read(&m));
+
+  std::vector<v1::Execution> expired;
+  for (int i = 0; i < 100 && expired.empty(); ++i) {  // at most ~5 s
+    absl::SleepFor(absl::Milliseconds(50));
+    expired = *short_ledger.ExpireLeases();
+  }
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].attempt(), 2);
+  dispatcher_.DispatchPending();
+  ASSERT_TRUE(ReadWork(reader.get(), &m));
+  EXPECT_EQ(m.assignment().execution_id(), exec);
+  EXPECT_EQ(m.assignment().attempt(), 2);
+  // op-1's outcome of attempt 1, arriving late, is stale.
+  v1::ReportRequest late;
+  late.set_operator_id("op-1");
+  late.set_execution_id(exec);
+  late.set_attempt(1);
+  late.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  v1::ReportResponse resp;
+  ASSERT_TRUE(stub_->Report(As(token_).get(), late, &resp).ok());
+  EXPECT_EQ(resp.result(), v1::REPORT_RESULT_STALE);
+  ctx->TryCancel();
+}
+
+TEST_F(NodeServiceTest, ReconnectStormsAreRefusedWithARetryHint) {
+  // The fixture allows 10 connects per 10 s.
+  for (int i = 0; i < 10; ++i) {
+    auto ctx = As(token_);
+    auto reader = stub_->Sync(ctx.get(), Hello());
+    v1::NodeMessage m;
+    ASSERT_TRUE(reader->Read(&m)) << i;
+    ctx->TryCancel();
+  }
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  EXPECT_FALSE(reader->Read(&m));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("retry in"));
+  EXPECT_EQ(ctx->GetServerTrailingMetadata().count("retry-after-ms"), 1u);
+  // Another operator is not affected.
+  v1::SyncRequest other = Hello();
+  other.set_operator_id("op-2");
+  auto ctx2 = As(other_token_);
+  auto reader2 = stub_->Sync(ctx2.get(), other);
+  EXPECT_TRUE(reader2->Read(&m));
+  ctx2->TryCancel();
+}
+
+TEST(ConnectLimiterTest, AdmitsUpToTheLimitPerWindowThenSaysHowLongToWait) {
+  SimulatedClock clock;
+  ConnectLimiter limiter(&clock, 3, absl::Seconds(10));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(limiter.Admit("a"), absl::ZeroDuration());
+    clock.AdvanceTime(absl::Seconds(1));
+  }
+  EXPECT_EQ(limiter.Admit("a"), absl::Seconds(7));  // the first leaves at 10 s
+  EXPECT_EQ(limiter.Admit("b"), absl::ZeroDuration());
+  clock.AdvanceTime(absl::Seconds(7));
+  EXPECT_EQ(limiter.Admit("a"), absl::ZeroDuration());
 }
 
 TEST_F(NodeServiceTest, ASecondSyncReplacesTheFirst) {

@@ -1,11 +1,14 @@
 #include "aggregator/app.h"
 
+#include <atomic>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "aggregator/auth/credentials.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
+#include "aggregator/http/metrics.h"
+#include "aggregator/http/ops_server.h"
 #include "aggregator/repl/commands.h"
 #include "aggregator/repl/server.h"
 #include "aggregator/schedule/fire_loop.h"
@@ -83,19 +86,22 @@ int RunAggregator(const AggregatorConfig& config) {
   }
   ExecutionLedger ledger(&store, clock, {config.lease_grace});
   Dispatcher dispatcher(&ledger, &store, clock);
+  AggregatorMetrics metrics;
+  auto dispatch = [&] { metrics.OnAssigned(dispatcher.DispatchPending()); };
   // Executions canceled (REPLACE, workflow canceled) leave their operator.
   auto cancel = [&dispatcher](const std::vector<v1::Execution>& canceled) {
     dispatcher.Cancel(canceled);
     for (const v1::Execution& e : canceled) dispatcher.Released(e.id());
   };
   FireLoop loop(&engine, &scheduler, clock, [&](const FireReport& report) {
+    metrics.OnFireRound(report);
     if (!report.canceled.empty()) cancel(report.canceled);
-    dispatcher.DispatchPending();
+    dispatch();
   });
   WorkflowService workflows(&store, &scheduler, &engine, clock, {},
                             {[&] {
                                loop.Wake();
-                               dispatcher.DispatchPending();
+                               dispatch();
                              },
                              cancel});
   CredentialStore credentials(rocks->get());
@@ -112,7 +118,8 @@ int RunAggregator(const AggregatorConfig& config) {
       return;
     }
     for (const v1::Execution& e : *expired) dispatcher.Released(e.id());
-    if (!expired->empty()) dispatcher.DispatchPending();
+    metrics.OnLeasesExpired(expired->size());
+    if (!expired->empty()) dispatch();
   });
 
   GrpcServerOptions options;
@@ -158,6 +165,36 @@ int RunAggregator(const AggregatorConfig& config) {
       LogEvent(spdlog::level::info, "retention_swept", {{"removed", *removed}});
     }
   });
+  std::atomic<bool> draining = false;
+  std::unique_ptr<OpsServer> http;
+  if (!config.http_listen.empty()) {
+    OpsHandlers handlers;
+    handlers.ready = [&]() -> absl::Status {
+      if (draining) return absl::UnavailableError("draining");
+      if (!loop.running())
+        return absl::UnavailableError("fire loop not running");
+      return absl::OkStatus();
+    };
+    handlers.metrics = [&] {
+      size_t connected = 0;
+      for (const v1::OperatorInfo& op : dispatcher.Operators()) {
+        connected += op.connected();
+      }
+      return metrics.Render({static_cast<double>(scheduler.size()),
+                             static_cast<double>(scheduler.armed()),
+                             static_cast<double>(connected)});
+    };
+    handlers.operators = [&] { return dispatcher.Operators(); };
+    absl::StatusOr<std::unique_ptr<OpsServer>> started =
+        OpsServer::Start(config.http_listen, handlers);
+    if (!started.ok()) {
+      LogEvent(spdlog::level::critical, "http_failed",
+               {{"address", config.http_listen},
+                {"error", started.status().ToString()}});
+      return 1;
+    }
+    http = *std::move(started);
+  }
   loop.Start();
   sweeper.Start();
   leases.Start();
@@ -170,6 +207,7 @@ int RunAggregator(const AggregatorConfig& config) {
                     : config.tls_client_ca.empty() ? "on"
                                                    : "mtls"},
             {"repl", config.repl_socket.empty() ? "off" : config.repl_socket},
+            {"http_port", http ? http->port() : 0},
             {"aggregator_id", *aggregator_id}});
 
   const int sig = WaitForTerminationSignal();
@@ -178,9 +216,11 @@ int RunAggregator(const AggregatorConfig& config) {
             {"grace", absl::FormatDuration(config.shutdown_grace)}});
   // Operators first: told to reconnect elsewhere, their streams end, so
   // they do not hold the drain.
+  draining = true;
   dispatcher.DrainAll("aggregator shutting down");
   (*server)->Shutdown(config.shutdown_grace);  // NOT_SERVING first
   if (repl) repl->Stop();
+  if (http) http->Stop();
   sweeper.Stop();
   leases.Stop();
   loop.Stop();     // no fire after this

@@ -8,6 +8,11 @@ absl::Status AggregatorConfig::Validate() const {
   if (absl::Status s = ValidateListenAddress(grpc_listen); !s.ok()) {
     return ConfigKeyError("grpc_listen", s.message());
   }
+  if (!http_listen.empty()) {
+    if (absl::Status s = ValidateListenAddress(http_listen); !s.ok()) {
+      return ConfigKeyError("http_listen", s.message());
+    }
+  }
   if (data_dir.empty()) {
     return ConfigKeyError("data_dir", "must name a directory");
   }
@@ -43,6 +48,9 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
                       "on SIGTERM, how long in-flight calls may finish");
   schema->AddInt("max_message_bytes", &config->max_message_bytes, 1024,
                  64 * 1024 * 1024, "largest gRPC message accepted, in bytes");
+  schema->AddString("http_listen", &config->http_listen,
+                    "HTTP address of /health, /ready, /metrics and /operators "
+                    "(port 0 picks a free one); empty turns it off");
   schema->AddString("repl_socket", &config->repl_socket,
                     "unix socket of the admin REPL (mode 0600); empty turns "
                     "it off");

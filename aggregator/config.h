@@ -29,6 +29,8 @@ struct AggregatorConfig {
   absl::Duration shutdown_grace = absl::Seconds(10);
   // Largest gRPC message accepted, in bytes.
   int max_message_bytes = 4 * 1024 * 1024;
+  // HTTP address of /health, /ready, /metrics, /operators; empty: off.
+  std::string http_listen = "0.0.0.0:8080";
   // Unix socket of the admin REPL; empty turns it off.
   std::string repl_socket = "/tmp/ap.sock";
   // Executions kept per workflow (0: any number), and their longest age

@@ -37,6 +37,8 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int,
                max_message_bytes);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
+               http_listen);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                repl_socket);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int64_t,
                retention_max_executions);

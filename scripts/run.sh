@@ -11,6 +11,8 @@ listen=${AP_GRPC_LISTEN:-127.0.0.1:2206}
 echo
 echo "aggregator: gRPC on $listen, data in ./data. Try in another shell:"
 echo "  $build_dir/cli/apctl --aggregator=$listen health"
+echo "  curl http://${AP_HTTP_LISTEN:-127.0.0.1:8080}/metrics"
 echo "Ctrl-C stops it."
 echo
-exec "$build_dir/aggregator/aggregator" --data-dir=./data --grpc-listen="$listen"
+exec "$build_dir/aggregator/aggregator" --data-dir=./data --grpc-listen="$listen" \
+  --http-listen="${AP_HTTP_LISTEN:-127.0.0.1:8080}"

@@ -42,6 +42,11 @@ void FireLoop::Wake() {
   woken_ = true;
 }
 
+bool FireLoop::running() const {
+  absl::MutexLock l(&mu_);
+  return thread_.joinable() && !stop_;
+}
+
 int64_t FireLoop::fires() const {
   absl::MutexLock l(&mu_);
   return fires_;

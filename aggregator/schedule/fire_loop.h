@@ -35,6 +35,8 @@ class FireLoop {
 
   // Fires handled since start, for stats.
   int64_t fires() const;
+  // Started and not stopped.
+  bool running() const;
 
  private:
   void Run();

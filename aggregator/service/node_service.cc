@@ -41,6 +41,7 @@ grpc::Status NodeServiceImpl::Ping(grpc::ServerContext* ctx,
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
   dispatcher_->Ping(*req);
+  if (metrics_) metrics_->OnPing();
   *resp->mutable_server_time() = ToProtoTimestamp(clock_->TimeNow());
   *resp->mutable_ping_interval() = ToProtoDuration(options_.ping_interval);
   *resp->mutable_heartbeat_interval() =
@@ -71,7 +72,8 @@ grpc::Status NodeServiceImpl::Sync(
             {"version", req->version()},
             {"capacity", req->capacity()},
             {"peer", ctx->peer()}});
-  dispatcher_->DispatchPending();
+  const size_t assigned = dispatcher_->DispatchPending();
+  if (metrics_) metrics_->OnAssigned(assigned);
   uint64_t heartbeats = 0;
   const char* ended = "stream closed";
   while (!ctx->IsCancelled()) {
@@ -88,6 +90,7 @@ grpc::Status NodeServiceImpl::Sync(
     }
     if (!writer->Write(m)) {
       LogEvent(spdlog::level::warn, "sync_send_failed", {{"operator", *id}});
+      if (metrics_) metrics_->OnStreamSendFailed();
       ended = "send failed";
       break;
     }
@@ -107,11 +110,13 @@ grpc::Status NodeServiceImpl::Report(grpc::ServerContext* ctx,
   absl::StatusOr<v1::ReportResponse> r = ledger_->Report(*id, *req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = *r;
+  if (metrics_) metrics_->OnReport(r->result(), req->status());
   // Only an accepted outcome frees the slot: a stale one may be about an
   // execution that now runs elsewhere.
   if (IsTerminal(req->status()) && r->result() == v1::REPORT_RESULT_ACCEPTED) {
     dispatcher_->Released(req->execution_id());
-    dispatcher_->DispatchPending();
+    const size_t assigned = dispatcher_->DispatchPending();
+    if (metrics_) metrics_->OnAssigned(assigned);
   }
   return grpc::Status::OK;
 }

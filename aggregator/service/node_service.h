@@ -13,6 +13,7 @@
 #include "aggregator/dispatch/connect_limiter.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
+#include "aggregator/http/metrics.h"
 #include "ap/v1/node.grpc.pb.h"
 #include "common/clock.h"
 
@@ -29,15 +30,18 @@ struct NodeServiceOptions {
 
 class NodeServiceImpl final : public v1::Node::Service {
  public:
+  // `metrics` is optional.
   NodeServiceImpl(Dispatcher* dispatcher, ExecutionLedger* ledger,
                   CredentialStore* credentials, Clock* clock,
-                  NodeServiceOptions options)
+                  NodeServiceOptions options,
+                  AggregatorMetrics* metrics = nullptr)
       : dispatcher_(dispatcher),
         ledger_(ledger),
         credentials_(credentials),
         clock_(clock),
         options_(std::move(options)),
-        connects_(clock, options_.max_connects, options_.connect_window) {}
+        connects_(clock, options_.max_connects, options_.connect_window),
+        metrics_(metrics) {}
 
   grpc::Status Ping(grpc::ServerContext* ctx, const v1::PingRequest* req,
                     v1::PingResponse* resp) override;
@@ -57,6 +61,7 @@ class NodeServiceImpl final : public v1::Node::Service {
   Clock* const clock_;
   const NodeServiceOptions options_;
   ConnectLimiter connects_;
+  AggregatorMetrics* const metrics_;
 };
 
 }  // namespace ap

@@ -47,7 +47,7 @@ class Aggregator:
         mark = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir=" + self.data_dir,
-             "--grpc-listen=127.0.0.1:0", "--log-level=debug",
+             "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0", "--log-level=debug",
              "--repl-socket=" + self.socket] + self.extra, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -46,7 +46,7 @@ for flag in config validate grpc_listen data_dir log_level reflection \
             shutdown_grace max_message_bytes repl_socket misfire_threshold \
             retention_max_executions retention_max_age retention_interval \
             tls_cert tls_key tls_client_ca ping_interval heartbeat_interval \
-            lease_grace; do
+            lease_grace http_listen; do
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \
@@ -110,7 +110,7 @@ expect "keys create with a bad role exits 2" 2 'not one of reader, writer, admin
   "$aggregator" --data-dir="$work/data" keys create --owner=ops --role=root
 
 "$aggregator" --data-dir="$work/data" --grpc-listen=127.0.0.1:0 \
-  --repl-socket="$work/ap.sock" 2>"$work/agg.log" &
+  --http-listen=127.0.0.1:0 --repl-socket="$work/ap.sock" 2>"$work/agg.log" &
 agg_pid=$!
 port=""
 for _ in $(seq 1 100); do
@@ -126,6 +126,11 @@ else
     "$apctl" --aggregator="127.0.0.1:$port" health
   expect "AP_AGGREGATOR is honoured" 0 "^SERVING$" -- \
     env AP_AGGREGATOR="127.0.0.1:$port" "$apctl" health
+  http_port=$(grep -o 'http_port=[0-9]*' "$work/agg.log" | cut -d= -f2)
+  expect "HTTP /health" 0 '^ok$' -- curl -sf "http://127.0.0.1:$http_port/health"
+  expect "HTTP /ready" 0 '^ready$' -- curl -sf "http://127.0.0.1:$http_port/ready"
+  expect "HTTP /metrics is Prometheus text" 0 '^# TYPE ap_fires_total counter' -- \
+    curl -sf "http://127.0.0.1:$http_port/metrics"
   expect "REPL answers over socat" 0 'estimate-num-keys' -- \
     sh -c "printf 'stats\nexit\n' | socat - UNIX-CONNECT:$work/ap.sock"
   expect "REPL answers over nc -U" 0 'meta/schema_version' -- \
@@ -135,7 +140,7 @@ else
     "$aggregator" --data-dir="$work/data" keys list
   expect "second aggregator on the same data dir is refused" 1 \
     "another aggregator" -- "$aggregator" --data-dir="$work/data" \
-    --grpc-listen=127.0.0.1:0 --repl-socket=
+    --grpc-listen=127.0.0.1:0 --repl-socket= --http-listen=
   kill -TERM "$agg_pid"
   rc=""
   for _ in $(seq 1 150); do

@@ -38,7 +38,7 @@ def start_aggregator(build, work):
     proc = subprocess.Popen(
         [os.path.join(build, "aggregator/aggregator"),
          "--data-dir=" + os.path.join(work, "data"),
-         "--grpc-listen=127.0.0.1:0",
+         "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0",
          "--repl-socket=" + os.path.join(work, "ap.sock")], stderr=log)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

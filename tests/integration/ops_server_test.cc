@@ -1,0 +1,106 @@
+#include "aggregator/http/ops_server.h"
+
+#include <httplib.h>
+
+#include "aggregator/http/metrics.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ap {
+namespace {
+
+using ::testing::HasSubstr;
+
+class OpsServerTest : public ::testing::Test {
+ protected:
+  OpsServerTest() {
+    OpsHandlers h;
+    h.ready = [this] { return ready_; };
+    h.metrics = [this] { return metrics_.Render({12, 10, 2}); };
+    h.operators = [] {
+      v1::OperatorInfo op;
+      op.set_id("op-1");
+      op.set_connected(true);
+      op.set_capacity(4);
+      return std::vector<v1::OperatorInfo>{op};
+    };
+    server_ = *OpsServer::Start("127.0.0.1:0", h);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  absl::Status ready_ = absl::OkStatus();
+  AggregatorMetrics metrics_;
+  std::unique_ptr<OpsServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(OpsServerTest, HealthAnswersWhileTheProcessRuns) {
+  auto res = client_->Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "ok\n");
+}
+
+TEST_F(OpsServerTest, ReadyFollowsItsCheck) {
+  EXPECT_EQ(client_->Get("/ready")->status, 200);
+  ready_ = absl::UnavailableError("fire loop is not running");
+  auto res = client_->Get("/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_THAT(res->body, HasSubstr("fire loop is not running"));
+}
+
+TEST_F(OpsServerTest, MetricsAreInPrometheusTextFormat) {
+  FireReport round;
+  round.recorded = 3;
+  round.skipped = 1;
+  round.lateness = {absl::Milliseconds(2), absl::Milliseconds(3),
+                    absl::Milliseconds(40)};
+  metrics_.OnFireRound(round);
+  metrics_.OnReport(v1::REPORT_RESULT_ACCEPTED, v1::EXECUTION_STATUS_SUCCEEDED);
+  metrics_.OnReport(v1::REPORT_RESULT_DUPLICATE,
+                    v1::EXECUTION_STATUS_SUCCEEDED);
+  metrics_.OnPing();
+  auto res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), HasSubstr("text/plain"));
+  const std::string& body = res->body;
+  EXPECT_THAT(body, HasSubstr("# TYPE ap_fires_total counter"));
+  EXPECT_THAT(body, HasSubstr("ap_fires_total{result=\"recorded\"} 3"));
+  EXPECT_THAT(body, HasSubstr("ap_fires_total{result=\"skipped\"} 1"));
+  EXPECT_THAT(body, HasSubstr("ap_fire_lateness_seconds_count 3"));
+  EXPECT_THAT(body, HasSubstr("ap_reports_total{result=\"accepted\"} 1"));
+  EXPECT_THAT(body, HasSubstr("ap_reports_total{result=\"duplicate\"} 1"));
+  EXPECT_THAT(body,
+              HasSubstr("ap_execution_outcomes_total{status=\"succeeded\"} 1"));
+  EXPECT_THAT(body, HasSubstr("ap_pings_total 1"));
+  EXPECT_THAT(body, HasSubstr("ap_workflows{state=\"known\"} 12"));
+  EXPECT_THAT(body, HasSubstr("ap_operators_connected 2"));
+}
+
+TEST_F(OpsServerTest, OperatorsAreJson) {
+  auto res = client_->Get("/operators");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_THAT(res->body, HasSubstr("\"id\": \"op-1\""));
+  EXPECT_THAT(res->body, HasSubstr("\"connected\": true"));
+}
+
+TEST_F(OpsServerTest, UnknownPathIs404AndStopIsPrompt) {
+  EXPECT_EQ(client_->Get("/nope")->status, 404);
+  server_->Stop();
+  EXPECT_FALSE(client_->Get("/health"));
+}
+
+TEST(OpsServerStartTest, BadOrBusyAddressIsAnError) {
+  EXPECT_FALSE(OpsServer::Start("nonsense", {}).ok());
+  auto first = OpsServer::Start("127.0.0.1:0", {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(
+      OpsServer::Start("127.0.0.1:" + std::to_string((*first)->port()), {})
+          .ok());
+}
+
+}  // namespace
+}  // namespace ap

@@ -9,6 +9,7 @@
 #include "aggregator/dispatch/ledger.h"
 #include "aggregator/http/metrics.h"
 #include "aggregator/http/ops_server.h"
+#include "aggregator/http/telemetry.h"
 #include "aggregator/repl/commands.h"
 #include "aggregator/repl/server.h"
 #include "aggregator/schedule/fire_loop.h"
@@ -185,6 +186,11 @@ int RunAggregator(const AggregatorConfig& config) {
                              static_cast<double>(connected)});
     };
     handlers.operators = [&] { return dispatcher.Operators(); };
+    handlers.telemetry = [&] {
+      return RenderTelemetry({*aggregator_id, kVersion, clock->TimeNow(),
+                              scheduler.size(), scheduler.armed(), loop.fires(),
+                              dispatcher.Operators(), ledger.Recent()});
+    };
     absl::StatusOr<std::unique_ptr<OpsServer>> started =
         OpsServer::Start(config.http_listen, handlers);
     if (!started.ok()) {

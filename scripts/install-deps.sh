@@ -9,7 +9,7 @@ packages=(
   libabsl-dev libspdlog-dev libfmt-dev librocksdb-dev
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  tzdata socat netcat-openbsd openssl python3-grpcio python3-grpc-tools
+  tzdata socat netcat-openbsd openssl curl chromium python3-grpcio python3-grpc-tools
 )
 
 missing=()

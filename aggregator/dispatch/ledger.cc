@@ -153,6 +153,11 @@ absl::StatusOr<v1::ReportResponse> ExecutionLedger::Report(
   batch.PutExecution(&*before, after);
   AP_RETURN_IF_ERROR(store_->Write(batch));
   if (IsTerminal(status)) {
+    {
+      absl::MutexLock r(&recent_mu_);
+      recent_.push_front(after);
+      if (recent_.size() > kRecent) recent_.pop_back();
+    }
     LogEvent(spdlog::level::info, "execution_finished",
              {{"execution", after.id()},
               {"workflow", after.workflow_id()},
@@ -226,6 +231,11 @@ absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {
         return ids.size() < max;
       }));
   return ids;
+}
+
+std::vector<v1::Execution> ExecutionLedger::Recent() const {
+  absl::MutexLock l(&recent_mu_);
+  return {recent_.begin(), recent_.end()};
 }
 
 }  // namespace ap

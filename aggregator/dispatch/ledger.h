@@ -17,6 +17,7 @@
 //
 // Holds the WorkflowStore's write mutex for each change. Thread-safe.
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -63,10 +64,16 @@ class ExecutionLedger {
   // PENDING executions, oldest scheduled first (the dispatch queue).
   absl::StatusOr<std::vector<std::string>> Pending(size_t max);
 
+  // The last kRecent terminal outcomes accepted, newest first (telemetry).
+  std::vector<v1::Execution> Recent() const;
+  static constexpr size_t kRecent = 50;
+
  private:
   WorkflowStore* const store_;
   Clock* const clock_;
   const LedgerOptions options_;
+  mutable absl::Mutex recent_mu_;
+  std::deque<v1::Execution> recent_ ABSL_GUARDED_BY(recent_mu_);
 };
 
 }  // namespace ap

@@ -47,6 +47,11 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
     (void)google::protobuf::util::MessageToJsonString(list, &json, options);
     res.set_content(json, "application/json");
   });
+  s.Get("/telemetry",
+        [h = handlers](const httplib::Request&, httplib::Response& res) {
+          res.set_content(h.telemetry ? h.telemetry() : "",
+                          "text/html; charset=utf-8");
+        });
   const int port = hp->port == 0
                        ? s.bind_to_any_port(hp->host)
                        : (s.bind_to_port(hp->host, hp->port) ? hp->port : -1);

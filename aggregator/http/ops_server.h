@@ -7,6 +7,7 @@
 //                   503 with the reason otherwise
 //   GET /metrics    Prometheus text format
 //   GET /operators  JSON: the operators, as ListOperators shows them
+//   GET /telemetry  an HTML page for people (telemetry.h)
 // Runs its own thread; Stop() returns once it has stopped.
 
 #include <functional>
@@ -29,6 +30,8 @@ struct OpsHandlers {
   std::function<absl::Status()> ready;
   std::function<std::string()> metrics;
   std::function<std::vector<v1::OperatorInfo>()> operators;
+  // The /telemetry page's HTML.
+  std::function<std::string()> telemetry;
 };
 
 class OpsServer {

@@ -85,12 +85,15 @@ void Dispatcher::Ping(const v1::PingRequest& ping) {
   *op.info.mutable_last_seen() = ToProtoTimestamp(clock_->TimeNow());
 }
 
-Dispatcher::OperatorState* Dispatcher::PickLocked() {
+Dispatcher::OperatorState* Dispatcher::PickLocked(
+    const absl::flat_hash_map<std::string, int>& planned) {
   OperatorState* best = nullptr;
   double best_load = 0;
   for (auto& [id, op] : operators_) {
     if (!op.session || !op.session->HasRoom()) continue;
-    const int held = static_cast<int>(op.holding.size());
+    auto extra = planned.find(id);
+    const int held = static_cast<int>(op.holding.size()) +
+                     (extra == planned.end() ? 0 : extra->second);
     if (held >= op.session->capacity()) continue;
     const double load = static_cast<double>(held) / op.session->capacity();
     if (best == nullptr || load < best_load ||
@@ -123,27 +126,41 @@ size_t Dispatcher::DispatchPending() {
   size_t assigned = 0;
   absl::MutexLock l(&mu_);
   while (true) {
-    if (PickLocked() == nullptr) return assigned;
-    absl::StatusOr<std::vector<std::string>> pending = ledger_->Pending(64);
+    if (PickLocked({}) == nullptr) return assigned;
+    absl::StatusOr<std::vector<std::string>> pending = ledger_->Pending(512);
     if (!pending.ok() || pending->empty()) return assigned;
-    size_t progressed = 0;
+    // Plan the round (counting each pick against its operator), then
+    // record all of it in one write.
+    std::vector<std::pair<std::string, std::string>> plan;
+    absl::flat_hash_map<std::string, int> planned;
     for (const std::string& id : *pending) {
-      OperatorState* op = PickLocked();
-      if (op == nullptr) return assigned;
-      absl::StatusOr<v1::Execution> e = ledger_->Assign(id, op->info.id());
-      if (!e.ok()) continue;  // no longer pending
-      absl::StatusOr<v1::NodeMessage> m = AssignmentFor(*e);
-      if (!m.ok() || !op->session->Push(*std::move(m))) {
+      OperatorState* best = PickLocked(planned);
+      if (best == nullptr) break;
+      ++planned[best->info.id()];
+      plan.emplace_back(id, best->info.id());
+    }
+    if (plan.empty()) return assigned;
+    absl::StatusOr<std::vector<v1::Execution>> done = ledger_->AssignMany(plan);
+    if (!done.ok()) {
+      LogEvent(spdlog::level::err, "dispatch_failed",
+               {{"error", done.status().ToString()}});
+      return assigned;
+    }
+    size_t progressed = 0;
+    for (const v1::Execution& e : *done) {
+      OperatorState& op = operators_[e.operator_id()];
+      absl::StatusOr<v1::NodeMessage> m = AssignmentFor(e);
+      if (!op.session || !m.ok() || !op.session->Push(*std::move(m))) {
         // Never reached the operator: hand it back, same attempt.
-        (void)ledger_->Unassign(id, op->info.id());
+        (void)ledger_->Unassign(e.id(), e.operator_id());
         LogEvent(spdlog::level::warn, "assignment_not_sent",
-                 {{"execution", id},
-                  {"operator", op->info.id()},
+                 {{"execution", e.id()},
+                  {"operator", e.operator_id()},
                   {"error", m.ok() ? "outbox full" : m.status().ToString()}});
         continue;
       }
-      op->holding.insert(id);
-      holder_[id] = op->info.id();
+      op.holding.insert(e.id());
+      holder_[e.id()] = e.operator_id();
       ++assigned;
       ++progressed;
     }

@@ -95,8 +95,11 @@ class Dispatcher {
     std::shared_ptr<Session> session;
     absl::flat_hash_set<std::string> holding;  // execution ids
   };
-  // The least-loaded connected operator with room, or nullptr.
-  OperatorState* PickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The least-loaded connected operator with room, counting `planned`
+  // extra executions per operator, or nullptr.
+  OperatorState* PickLocked(
+      const absl::flat_hash_map<std::string, int>& planned)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Builds the Assignment for a just-dispatched execution.
   absl::StatusOr<v1::NodeMessage> AssignmentFor(const v1::Execution& e);

@@ -42,32 +42,46 @@ void TruncateOutputs(size_t max, v1::Execution* e) {
 
 absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
     absl::string_view execution_id, absl::string_view operator_id) {
-  absl::MutexLock l(store_->write_mutex());
-  AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
-                      store_->GetExecution(execution_id));
-  if (!before) {
+  AP_ASSIGN_OR_RETURN(
+      std::vector<v1::Execution> done,
+      AssignMany({{std::string(execution_id), std::string(operator_id)}}));
+  if (!done.empty()) return done.front();
+  absl::StatusOr<std::optional<v1::Execution>> e =
+      store_->GetExecution(execution_id);
+  if (!e.ok()) return e.status();
+  if (!e->has_value()) {
     return absl::NotFoundError(absl::StrCat("execution ", execution_id));
   }
-  if (before->status() != v1::EXECUTION_STATUS_PENDING) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "execution ", execution_id, " is ",
-        v1::ExecutionStatus_Name(before->status()), ", not PENDING"));
-  }
-  AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
-                      store_->GetWorkflow(before->workflow_id()));
-  const absl::Duration timeout =
-      w ? FromProto(w->policy().execution_timeout()) : absl::Hours(1);
+  return absl::FailedPreconditionError(
+      absl::StrCat("execution ", execution_id, " is ",
+                   v1::ExecutionStatus_Name((*e)->status()), ", not PENDING"));
+}
+
+absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::AssignMany(
+    const std::vector<std::pair<std::string, std::string>>& assignments) {
+  absl::MutexLock l(store_->write_mutex());
   const absl::Time now = clock_->TimeNow();
-  v1::Execution after = *before;
-  after.set_status(v1::EXECUTION_STATUS_DISPATCHED);
-  after.set_operator_id(std::string(operator_id));
-  *after.mutable_dispatched_at() = ToProtoTimestamp(now);
-  *after.mutable_lease_expires_at() =
-      ToProtoTimestamp(now + timeout + options_.lease_grace);
   WorkflowBatch batch;
-  batch.PutExecution(&*before, after);
+  std::vector<v1::Execution> done;
+  for (const auto& [execution_id, operator_id] : assignments) {
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
+                        store_->GetExecution(execution_id));
+    if (!before || before->status() != v1::EXECUTION_STATUS_PENDING) continue;
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
+                        store_->GetWorkflow(before->workflow_id()));
+    const absl::Duration timeout =
+        w ? FromProto(w->policy().execution_timeout()) : absl::Hours(1);
+    v1::Execution after = *before;
+    after.set_status(v1::EXECUTION_STATUS_DISPATCHED);
+    after.set_operator_id(operator_id);
+    *after.mutable_dispatched_at() = ToProtoTimestamp(now);
+    *after.mutable_lease_expires_at() =
+        ToProtoTimestamp(now + timeout + options_.lease_grace);
+    batch.PutExecution(&*before, after);
+    done.push_back(std::move(after));
+  }
   AP_RETURN_IF_ERROR(store_->Write(batch));
-  return after;
+  return done;
 }
 
 absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,

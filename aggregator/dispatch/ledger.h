@@ -47,6 +47,12 @@ class ExecutionLedger {
   absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
                                        absl::string_view operator_id);
 
+  // Assigns several executions in one write: each (execution, operator)
+  // pair that is still PENDING is DISPATCHED; the others are left out of
+  // the result (nothing else changes).
+  absl::StatusOr<std::vector<v1::Execution>> AssignMany(
+      const std::vector<std::pair<std::string, std::string>>& assignments);
+
   // Takes back an assignment that never reached the operator (its outbox
   // was full): DISPATCHED -> PENDING, same attempt. FAILED_PRECONDITION
   // unless it is DISPATCHED to that operator.

@@ -9,13 +9,6 @@
 namespace ap {
 namespace {
 
-bool IsTerminal(v1::ExecutionStatus s) {
-  return s == v1::EXECUTION_STATUS_SUCCEEDED ||
-         s == v1::EXECUTION_STATUS_FAILED ||
-         s == v1::EXECUTION_STATUS_TIMED_OUT ||
-         s == v1::EXECUTION_STATUS_CANCELED;
-}
-
 v1::ReportResponse Answer(v1::ReportResult result, std::string detail) {
   v1::ReportResponse r;
   r.set_result(result);

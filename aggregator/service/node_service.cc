@@ -9,13 +9,6 @@
 namespace ap {
 namespace {
 
-bool IsTerminal(v1::ExecutionStatus s) {
-  return s == v1::EXECUTION_STATUS_SUCCEEDED ||
-         s == v1::EXECUTION_STATUS_FAILED ||
-         s == v1::EXECUTION_STATUS_TIMED_OUT ||
-         s == v1::EXECUTION_STATUS_CANCELED;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> NodeServiceImpl::Authenticate(

@@ -29,6 +29,13 @@ bool IsOpen(v1::ExecutionStatus status) {
          status == v1::EXECUTION_STATUS_RUNNING;
 }
 
+bool IsTerminal(v1::ExecutionStatus status) {
+  return status == v1::EXECUTION_STATUS_SUCCEEDED ||
+         status == v1::EXECUTION_STATUS_FAILED ||
+         status == v1::EXECUTION_STATUS_TIMED_OUT ||
+         status == v1::EXECUTION_STATUS_CANCELED;
+}
+
 void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
                                 const v1::Workflow& after) {
   if (before != nullptr && (before->owner() != after.owner() ||

@@ -23,6 +23,8 @@ namespace ap {
 
 // Whether an execution has yet to reach a terminal status.
 bool IsOpen(v1::ExecutionStatus status);
+// SUCCEEDED, FAILED, TIMED_OUT or CANCELED: an outcome (SKIPPED is not one).
+bool IsTerminal(v1::ExecutionStatus status);
 
 class WorkflowBatch {
  public:

@@ -7,7 +7,6 @@ protos compiled here, and an API key made by `aggregator keys create`.
 usage: aggregator_restart_test.py BUILD_DIR SOURCE_DIR
 """
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -89,10 +88,7 @@ def main():
               "threshold)",
               all(e.status == wf.EXECUTION_STATUS_PENDING for e in got))
     finally:
-        agg.kill()
-        if check.failed or sys.exc_info()[0] is not None:
-            print("--- aggregator log (tail) ---\n" + agg.log_tail())
-        shutil.rmtree(work, ignore_errors=True)
+        ap_e2e.finish(agg, check, work)
     return check.finish()
 
 

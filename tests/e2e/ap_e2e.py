@@ -79,6 +79,16 @@ class Aggregator:
             return "".join(f.readlines()[-n:])
 
 
+def finish(agg, check, work):
+    """Cleanup for a test's `finally`: stop the aggregator, show its log if
+    anything failed, remove the scratch directory; returns the exit code."""
+    import shutil
+    agg.kill()
+    if check.failed or sys.exc_info()[0] is not None:
+        print("--- aggregator log (tail) ---\n" + agg.log_tail())
+    shutil.rmtree(work, ignore_errors=True)
+
+
 class Checks:
     def __init__(self):
         self.passed, self.failed = 0, []

@@ -6,7 +6,6 @@ SIGTERM a Drain on the stream and a prompt exit 0.
 usage: node_protocol_test.py BUILD_DIR SOURCE_DIR
 """
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -103,10 +102,7 @@ def main():
         check("SIGTERM exits 0 without waiting out the grace period",
               code == 0 and took < 5, "exit %s after %.1f s" % (code, took))
     finally:
-        agg.kill()
-        if check.failed or sys.exc_info()[0] is not None:
-            print("--- aggregator log (tail) ---\n" + agg.log_tail())
-        shutil.rmtree(work, ignore_errors=True)
+        ap_e2e.finish(agg, check, work)
     return check.finish()
 
 

@@ -7,7 +7,6 @@ usage: telemetry_browser_test.py BUILD_DIR SOURCE_DIR
 """
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -98,10 +97,7 @@ def main():
         channel.close()
         check("SIGTERM exits 0", agg.stop(signal.SIGTERM) == 0)
     finally:
-        agg.kill()
-        if check.failed or sys.exc_info()[0] is not None:
-            print("--- aggregator log (tail) ---\n" + agg.log_tail())
-        shutil.rmtree(work, ignore_errors=True)
+        ap_e2e.finish(agg, check, work)
     return check.finish()
 
 

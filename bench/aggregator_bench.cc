@@ -23,6 +23,7 @@
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/service.h"
 #include "bench/bench_util.h"
+#include "bench/populate.h"
 #include "common/proto_time.h"
 #include "spdlog/spdlog.h"
 
@@ -143,25 +144,7 @@ void Lateness(int n, int seconds, bool burst, const std::string& dir) {
     Populate(rocks.get(), n, now,
              [](int) { return std::string("* * * * * *"); });
   } else {
-    // Every second, each workflow anchored at its own offset in the second:
-    // a steady n fires per second.
-    UlidGenerator ids(Clock::Real());
-    WorkflowBatch batch;
-    for (int i = 0; i < n; ++i) {
-      v1::Workflow w = Spec("* * * * *");
-      w.mutable_trigger()->clear_cron();
-      *w.mutable_trigger()->mutable_interval()->mutable_every() =
-          ToProtoDuration(absl::Seconds(1));
-      ApplyDefaults(&w);
-      w.set_id(ids.Next());
-      w.set_owner("bench");
-      w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
-      const absl::Time created = now + absl::Seconds(1) * i / n;
-      *w.mutable_created_at() = ToProtoTimestamp(created);
-      *w.mutable_next_fire_at() = ToProtoTimestamp(created + absl::Seconds(2));
-      batch.PutWorkflow(nullptr, w);
-    }
-    (void)rocks->Write(batch.raw());
+    PopulateSpreadIntervals(rocks.get(), n, now);
   }
   rocks.reset();
   rocks = *RocksDbStore::Open({dir, /*sync=*/true});

@@ -21,8 +21,8 @@
 #include "aggregator/service/node_service.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/validate.h"
+#include "bench/populate.h"
 #include "common/proto_time.h"
-#include "common/ulid.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "spdlog/spdlog.h"
@@ -34,28 +34,6 @@ ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
 namespace {
-
-void Populate(Store* store, int n, absl::Time now) {
-  UlidGenerator ids(Clock::Real());
-  WorkflowBatch batch;
-  for (int i = 0; i < n; ++i) {
-    v1::Workflow w;
-    w.set_name("bench");
-    *w.mutable_trigger()->mutable_interval()->mutable_every() =
-        ToProtoDuration(absl::Seconds(1));
-    w.add_steps()->set_id("s");
-    w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
-    ApplyDefaults(&w);
-    w.set_id(ids.Next());
-    w.set_owner("bench");
-    w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
-    const absl::Time created = now + absl::Seconds(1) * i / n;
-    *w.mutable_created_at() = ToProtoTimestamp(created);
-    *w.mutable_next_fire_at() = ToProtoTimestamp(created + absl::Seconds(2));
-    batch.PutWorkflow(nullptr, w);
-  }
-  (void)store->Write(batch.raw());
-}
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
@@ -73,7 +51,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   Clock* clock = Clock::Real();
   auto rocks = *RocksDbStore::Open({dir, /*sync=*/true});
-  bench::Populate(rocks.get(), n, absl::Now());
+  bench::PopulateSpreadIntervals(rocks.get(), n, absl::Now());
   WorkflowStore store(rocks.get());
   Scheduler scheduler;
   FiringEngine engine(&store, &scheduler, clock);
@@ -85,12 +63,14 @@ int main(int argc, char** argv) {
   CredentialStore creds(rocks.get());
   std::vector<std::string> tokens;
   for (int i = 0; i < k; ++i) {
-    tokens.push_back(creds.AddOperator("op-" + std::to_string(i), absl::Now())->secret);
+    tokens.push_back(
+        creds.AddOperator("op-" + std::to_string(i), absl::Now())->secret);
   }
   NodeServiceImpl node(&dispatcher, &ledger, &creds, clock, {});
   GrpcServerOptions options;
   options.listen = "127.0.0.1:0";
-  auto server = *GrpcServer::Start(options, {{v1::Node::service_full_name(), &node}});
+  auto server =
+      *GrpcServer::Start(options, {{v1::Node::service_full_name(), &node}});
   const std::string target = "127.0.0.1:" + std::to_string(server->port());
 
   std::mutex mu;
@@ -101,7 +81,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> operators;
   for (int i = 0; i < k; ++i) {
     operators.emplace_back([&, i] {
-      auto stub = v1::Node::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      auto stub = v1::Node::NewStub(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
       grpc::ClientContext ctx;
       ctx.AddMetadata("authorization", "Bearer " + tokens[i]);
       v1::SyncRequest hello;
@@ -121,7 +102,8 @@ int main(int argc, char** argv) {
         v1::ReportResponse resp;
         if (!stub->Report(&rctx, r, &resp).ok()) continue;
         const absl::Time now = absl::Now();
-        if (resp.result() == v1::REPORT_RESULT_ACCEPTED && now >= measure_from) {
+        if (resp.result() == v1::REPORT_RESULT_ACCEPTED &&
+            now >= measure_from) {
           ++persisted;
           std::lock_guard<std::mutex> l(mu);
           latency.push_back(now - FromProto(m.assignment().scheduled_at()));
@@ -138,8 +120,10 @@ int main(int argc, char** argv) {
   for (auto& t : operators) t.join();
   std::sort(latency.begin(), latency.end());
   auto pct = [&](double p) {
-    return latency.empty() ? 0.0
-                           : bench::Ms(latency[static_cast<size_t>(p * (latency.size() - 1))]);
+    return latency.empty()
+               ? 0.0
+               : bench::Ms(
+                     latency[static_cast<size_t>(p * (latency.size() - 1))]);
   };
   std::printf(
       "end to end: %d workflows firing every second (%d/s offered), %d "
@@ -154,7 +138,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> pingers;
   for (int i = 0; i < k * 2; ++i) {
     pingers.emplace_back([&, i] {
-      auto stub = v1::Node::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      auto stub = v1::Node::NewStub(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
       v1::PingRequest p;
       p.set_operator_id("op-" + std::to_string(i % k));
       while (!ping_stop) {

@@ -1,5 +1,6 @@
 #include "aggregator/dispatch/ledger.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/store/keys.h"
 #include "common/log/log.h"
@@ -31,7 +32,93 @@ void TruncateOutputs(size_t max, v1::Execution* e) {
   }
 }
 
+// The result of a report until its batch sets one (never seen by callers).
+absl::Status NotCommitted() {
+  return absl::InternalError("report not committed");
+}
+
+// What can be checked without the store.
+absl::Status ValidateReport(const v1::ReportRequest& r) {
+  const v1::ExecutionStatus status = r.status();
+  if (status != v1::EXECUTION_STATUS_RUNNING && !IsTerminal(status)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status: an operator reports RUNNING, SUCCEEDED, FAILED, TIMED_OUT or "
+        "CANCELED, not ",
+        v1::ExecutionStatus_IsValid(status) ? v1::ExecutionStatus_Name(status)
+                                            : absl::StrCat(status)));
+  }
+  if (r.has_started_at()) {
+    AP_RETURN_IF_ERROR(ValidateTimestamp("started_at", r.started_at()));
+  }
+  return absl::OkStatus();
+}
+
+// What a report does to `before` (nullopt: the execution is gone). On
+// ACCEPTED, `after` is the new state to store.
+absl::StatusOr<v1::ReportResponse> DecideReport(
+    const std::optional<v1::Execution>& before, absl::string_view operator_id,
+    const v1::ReportRequest& r, absl::Time now, size_t max_output_bytes,
+    v1::Execution* after) {
+  if (!before) {
+    return Answer(v1::REPORT_RESULT_STALE, "no such execution (deleted?)");
+  }
+  if (r.attempt() > before->attempt()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "attempt: ", r.attempt(), " was never assigned (latest is ",
+        before->attempt(), ")"));
+  }
+  if (r.attempt() < before->attempt()) {
+    return Answer(v1::REPORT_RESULT_STALE,
+                  absl::StrCat("attempt ", r.attempt(), " was superseded by ",
+                               before->attempt()));
+  }
+  if (IsTerminal(before->status())) {
+    return Answer(v1::REPORT_RESULT_DUPLICATE,
+                  absl::StrCat("already recorded as ",
+                               v1::ExecutionStatus_Name(before->status())));
+  }
+  if (before->operator_id() != operator_id) {
+    return Answer(
+        v1::REPORT_RESULT_STALE,
+        absl::StrCat("attempt ", r.attempt(), " belongs to ",
+                     before->operator_id().empty() ? std::string("no operator")
+                                                   : before->operator_id()));
+  }
+  const v1::ExecutionStatus status = r.status();
+  if (status == v1::EXECUTION_STATUS_RUNNING &&
+      before->status() == v1::EXECUTION_STATUS_RUNNING) {
+    return Answer(v1::REPORT_RESULT_DUPLICATE, "already RUNNING");
+  }
+  *after = *before;
+  after->set_status(status);
+  if (r.has_started_at()) {
+    *after->mutable_started_at() = r.started_at();
+  } else if (!after->has_started_at()) {
+    *after->mutable_started_at() = ToProtoTimestamp(now);
+  }
+  if (IsTerminal(status)) {
+    *after->mutable_step_results() = r.step_results();
+    TruncateOutputs(max_output_bytes, after);
+    after->set_reason(r.reason().substr(0, 4096));
+    *after->mutable_finished_at() =
+        r.has_finished_at() ? r.finished_at() : ToProtoTimestamp(now);
+    after->clear_lease_expires_at();
+  }
+  return Answer(v1::REPORT_RESULT_ACCEPTED, "recorded");
+}
+
 }  // namespace
+
+ExecutionLedger::ExecutionLedger(WorkflowStore* store, Clock* clock,
+                                 LedgerOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      reports_(store->write_mutex(),
+               [this](std::vector<ReportCommit::Item*>& batch) {
+                 CommitReportsLocked(batch);
+               },
+               NotCommitted()) {}
 
 absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
     absl::string_view execution_id, absl::string_view operator_id) {
@@ -59,7 +146,11 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::AssignMany(
   for (const auto& [execution_id, operator_id] : assignments) {
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
                         store_->GetExecution(execution_id));
-    if (!before || before->status() != v1::EXECUTION_STATUS_PENDING) continue;
+    if (!before || before->status() != v1::EXECUTION_STATUS_PENDING) {
+      // The queue said PENDING; only a raw key change can make it wrong.
+      store_->Reindex(execution_id, before);
+      continue;
+    }
     AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
                         store_->GetWorkflow(before->workflow_id()));
     const absl::Duration timeout =
@@ -99,92 +190,100 @@ absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
 
 absl::StatusOr<v1::ReportResponse> ExecutionLedger::Report(
     absl::string_view operator_id, const v1::ReportRequest& r) {
-  const v1::ExecutionStatus status = r.status();
-  if (status != v1::EXECUTION_STATUS_RUNNING && !IsTerminal(status)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "status: an operator reports RUNNING, SUCCEEDED, FAILED, TIMED_OUT or "
-        "CANCELED, not ",
-        v1::ExecutionStatus_IsValid(status) ? v1::ExecutionStatus_Name(status)
-                                            : absl::StrCat(status)));
+  AP_RETURN_IF_ERROR(ValidateReport(r));
+  return reports_.Submit({operator_id, &r});
+}
+
+std::vector<absl::StatusOr<v1::ReportResponse>> ExecutionLedger::ReportMany(
+    const std::vector<ReportCall>& calls) {
+  std::vector<ReportCommit::Item> items;
+  items.reserve(calls.size());
+  std::vector<ReportCommit::Item*> valid;
+  for (const ReportCall& call : calls) {
+    const absl::Status checked = ValidateReport(*call.report);
+    items.push_back({&call, checked.ok() ? NotCommitted() : checked});
+    if (checked.ok()) valid.push_back(&items.back());
   }
-  absl::MutexLock l(store_->write_mutex());
-  AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
-                      store_->GetExecution(r.execution_id()));
-  if (!before) {
-    return Answer(v1::REPORT_RESULT_STALE, "no such execution (deleted?)");
+  if (!valid.empty()) {
+    absl::MutexLock l(store_->write_mutex());
+    CommitReportsLocked(valid);
   }
-  if (r.attempt() > before->attempt()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "attempt: ", r.attempt(), " was never assigned (latest is ",
-        before->attempt(), ")"));
+  std::vector<absl::StatusOr<v1::ReportResponse>> results;
+  for (ReportCommit::Item& item : items) {
+    results.push_back(std::move(item.result));
   }
-  if (r.attempt() < before->attempt()) {
-    return Answer(v1::REPORT_RESULT_STALE,
-                  absl::StrCat("attempt ", r.attempt(), " was superseded by ",
-                               before->attempt()));
-  }
-  if (IsTerminal(before->status())) {
-    return Answer(v1::REPORT_RESULT_DUPLICATE,
-                  absl::StrCat("already recorded as ",
-                               v1::ExecutionStatus_Name(before->status())));
-  }
-  if (before->operator_id() != operator_id) {
-    return Answer(
-        v1::REPORT_RESULT_STALE,
-        absl::StrCat("attempt ", r.attempt(), " belongs to ",
-                     before->operator_id().empty() ? std::string("no operator")
-                                                   : before->operator_id()));
-  }
-  if (status == v1::EXECUTION_STATUS_RUNNING &&
-      before->status() == v1::EXECUTION_STATUS_RUNNING) {
-    return Answer(v1::REPORT_RESULT_DUPLICATE, "already RUNNING");
-  }
+  return results;
+}
+
+void ExecutionLedger::CommitReportsLocked(
+    std::vector<ReportCommit::Item*>& batch) {
   const absl::Time now = clock_->TimeNow();
-  v1::Execution after = *before;
-  after.set_status(status);
-  if (r.has_started_at()) {
-    AP_RETURN_IF_ERROR(ValidateTimestamp("started_at", r.started_at()));
-    *after.mutable_started_at() = r.started_at();
-  } else if (!after.has_started_at()) {
-    *after.mutable_started_at() = ToProtoTimestamp(now);
+  // The latest state of each execution this batch changed: a later report
+  // in the same batch must see it, not the stored one.
+  absl::flat_hash_map<std::string, v1::Execution> changed;
+  WorkflowBatch writes;
+  for (ReportCommit::Item* item : batch) {
+    const v1::ReportRequest& r = *item->request->report;
+    std::optional<v1::Execution> before;
+    if (auto it = changed.find(r.execution_id()); it != changed.end()) {
+      before = it->second;
+    } else {
+      absl::StatusOr<std::optional<v1::Execution>> stored =
+          store_->GetExecution(r.execution_id());
+      if (!stored.ok()) {
+        item->result = stored.status();
+        continue;
+      }
+      before = std::move(*stored);
+    }
+    v1::Execution after;
+    item->result = DecideReport(before, item->request->operator_id, r, now,
+                                options_.max_output_bytes, &after);
+    if (item->result.ok() &&
+        item->result->result() == v1::REPORT_RESULT_ACCEPTED) {
+      writes.PutExecution(&*before, after);
+      changed[after.id()] = std::move(after);
+    }
   }
-  if (IsTerminal(status)) {
-    *after.mutable_step_results() = r.step_results();
-    TruncateOutputs(options_.max_output_bytes, &after);
-    after.set_reason(r.reason().substr(0, 4096));
-    *after.mutable_finished_at() =
-        r.has_finished_at() ? r.finished_at() : ToProtoTimestamp(now);
-    after.clear_lease_expires_at();
+  if (writes.empty()) return;
+  if (absl::Status written = store_->Write(writes); !written.ok()) {
+    // Nothing of this batch is stored: every answer about an execution it
+    // touched (an ACCEPTED, or a DUPLICATE of that ACCEPTED) must fail too,
+    // or the operator would drop an outcome nobody recorded.
+    for (ReportCommit::Item* item : batch) {
+      if (changed.contains(item->request->report->execution_id())) {
+        item->result = written;
+      }
+    }
+    return;
   }
-  WorkflowBatch batch;
-  batch.PutExecution(&*before, after);
-  AP_RETURN_IF_ERROR(store_->Write(batch));
-  if (IsTerminal(status)) {
+  for (ReportCommit::Item* item : batch) {
+    const v1::ReportRequest& r = *item->request->report;
+    if (!IsTerminal(r.status()) || !item->result.ok() ||
+        item->result->result() != v1::REPORT_RESULT_ACCEPTED) {
+      continue;
+    }
+    const v1::Execution& after = changed[r.execution_id()];
     {
-      absl::MutexLock r(&recent_mu_);
+      absl::MutexLock rl(&recent_mu_);
       recent_.push_front(after);
       if (recent_.size() > kRecent) recent_.pop_back();
     }
     LogEvent(spdlog::level::info, "execution_finished",
              {{"execution", after.id()},
               {"workflow", after.workflow_id()},
-              {"operator", operator_id},
+              {"operator", item->request->operator_id},
               {"attempt", after.attempt()},
-              {"status", v1::ExecutionStatus_Name(status)}});
+              {"status", v1::ExecutionStatus_Name(after.status())}});
   }
-  return Answer(v1::REPORT_RESULT_ACCEPTED, "recorded");
 }
 
 absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
-  absl::MutexLock l(store_->write_mutex());
   const absl::Time now = clock_->TimeNow();
-  // open/<workflow>/<execution> lists every unfinished execution.
-  std::vector<std::string> ids;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      "open/", "", [&](absl::string_view key, absl::string_view) {
-        ids.emplace_back(keys::LastComponent(key));
-        return true;
-      }));
+  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                      store_->ExpiredLeases(now));
+  if (ids.empty()) return std::vector<v1::Execution>();
+  absl::MutexLock l(store_->write_mutex());
   std::vector<v1::Execution> changed;
   WorkflowBatch batch;
   for (const std::string& id : ids) {
@@ -194,6 +293,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
         (e->status() != v1::EXECUTION_STATUS_DISPATCHED &&
          e->status() != v1::EXECUTION_STATUS_RUNNING) ||
         FromProto(e->lease_expires_at()) > now) {
+      store_->Reindex(id, e);  // the index was behind a raw key change
       continue;
     }
     AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
@@ -231,13 +331,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
 }
 
 absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {
-  std::vector<std::string> ids;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      keys::kPendingPrefix, "", [&](absl::string_view key, absl::string_view) {
-        ids.emplace_back(keys::LastComponent(key));
-        return ids.size() < max;
-      }));
-  return ids;
+  return store_->PendingExecutions(max);
 }
 
 std::vector<v1::Execution> ExecutionLedger::Recent() const {

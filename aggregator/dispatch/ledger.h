@@ -15,7 +15,9 @@
 //                 goes back to PENDING with attempt + 1, or FAILED once the
 //                 workflow's retry policy (max_attempts) is spent.
 //
-// Holds the WorkflowStore's write mutex for each change. Thread-safe.
+// Holds the WorkflowStore's write mutex for each change. Concurrent reports
+// are group-committed: one write (one fsync) for all reports that arrived
+// while the previous write was in progress. Thread-safe.
 
 #include <deque>
 #include <string>
@@ -23,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/dispatch/group_commit.h"
 #include "aggregator/workflows/workflow_store.h"
 #include "ap/v1/node.pb.h"
 #include "common/clock.h"
@@ -40,8 +43,7 @@ struct LedgerOptions {
 class ExecutionLedger {
  public:
   ExecutionLedger(WorkflowStore* store, Clock* clock,
-                  LedgerOptions options = {})
-      : store_(store), clock_(clock), options_(options) {}
+                  LedgerOptions options = {});
 
   // FAILED_PRECONDITION unless the execution is PENDING; NOT_FOUND if gone.
   absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
@@ -64,6 +66,19 @@ class ExecutionLedger {
   absl::StatusOr<v1::ReportResponse> Report(absl::string_view operator_id,
                                             const v1::ReportRequest& report);
 
+  // Several reports, decided in order as if made one after another (a
+  // later one sees what an earlier one changed) and recorded in one write.
+  // Report() batches concurrent callers through this.
+  struct ReportCall {
+    absl::string_view operator_id;
+    const v1::ReportRequest* report;
+  };
+  std::vector<absl::StatusOr<v1::ReportResponse>> ReportMany(
+      const std::vector<ReportCall>& calls);
+
+  // Writes that carried reports so far (one per group commit).
+  uint64_t report_writes() const { return reports_.batches(); }
+
   // Returns the executions it changed (back to PENDING, or FAILED).
   absl::StatusOr<std::vector<v1::Execution>> ExpireLeases();
 
@@ -75,11 +90,18 @@ class ExecutionLedger {
   static constexpr size_t kRecent = 50;
 
  private:
+  using ReportCommit =
+      GroupCommit<ReportCall, absl::StatusOr<v1::ReportResponse>>;
+
+  void CommitReportsLocked(std::vector<ReportCommit::Item*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());
+
   WorkflowStore* const store_;
   Clock* const clock_;
   const LedgerOptions options_;
   mutable absl::Mutex recent_mu_;
   std::deque<v1::Execution> recent_ ABSL_GUARDED_BY(recent_mu_);
+  ReportCommit reports_;
 };
 
 }  // namespace ap

@@ -39,7 +39,7 @@ std::string Execution(absl::string_view workflow_id,
 }
 
 std::string OpenPrefix(absl::string_view workflow_id) {
-  return absl::StrCat("open/", workflow_id, "/");
+  return absl::StrCat(kOpenPrefix, workflow_id, "/");
 }
 
 std::string Open(absl::string_view workflow_id,

@@ -31,6 +31,7 @@ namespace ap::keys {
 
 inline constexpr char kWorkflowPrefix[] = "wf/";
 inline constexpr char kPendingPrefix[] = "pend/";
+inline constexpr char kOpenPrefix[] = "open/";
 
 std::string Workflow(absl::string_view workflow_id);
 std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id);

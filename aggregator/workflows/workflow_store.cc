@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/store/keys.h"
 #include "common/proto_time.h"
+#include "common/status.h"
 
 namespace ap {
 namespace {
@@ -83,12 +84,14 @@ void WorkflowBatch::PutExecution(const v1::Execution* before,
   }
   batch_.Put(keys::Execution(after.workflow_id(), after.id()),
              after.SerializeAsString());
+  index_changes_.push_back(OpenIndex::EntryFor(after));
 }
 
 void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
   batch_.Delete(keys::Open(e.workflow_id(), e.id()));
   batch_.Delete(keys::Pending(FromProto(e.scheduled_at()), e.id()));
   batch_.Delete(keys::Execution(e.workflow_id(), e.id()));
+  index_changes_.push_back(OpenIndex::Closed(e.id()));
 }
 
 absl::StatusOr<std::optional<v1::Workflow>> WorkflowStore::GetWorkflow(
@@ -106,7 +109,63 @@ absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::GetExecution(
 
 absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
-  return store_->Write(batch.raw());
+  if (absl::Status s = store_->Write(batch.raw()); !s.ok()) return s;
+  absl::MutexLock l(&index_mu_);
+  if (index_loaded_) {
+    for (const OpenIndex::Entry& change : batch.index_changes()) {
+      index_.Apply(change);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WorkflowStore::LoadIndex() {
+  {
+    absl::MutexLock l(&index_mu_);
+    if (index_loaded_) return absl::OkStatus();
+  }
+  // Every writer of executions holds write_mu_, so open/ cannot change
+  // while it is read.
+  absl::MutexLock w(&write_mu_);
+  absl::MutexLock l(&index_mu_);
+  if (index_loaded_) return absl::OkStatus();
+  std::vector<std::string> ids;
+  AP_RETURN_IF_ERROR(
+      store_->Scan(keys::kOpenPrefix, "",
+                   [&](absl::string_view key, absl::string_view) {
+                     ids.emplace_back(keys::LastComponent(key));
+                     return true;
+                   }));
+  OpenIndex fresh;
+  for (const std::string& id : ids) {
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e, GetExecution(id));
+    if (e) fresh.Apply(OpenIndex::EntryFor(*e));
+  }
+  index_ = std::move(fresh);
+  index_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> WorkflowStore::PendingExecutions(
+    size_t max) {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  return index_.Pending(max);
+}
+
+absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(
+    absl::Time now) {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  return index_.LeasesExpiredBy(now);
+}
+
+void WorkflowStore::Reindex(absl::string_view execution_id,
+                            const std::optional<v1::Execution>& stored) {
+  absl::MutexLock l(&index_mu_);
+  if (!index_loaded_) return;
+  index_.Apply(stored ? OpenIndex::EntryFor(*stored)
+                      : OpenIndex::Closed(std::string(execution_id)));
 }
 
 absl::StatusOr<std::vector<v1::Execution>> WorkflowStore::OpenExecutions(

@@ -7,7 +7,9 @@
 //
 // Read-modify-write sequences (firing, pause, report, ...) hold
 // write_mutex() from the read to the write, so they never interleave.
-// Reads alone need no lock. Thread-safe.
+// Reads alone need no lock. The dispatch queue and the leases are also
+// kept in memory (open_index.h), loaded on first use and updated by each
+// Write. Thread-safe.
 
 #include <functional>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/store/store.h"
+#include "aggregator/workflows/open_index.h"
 #include "ap/v1/workflow.pb.h"
 
 namespace ap {
@@ -37,9 +40,14 @@ class WorkflowBatch {
 
   const WriteBatch& raw() const { return batch_; }
   bool empty() const { return batch_.empty(); }
+  // The open-index changes this batch makes, in order.
+  const std::vector<OpenIndex::Entry>& index_changes() const {
+    return index_changes_;
+  }
 
  private:
   WriteBatch batch_;
+  std::vector<OpenIndex::Entry> index_changes_;
 };
 
 class WorkflowStore {
@@ -53,6 +61,18 @@ class WorkflowStore {
       absl::string_view execution_id);
   absl::Status Write(const WorkflowBatch& batch);
 
+  // Up to `max` PENDING execution ids, oldest scheduled first.
+  absl::StatusOr<std::vector<std::string>> PendingExecutions(size_t max)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
+  // DISPATCHED or RUNNING execution ids whose lease ran out by `now`.
+  absl::StatusOr<std::vector<std::string>> ExpiredLeases(absl::Time now)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Makes the in-memory index agree with `stored` (the record as read, or
+  // nullopt when it is gone), after someone changed keys behind the
+  // WorkflowStore's back (the REPL can delete raw keys).
+  void Reindex(absl::string_view execution_id,
+               const std::optional<v1::Execution>& stored);
+
   // Executions of a workflow not yet finished, oldest first.
   absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(
       absl::string_view workflow_id);
@@ -64,8 +84,14 @@ class WorkflowStore {
   Store* raw() { return store_; }
 
  private:
+  // Builds the index from open/ on first use.
+  absl::Status LoadIndex() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
+
   Store* const store_;
   absl::Mutex write_mu_;
+  absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  bool index_loaded_ ABSL_GUARDED_BY(index_mu_) = false;
+  OpenIndex index_ ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace ap

@@ -11,6 +11,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/faulty_store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 
@@ -30,7 +31,8 @@ class LedgerTest : public ::testing::Test {
 
   void Open() {
     temp_.Open();
-    store_ = std::make_unique<WorkflowStore>(temp_.get());
+    faulty_ = std::make_unique<ap::testing::FaultyStore>(temp_.get());
+    store_ = std::make_unique<WorkflowStore>(faulty_.get());
     engine_ =
         std::make_unique<FiringEngine>(store_.get(), &scheduler_, &clock_);
     service_ = std::make_unique<WorkflowService>(
@@ -42,6 +44,7 @@ class LedgerTest : public ::testing::Test {
     service_.reset();
     engine_.reset();
     store_.reset();
+    faulty_.reset();
     temp_.Close();
     Open();
   }
@@ -82,6 +85,7 @@ class LedgerTest : public ::testing::Test {
   }
 
   ap::testing::TempStore temp_;
+  std::unique_ptr<ap::testing::FaultyStore> faulty_;
   SimulatedClock clock_{kT0};
   Scheduler scheduler_;
   std::unique_ptr<WorkflowStore> store_;
@@ -202,6 +206,62 @@ TEST_F(LedgerTest, ImpossibleReportsAreInvalid) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not 77")));
 }
 
+// Results of ReportMany, as REPORT_RESULT values (UNSPECIFIED for errors).
+std::vector<v1::ReportResult> Results(
+    const std::vector<absl::StatusOr<v1::ReportResponse>>& answers) {
+  std::vector<v1::ReportResult> out;
+  for (const auto& a : answers) {
+    out.push_back(a.ok() ? a->result() : v1::REPORT_RESULT_UNSPECIFIED);
+  }
+  return out;
+}
+
+TEST_F(LedgerTest, ReportsInOneBatchSeeEachOther) {
+  const std::string a = PendingExecution();
+  const std::string b = PendingExecution();
+  ASSERT_THAT(ledger_->Assign(a, "op-1"), IsOk());
+  ASSERT_THAT(ledger_->Assign(b, "op-1"), IsOk());
+  const v1::ReportRequest a_running = Report(a, 1, v1::EXECUTION_STATUS_RUNNING);
+  const v1::ReportRequest a_done = Report(a, 1, v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest b_done = Report(b, 1, v1::EXECUTION_STATUS_FAILED);
+  const v1::ReportRequest b_again = Report(b, 1, v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest bad = Report(b, 1, v1::EXECUTION_STATUS_PENDING);
+  const auto answers = ledger_->ReportMany({{"op-1", &a_running},
+                                            {"op-1", &a_done},
+                                            {"op-1", &b_done},
+                                            {"op-1", &b_again},
+                                            {"op-1", &bad}});
+  EXPECT_THAT(Results(answers),
+              ::testing::ElementsAre(kAccepted, kAccepted, kAccepted,
+                                     kDuplicate,
+                                     v1::REPORT_RESULT_UNSPECIFIED));
+  EXPECT_THAT(answers[4], StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Get(a).status(), v1::EXECUTION_STATUS_SUCCEEDED);
+  EXPECT_EQ(Get(b).status(), v1::EXECUTION_STATUS_FAILED);  // first wins
+  EXPECT_EQ(temp_.Count("open/"), 0);
+  EXPECT_EQ(ledger_->Recent().size(), 2u);
+}
+
+TEST_F(LedgerTest, AFailedWriteFailsEveryAnswerThatDependedOnIt) {
+  const std::string a = PendingExecution();
+  ASSERT_THAT(ledger_->Assign(a, "op-1"), IsOk());
+  const v1::ReportRequest done = Report(a, 1, v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest stale = Report("W-20260101T000000.000Z", 1,
+                                         v1::EXECUTION_STATUS_SUCCEEDED);
+  faulty_->fail_writes = true;
+  // The repeat would be DUPLICATE of an outcome that was never stored: it
+  // must fail too, or its operator would drop the outcome from its spool.
+  const auto answers =
+      ledger_->ReportMany({{"op-1", &done}, {"op-1", &done}, {"op-1", &stale}});
+  EXPECT_THAT(answers[0], StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(answers[1], StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Results(answers)[2], kStale);  // did not depend on the write
+  EXPECT_EQ(Get(a).status(), v1::EXECUTION_STATUS_DISPATCHED);
+  EXPECT_THAT(ledger_->Recent(), ::testing::IsEmpty());
+  faulty_->fail_writes = false;
+  EXPECT_EQ(Send(done), kAccepted);
+}
+
 TEST_F(LedgerTest, LeasesSurviveARestart) {
   const std::string id = PendingExecution();
   ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
@@ -212,6 +272,20 @@ TEST_F(LedgerTest, LeasesSurviveARestart) {
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0].status(),
             v1::EXECUTION_STATUS_FAILED);  // max_attempts 1
+}
+
+TEST_F(LedgerTest, TheQueueHealsWhenARecordVanishesBehindItsBack) {
+  const std::string a = PendingExecution();
+  const std::string b = PendingExecution();
+  ASSERT_THAT(*ledger_->Pending(10), ::testing::ElementsAre(a, b));
+  // As the REPL's raw `delete` could do.
+  const v1::Execution gone = Get(a);
+  WriteBatch raw;
+  raw.Delete(keys::Execution(gone.workflow_id(), a));
+  ASSERT_THAT(temp_.get()->Write(raw), IsOk());
+  EXPECT_THAT(*ledger_->AssignMany({{a, "op-1"}, {b, "op-1"}}),
+              ::testing::SizeIs(1));
+  EXPECT_THAT(*ledger_->Pending(10), ::testing::IsEmpty());
 }
 
 TEST_F(LedgerTest, PendingIsOldestScheduledFirst) {

@@ -1,0 +1,106 @@
+#ifndef AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
+#define AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
+
+// Group commit: concurrent callers of Submit() are served in batches, one
+// call of `commit` per batch, so that N concurrent reports cost one fsync'd
+// write instead of N.
+//
+// No thread of its own. The first caller to find no batch in progress
+// becomes the leader: it locks `serialize` (the lock the commit needs, so
+// that callers arriving while it waits for that lock join this batch),
+// takes every request queued so far (its own included), runs `commit` on
+// them, and wakes the callers it served. Callers that arrive meanwhile queue up; when the
+// leader is done one of them leads the next batch. A lone caller therefore
+// commits at once, with no added latency; under load batches grow by
+// themselves to the number of callers waiting on the previous write.
+//
+// `commit` receives the batch in arrival order and must set every item's
+// result. Thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+
+namespace ap {
+
+template <typename Request, typename Result>
+class GroupCommit {
+ public:
+  struct Item {
+    const Request* request;
+    Result result;
+  };
+  using CommitFn = std::function<void(std::vector<Item*>& batch)>;
+
+  // `commit` runs with `serialize` held.
+  GroupCommit(absl::Mutex* serialize, CommitFn commit, Result unset)
+      : serialize_(serialize),
+        commit_(std::move(commit)),
+        unset_(std::move(unset)) {}
+
+  Result Submit(const Request& request) {
+    Waiter self{{&request, unset_}, false};
+    std::vector<Waiter*> mine;
+    {
+      absl::MutexLock l(&mu_);
+      queue_.push_back(&self);
+      auto served_or_free = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return self.done || !leading_;
+      };
+      mu_.Await(absl::Condition(&served_or_free));
+      if (self.done) return std::move(self.item.result);
+      leading_ = true;
+    }
+    {
+      absl::MutexLock s(serialize_);
+      {
+        absl::MutexLock l(&mu_);
+        mine.swap(queue_);
+      }
+      std::vector<Item*> batch;
+      batch.reserve(mine.size());
+      for (Waiter* w : mine) batch.push_back(&w->item);
+      commit_(batch);
+    }
+    {
+      absl::MutexLock l(&mu_);
+      for (Waiter* w : mine) w->done = true;
+      leading_ = false;
+      ++batches_;
+    }
+    return std::move(self.item.result);
+  }
+
+  // Callers queued for the next batch (tests).
+  size_t waiting() const {
+    absl::MutexLock l(&mu_);
+    return queue_.size();
+  }
+
+  // Batches committed so far (tests and metrics).
+  uint64_t batches() const {
+    absl::MutexLock l(&mu_);
+    return batches_;
+  }
+
+ private:
+  struct Waiter {
+    Item item;
+    bool done;
+  };
+
+  absl::Mutex* const serialize_;
+  const CommitFn commit_;
+  const Result unset_;
+  mutable absl::Mutex mu_;
+  std::vector<Waiter*> queue_ ABSL_GUARDED_BY(mu_);
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_

@@ -1,0 +1,56 @@
+#include "aggregator/workflows/open_index.h"
+
+#include "common/proto_time.h"
+
+namespace ap {
+
+OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
+  Entry entry{e.id(), {}, {}};
+  switch (e.status()) {
+    case v1::EXECUTION_STATUS_PENDING:
+      entry.pending_since = FromProto(e.scheduled_at());
+      break;
+    case v1::EXECUTION_STATUS_DISPATCHED:
+    case v1::EXECUTION_STATUS_RUNNING:
+      if (e.has_lease_expires_at()) {
+        entry.lease_until = FromProto(e.lease_expires_at());
+      }
+      break;
+    default:
+      break;
+  }
+  return entry;
+}
+
+void OpenIndex::Apply(const Entry& entry) {
+  if (auto it = by_id_.find(entry.id); it != by_id_.end()) {
+    const Entry& old = it->second;
+    if (old.pending_since) pending_.erase({*old.pending_since, old.id});
+    if (old.lease_until) leases_.erase({*old.lease_until, old.id});
+    by_id_.erase(it);
+  }
+  if (!entry.pending_since && !entry.lease_until) return;
+  if (entry.pending_since) pending_.insert({*entry.pending_since, entry.id});
+  if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
+  by_id_.emplace(entry.id, entry);
+}
+
+std::vector<std::string> OpenIndex::Pending(size_t max) const {
+  std::vector<std::string> out;
+  for (auto it = pending_.begin(); it != pending_.end() && out.size() < max;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<std::string> OpenIndex::LeasesExpiredBy(absl::Time now) const {
+  std::vector<std::string> out;
+  for (auto it = leases_.begin(); it != leases_.end() && it->first <= now;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+}  // namespace ap

@@ -1,0 +1,58 @@
+#ifndef AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
+#define AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
+
+// The open executions in memory: the dispatch queue (PENDING, oldest
+// scheduled first) and the leases (DISPATCHED or RUNNING, soonest expiry
+// first).
+//
+// The store keeps the same facts durably (pend/ and open/ keys), but a
+// RocksDB prefix scan walks every deleted key not yet compacted away, and a
+// queue deletes a key for every execution it hands out: at thousands of
+// executions a second the scan of pend/ came to dominate dispatch. This
+// index is rebuilt from the store at start and updated from each committed
+// WorkflowBatch. Not thread-safe (WorkflowStore guards it).
+
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "ap/v1/workflow.pb.h"
+
+namespace ap {
+
+class OpenIndex {
+ public:
+  // What the index holds for one execution; both empty once it is closed.
+  struct Entry {
+    std::string id;
+    std::optional<absl::Time> pending_since;  // its scheduled time
+    std::optional<absl::Time> lease_until;
+  };
+  static Entry EntryFor(const v1::Execution& e);
+  static Entry Closed(std::string id) { return {std::move(id), {}, {}}; }
+
+  // Replaces whatever the index held for entry.id.
+  void Apply(const Entry& entry);
+
+  // Up to `max` PENDING executions, oldest scheduled first.
+  std::vector<std::string> Pending(size_t max) const;
+  // Executions whose lease expired at or before `now`, soonest first.
+  std::vector<std::string> LeasesExpiredBy(absl::Time now) const;
+
+  size_t pending_size() const { return pending_.size(); }
+  size_t leased_size() const { return leases_.size(); }
+
+ private:
+  using Ordered = std::set<std::pair<absl::Time, std::string>>;
+  absl::flat_hash_map<std::string, Entry> by_id_;
+  Ordered pending_;
+  Ordered leases_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_

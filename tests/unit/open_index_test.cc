@@ -1,0 +1,69 @@
+// OpenIndex: the in-memory dispatch queue and lease order.
+
+#include "aggregator/workflows/open_index.h"
+
+#include "common/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ap {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+v1::Execution Exec(const std::string& id, v1::ExecutionStatus status,
+                   absl::Time scheduled,
+                   std::optional<absl::Time> lease = std::nullopt) {
+  v1::Execution e;
+  e.set_id(id);
+  e.set_status(status);
+  *e.mutable_scheduled_at() = ToProtoTimestamp(scheduled);
+  if (lease) *e.mutable_lease_expires_at() = ToProtoTimestamp(*lease);
+  return e;
+}
+
+TEST(OpenIndexTest, PendingIsOldestScheduledFirstThenById) {
+  OpenIndex index;
+  index.Apply(OpenIndex::EntryFor(
+      Exec("c", v1::EXECUTION_STATUS_PENDING, kT0 + absl::Seconds(2))));
+  index.Apply(
+      OpenIndex::EntryFor(Exec("b", v1::EXECUTION_STATUS_PENDING, kT0)));
+  index.Apply(
+      OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
+  EXPECT_THAT(index.Pending(10), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(index.Pending(2), ElementsAre("a", "b"));
+}
+
+TEST(OpenIndexTest, EachChangeReplacesTheExecutionsEntry) {
+  OpenIndex index;
+  const absl::Time lease = kT0 + absl::Minutes(5);
+  index.Apply(
+      OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("a", v1::EXECUTION_STATUS_DISPATCHED, kT0, lease)));
+  EXPECT_THAT(index.Pending(10), IsEmpty());
+  EXPECT_THAT(index.LeasesExpiredBy(lease - absl::Seconds(1)), IsEmpty());
+  EXPECT_THAT(index.LeasesExpiredBy(lease), ElementsAre("a"));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("a", v1::EXECUTION_STATUS_SUCCEEDED, kT0, std::nullopt)));
+  EXPECT_THAT(index.LeasesExpiredBy(lease), IsEmpty());
+  EXPECT_EQ(index.pending_size() + index.leased_size(), 0u);
+}
+
+TEST(OpenIndexTest, ClosedRemovesAndRepeatsAreHarmless) {
+  OpenIndex index;
+  index.Apply(
+      OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
+  index.Apply(
+      OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
+  EXPECT_EQ(index.pending_size(), 1u);
+  index.Apply(OpenIndex::Closed("a"));
+  index.Apply(OpenIndex::Closed("a"));
+  EXPECT_THAT(index.Pending(10), IsEmpty());
+}
+
+}  // namespace
+}  // namespace ap

@@ -120,7 +120,7 @@ int RunAggregator(const AggregatorConfig& config) {
     }
     for (const v1::Execution& e : *expired) dispatcher.Released(e.id());
     metrics.OnLeasesExpired(expired->size());
-    if (!expired->empty()) dispatch();
+    dispatch();  // also sends retries whose backoff has just passed
   });
 
   GrpcServerOptions options;

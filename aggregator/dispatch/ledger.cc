@@ -2,6 +2,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "aggregator/store/keys.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
@@ -30,6 +32,35 @@ void TruncateOutputs(size_t max, v1::Execution* e) {
     out->resize(cut);
     step.set_output_truncated(true);
   }
+}
+
+// The delay before attempt `next` (2, 3, ...): initial_backoff, doubling
+// per attempt, capped at max_backoff.
+absl::Duration RetryDelay(const v1::RetryPolicy& policy, int next) {
+  const absl::Duration cap = FromProto(policy.max_backoff());
+  absl::Duration delay = FromProto(policy.initial_backoff());
+  for (int i = 2; i < next && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
+// Makes `e` the workflow's next attempt: PENDING, not dispatched before
+// the backoff has passed. Keeps the step results of the attempt that
+// failed, so they can be read until the retry reports.
+void ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
+                   const std::string& why, v1::Execution* e) {
+  const int next = e->attempt() + 1;
+  const absl::Time at = now + RetryDelay(policy, next);
+  e->set_status(v1::EXECUTION_STATUS_PENDING);
+  e->set_attempt(next);
+  e->clear_operator_id();
+  e->clear_dispatched_at();
+  e->clear_started_at();
+  e->clear_finished_at();
+  e->clear_lease_expires_at();
+  *e->mutable_not_before() = ToProtoTimestamp(at);
+  e->set_reason(absl::StrCat(why, "; attempt ", next, " at ",
+                             absl::FormatTime(absl::RFC3339_sec, at,
+                                              absl::UTCTimeZone())));
 }
 
 // The result of a report until its batch sets one (never seen by callers).
@@ -241,6 +272,27 @@ void ExecutionLedger::CommitReportsLocked(
                                 options_.max_output_bytes, &after);
     if (item->result.ok() &&
         item->result->result() == v1::REPORT_RESULT_ACCEPTED) {
+      if (after.status() == v1::EXECUTION_STATUS_FAILED ||
+          after.status() == v1::EXECUTION_STATUS_TIMED_OUT) {
+        absl::StatusOr<std::optional<v1::Workflow>> w =
+            store_->GetWorkflow(after.workflow_id());
+        if (!w.ok()) {
+          item->result = w.status();
+          continue;
+        }
+        if (*w && after.attempt() < (*w)->policy().retry().max_attempts()) {
+          ScheduleRetry((*w)->policy().retry(), now,
+                        absl::StrCat("attempt ", after.attempt(), " ",
+                                     absl::StripPrefix(
+                                         v1::ExecutionStatus_Name(after.status()),
+                                         "EXECUTION_STATUS_"),
+                                     after.reason().empty() ? "" : ": ",
+                                     after.reason()),
+                        &after);
+          item->result->set_detail(absl::StrCat(
+              "recorded; retry as attempt ", after.attempt()));
+        }
+      }
       writes.PutExecution(&*before, after);
       changed[after.id()] = std::move(after);
     }
@@ -264,6 +316,14 @@ void ExecutionLedger::CommitReportsLocked(
       continue;
     }
     const v1::Execution& after = changed[r.execution_id()];
+    if (!IsTerminal(after.status())) {
+      LogEvent(spdlog::level::warn, "execution_retry",
+               {{"execution", after.id()},
+                {"operator", item->request->operator_id},
+                {"attempt", after.attempt()},
+                {"reason", after.reason()}});
+      continue;
+    }
     {
       absl::MutexLock rl(&recent_mu_);
       recent_.push_front(after);
@@ -306,12 +366,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
         absl::StrCat("lease expired on operator ", e->operator_id(),
                      " (attempt ", e->attempt(), ")");
     if (e->attempt() < max_attempts) {
-      after.set_status(v1::EXECUTION_STATUS_PENDING);
-      after.set_attempt(e->attempt() + 1);
-      after.clear_operator_id();
-      after.clear_dispatched_at();
-      after.clear_started_at();
-      after.set_reason(why);
+      ScheduleRetry(w->policy().retry(), now, why, &after);
     } else {
       after.set_status(v1::EXECUTION_STATUS_FAILED);
       after.set_reason(absl::StrCat(why, "; retry policy spent (max_attempts ",
@@ -331,7 +386,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
 }
 
 absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {
-  return store_->PendingExecutions(max);
+  return store_->PendingExecutions(max, clock_->TimeNow());
 }
 
 std::vector<v1::Execution> ExecutionLedger::Recent() const {

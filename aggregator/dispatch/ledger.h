@@ -14,6 +14,10 @@
 //   ExpireLeases  a DISPATCHED or RUNNING execution whose lease ran out
 //                 goes back to PENDING with attempt + 1, or FAILED once the
 //                 workflow's retry policy (max_attempts) is spent.
+//   Retries       a reported FAILED or TIMED_OUT is retried the same way
+//                 while attempts remain. A retry waits out the policy's
+//                 backoff (initial_backoff, doubling, max_backoff) before
+//                 it can be dispatched (Execution.not_before).
 //
 // Holds the WorkflowStore's write mutex for each change. Concurrent reports
 // are group-committed: one write (one fsync) for all reports that arrived
@@ -82,7 +86,8 @@ class ExecutionLedger {
   // Returns the executions it changed (back to PENDING, or FAILED).
   absl::StatusOr<std::vector<v1::Execution>> ExpireLeases();
 
-  // PENDING executions, oldest scheduled first (the dispatch queue).
+  // PENDING executions due now (retries past their backoff), oldest
+  // scheduled first: the dispatch queue.
   absl::StatusOr<std::vector<std::string>> Pending(size_t max);
 
   // The last kRecent terminal outcomes accepted, newest first (telemetry).

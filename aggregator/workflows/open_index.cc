@@ -9,6 +9,7 @@ OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
   switch (e.status()) {
     case v1::EXECUTION_STATUS_PENDING:
       entry.pending_since = FromProto(e.scheduled_at());
+      if (e.has_not_before()) entry.not_before = FromProto(e.not_before());
       break;
     case v1::EXECUTION_STATUS_DISPATCHED:
     case v1::EXECUTION_STATUS_RUNNING:
@@ -35,10 +36,11 @@ void OpenIndex::Apply(const Entry& entry) {
   by_id_.emplace(entry.id, entry);
 }
 
-std::vector<std::string> OpenIndex::Pending(size_t max) const {
+std::vector<std::string> OpenIndex::Pending(size_t max, absl::Time now) const {
   std::vector<std::string> out;
   for (auto it = pending_.begin(); it != pending_.end() && out.size() < max;
        ++it) {
+    if (by_id_.at(it->second).not_before > now) continue;  // backing off
     out.push_back(it->second);
   }
   return out;

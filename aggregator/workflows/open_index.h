@@ -31,6 +31,7 @@ class OpenIndex {
     std::string id;
     std::optional<absl::Time> pending_since;  // its scheduled time
     std::optional<absl::Time> lease_until;
+    absl::Time not_before = absl::InfinitePast();  // retry backoff
   };
   static Entry EntryFor(const v1::Execution& e);
   static Entry Closed(std::string id) { return {std::move(id), {}, {}}; }
@@ -38,8 +39,9 @@ class OpenIndex {
   // Replaces whatever the index held for entry.id.
   void Apply(const Entry& entry);
 
-  // Up to `max` PENDING executions, oldest scheduled first.
-  std::vector<std::string> Pending(size_t max) const;
+  // Up to `max` PENDING executions due by `now` (not waiting out a retry
+  // backoff), oldest scheduled first.
+  std::vector<std::string> Pending(size_t max, absl::Time now) const;
   // Executions whose lease expired at or before `now`, soonest first.
   std::vector<std::string> LeasesExpiredBy(absl::Time now) const;
 

@@ -147,10 +147,10 @@ absl::Status WorkflowStore::LoadIndex() {
 }
 
 absl::StatusOr<std::vector<std::string>> WorkflowStore::PendingExecutions(
-    size_t max) {
+    size_t max, absl::Time now) {
   AP_RETURN_IF_ERROR(LoadIndex());
   absl::MutexLock l(&index_mu_);
-  return index_.Pending(max);
+  return index_.Pending(max, now);
 }
 
 absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(

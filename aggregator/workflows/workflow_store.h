@@ -61,8 +61,9 @@ class WorkflowStore {
       absl::string_view execution_id);
   absl::Status Write(const WorkflowBatch& batch);
 
-  // Up to `max` PENDING execution ids, oldest scheduled first.
-  absl::StatusOr<std::vector<std::string>> PendingExecutions(size_t max)
+  // Up to `max` PENDING execution ids due by `now`, oldest scheduled first.
+  absl::StatusOr<std::vector<std::string>> PendingExecutions(size_t max,
+                                                             absl::Time now)
       ABSL_LOCKS_EXCLUDED(write_mu_);
   // DISPATCHED or RUNNING execution ids whose lease ran out by `now`.
   absl::StatusOr<std::vector<std::string>> ExpiredLeases(absl::Time now)

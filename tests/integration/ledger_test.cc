@@ -50,11 +50,17 @@ class LedgerTest : public ::testing::Test {
   }
 
   // A manual-trigger workflow and one PENDING execution of it.
-  std::string PendingExecution(int max_attempts = 1) {
+  std::string PendingExecution(int max_attempts = 1,
+                               absl::Duration initial_backoff = absl::Seconds(10),
+                               absl::Duration max_backoff = absl::Minutes(5)) {
     v1::Workflow w;
     w.set_name("job");
     w.mutable_trigger()->mutable_manual();
     w.mutable_policy()->mutable_retry()->set_max_attempts(max_attempts);
+    *w.mutable_policy()->mutable_retry()->mutable_initial_backoff() =
+        ToProtoDuration(initial_backoff);
+    *w.mutable_policy()->mutable_retry()->mutable_max_backoff() =
+        ToProtoDuration(max_backoff);
     *w.mutable_policy()->mutable_execution_timeout() =
         ToProtoDuration(absl::Minutes(5));
     w.add_steps()->set_id("s");
@@ -164,6 +170,9 @@ TEST_F(LedgerTest, ExpiredLeaseRetriesWithTheNextAttemptAndOldReportsAreStale) {
   EXPECT_EQ(changed[0].status(), v1::EXECUTION_STATUS_PENDING);
   EXPECT_EQ(changed[0].attempt(), 2);
   EXPECT_THAT(changed[0].reason(), HasSubstr("lease expired on operator op-1"));
+  // The retry waits out initial_backoff (10 s by default).
+  EXPECT_THAT(*ledger_->Pending(10), ::testing::IsEmpty());
+  clock_.AdvanceTime(absl::Seconds(10));
   EXPECT_THAT(*ledger_->Pending(10), ::testing::ElementsAre(id));
   // The first operator's late outcome no longer counts.
   EXPECT_EQ(Send(Report(id, 1, v1::EXECUTION_STATUS_SUCCEEDED)), kStale);
@@ -176,6 +185,50 @@ TEST_F(LedgerTest, ExpiredLeaseRetriesWithTheNextAttemptAndOldReportsAreStale) {
   EXPECT_THAT(changed[0].reason(),
               HasSubstr("retry policy spent (max_attempts 2)"));
   EXPECT_EQ(temp_.Count("open/"), 0);
+}
+
+TEST_F(LedgerTest, AFailedAttemptIsRetriedWithGrowingBackoffUntilSpent) {
+  const std::string id = PendingExecution(/*max_attempts=*/4, absl::Seconds(10),
+                                          absl::Seconds(15));
+  // Attempt n fails; attempt n+1 is due after 10 s, then 15 s (20 capped).
+  const absl::Duration waits[] = {absl::Seconds(10), absl::Seconds(15),
+                                  absl::Seconds(15)};
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
+    v1::ReportRequest failed =
+        Report(id, attempt, v1::EXECUTION_STATUS_FAILED);
+    failed.set_reason("HTTP 503");
+    absl::StatusOr<v1::ReportResponse> r = ledger_->Report("op-1", failed);
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->result(), kAccepted);
+    EXPECT_THAT(r->detail(), HasSubstr("retry as attempt"));
+    const v1::Execution e = Get(id);
+    EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_PENDING);
+    EXPECT_EQ(e.attempt(), attempt + 1);
+    EXPECT_THAT(e.reason(), HasSubstr("FAILED: HTTP 503"));
+    // The failed attempt's repeat is now stale.
+    EXPECT_EQ(Send(failed), kStale);
+    const absl::Duration wait = waits[attempt - 1];
+    clock_.AdvanceTime(wait - absl::Milliseconds(1));
+    EXPECT_THAT(*ledger_->Pending(10), ::testing::IsEmpty()) << attempt;
+    clock_.AdvanceTime(absl::Milliseconds(1));
+    EXPECT_THAT(*ledger_->Pending(10), ::testing::ElementsAre(id));
+  }
+  ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
+  EXPECT_EQ(Send(Report(id, 4, v1::EXECUTION_STATUS_TIMED_OUT)), kAccepted);
+  EXPECT_EQ(Get(id).status(), v1::EXECUTION_STATUS_TIMED_OUT);  // spent
+  EXPECT_EQ(temp_.Count("open/"), 0);
+}
+
+TEST_F(LedgerTest, SuccessAndCancelAreNeverRetried) {
+  const std::string a = PendingExecution(/*max_attempts=*/3);
+  const std::string b = PendingExecution(/*max_attempts=*/3);
+  ASSERT_THAT(ledger_->Assign(a, "op-1"), IsOk());
+  ASSERT_THAT(ledger_->Assign(b, "op-1"), IsOk());
+  EXPECT_EQ(Send(Report(a, 1, v1::EXECUTION_STATUS_SUCCEEDED)), kAccepted);
+  EXPECT_EQ(Send(Report(b, 1, v1::EXECUTION_STATUS_CANCELED)), kAccepted);
+  EXPECT_EQ(Get(a).status(), v1::EXECUTION_STATUS_SUCCEEDED);
+  EXPECT_EQ(Get(b).status(), v1::EXECUTION_STATUS_CANCELED);
 }
 
 TEST_F(LedgerTest, ReportsFromTheWrongOperatorOrForVanishedExecutionsAreStale) {

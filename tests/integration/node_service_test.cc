@@ -190,6 +190,8 @@ TEST_F(NodeServiceTest, KilledStreamsWorkIsRedispatchedAfterTheLease) {
   *w.mutable_policy()->mutable_execution_timeout() =
       ToProtoDuration(absl::Seconds(1));
   w.mutable_policy()->mutable_retry()->set_max_attempts(2);
+  *w.mutable_policy()->mutable_retry()->mutable_initial_backoff() =
+      ToProtoDuration(absl::ZeroDuration());  // re-dispatch at once
   w.add_steps()->set_id("s");
   w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
   const std::string wf = service_.Create(kAlice, w)->id();

@@ -33,8 +33,8 @@ TEST(OpenIndexTest, PendingIsOldestScheduledFirstThenById) {
       OpenIndex::EntryFor(Exec("b", v1::EXECUTION_STATUS_PENDING, kT0)));
   index.Apply(
       OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
-  EXPECT_THAT(index.Pending(10), ElementsAre("a", "b", "c"));
-  EXPECT_THAT(index.Pending(2), ElementsAre("a", "b"));
+  EXPECT_THAT(index.Pending(10, kT0), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(index.Pending(2, kT0), ElementsAre("a", "b"));
 }
 
 TEST(OpenIndexTest, EachChangeReplacesTheExecutionsEntry) {
@@ -44,13 +44,25 @@ TEST(OpenIndexTest, EachChangeReplacesTheExecutionsEntry) {
       OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
   index.Apply(OpenIndex::EntryFor(
       Exec("a", v1::EXECUTION_STATUS_DISPATCHED, kT0, lease)));
-  EXPECT_THAT(index.Pending(10), IsEmpty());
+  EXPECT_THAT(index.Pending(10, kT0), IsEmpty());
   EXPECT_THAT(index.LeasesExpiredBy(lease - absl::Seconds(1)), IsEmpty());
   EXPECT_THAT(index.LeasesExpiredBy(lease), ElementsAre("a"));
   index.Apply(OpenIndex::EntryFor(
       Exec("a", v1::EXECUTION_STATUS_SUCCEEDED, kT0, std::nullopt)));
   EXPECT_THAT(index.LeasesExpiredBy(lease), IsEmpty());
   EXPECT_EQ(index.pending_size() + index.leased_size(), 0u);
+}
+
+TEST(OpenIndexTest, ARetryBackingOffIsNotDueYet) {
+  OpenIndex index;
+  v1::Execution retry = Exec("a", v1::EXECUTION_STATUS_PENDING, kT0);
+  *retry.mutable_not_before() = ToProtoTimestamp(kT0 + absl::Seconds(10));
+  index.Apply(OpenIndex::EntryFor(retry));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("b", v1::EXECUTION_STATUS_PENDING, kT0 + absl::Seconds(1))));
+  EXPECT_THAT(index.Pending(10, kT0 + absl::Seconds(9)), ElementsAre("b"));
+  EXPECT_THAT(index.Pending(10, kT0 + absl::Seconds(10)),
+              ElementsAre("a", "b"));
 }
 
 TEST(OpenIndexTest, ClosedRemovesAndRepeatsAreHarmless) {
@@ -62,7 +74,7 @@ TEST(OpenIndexTest, ClosedRemovesAndRepeatsAreHarmless) {
   EXPECT_EQ(index.pending_size(), 1u);
   index.Apply(OpenIndex::Closed("a"));
   index.Apply(OpenIndex::Closed("a"));
-  EXPECT_THAT(index.Pending(10), IsEmpty());
+  EXPECT_THAT(index.Pending(10, kT0), IsEmpty());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "aggregator/http/ops_server.h"
+#include "common/http/ops_server.h"
 
 #include <httplib.h>
 

@@ -1,13 +1,16 @@
-#ifndef AP_AGGREGATOR_HTTP_OPS_SERVER_H_
-#define AP_AGGREGATOR_HTTP_OPS_SERVER_H_
+#ifndef AP_COMMON_HTTP_OPS_SERVER_H_
+#define AP_COMMON_HTTP_OPS_SERVER_H_
 
-// The aggregator's operations HTTP port (cpp-httplib):
+// An operations HTTP port (cpp-httplib), for the aggregator and the
+// operator:
 //   GET /health     200 "ok" while the process runs (liveness)
-//   GET /ready      200 when the store is open and the fire loop runs,
-//                   503 with the reason otherwise
+//   GET /ready      200 when ready (aggregator: store open and fire loop
+//                   running; operator: linked), 503 with the reason
 //   GET /metrics    Prometheus text format
 //   GET /operators  JSON: the operators, as ListOperators shows them
-//   GET /telemetry  an HTML page for people (telemetry.h)
+//                   (only with an `operators` handler)
+//   GET /telemetry  an HTML page for people (only with a `telemetry`
+//                   handler)
 // Runs its own thread; Stop() returns once it has stopped.
 
 #include <functional>
@@ -53,4 +56,4 @@ class OpsServer {
 
 }  // namespace ap
 
-#endif  // AP_AGGREGATOR_HTTP_OPS_SERVER_H_
+#endif  // AP_COMMON_HTTP_OPS_SERVER_H_

@@ -1,4 +1,4 @@
-#include "aggregator/http/ops_server.h"
+#include "common/http/ops_server.h"
 
 #include <httplib.h>
 
@@ -37,21 +37,23 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
         [h = handlers](const httplib::Request&, httplib::Response& res) {
           res.set_content(h.metrics(), "text/plain; version=0.0.4");
         });
-  s.Get("/operators", [h = handlers](const httplib::Request&,
-                                     httplib::Response& res) {
-    v1::ListOperatorsResponse list;
-    for (const v1::OperatorInfo& op : h.operators()) *list.add_operators() = op;
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.add_whitespace = true;
-    (void)google::protobuf::util::MessageToJsonString(list, &json, options);
-    res.set_content(json, "application/json");
-  });
-  s.Get("/telemetry",
-        [h = handlers](const httplib::Request&, httplib::Response& res) {
-          res.set_content(h.telemetry ? h.telemetry() : "",
-                          "text/html; charset=utf-8");
-        });
+  if (handlers.operators)
+    s.Get("/operators", [h = handlers](const httplib::Request&,
+                                       httplib::Response& res) {
+      v1::ListOperatorsResponse list;
+      for (const v1::OperatorInfo& op : h.operators())
+        *list.add_operators() = op;
+      std::string json;
+      google::protobuf::util::JsonPrintOptions options;
+      options.add_whitespace = true;
+      (void)google::protobuf::util::MessageToJsonString(list, &json, options);
+      res.set_content(json, "application/json");
+    });
+  if (handlers.telemetry)
+    s.Get("/telemetry",
+          [h = handlers](const httplib::Request&, httplib::Response& res) {
+            res.set_content(h.telemetry(), "text/html; charset=utf-8");
+          });
   const int port = hp->port == 0
                        ? s.bind_to_any_port(hp->host)
                        : (s.bind_to_port(hp->host, hp->port) ? hp->port : -1);

@@ -1,0 +1,55 @@
+#ifndef AP_OPERATOR_SPOOL_FLUSHER_H_
+#define AP_OPERATOR_SPOOL_FLUSHER_H_
+
+// Reports spooled outcomes, oldest first, and removes each once the
+// aggregator answered ACCEPTED, DUPLICATE or STALE. A transport error
+// (aggregator unreachable, deadline) stops the pass: the outcome stays and
+// is retried, in order, after a backoff or when woken (a new outcome, a
+// new link). An outcome the aggregator refuses as invalid is kept aside in
+// the spool directory (`.rejected`), logged with the reason, and skipped,
+// so one bad outcome cannot block the rest. Run() is the loop; the rest is
+// thread-safe.
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ap/v1/node.pb.h"
+#include "common/backoff/backoff.h"
+#include "common/clock.h"
+#include "operator/spool/spool.h"
+
+namespace ap {
+
+class Flusher {
+ public:
+  using ReportFn = std::function<absl::StatusOr<v1::ReportResponse>(
+      const v1::ReportRequest&)>;
+
+  Flusher(Spool* spool, ReportFn report, Clock* clock,
+          BackoffOptions backoff = {absl::Milliseconds(200), 2.0, 0.2,
+                                    absl::Seconds(10)});
+
+  void Run();
+  void Stop();
+  void Wake();
+  // One pass: reports until the spool is empty or a report fails. Returns
+  // whether the spool was emptied. (Run calls it; tests too.)
+  bool FlushOnce();
+
+  int64_t reported() const;  // outcomes removed after an answer
+
+ private:
+  Spool* const spool_;
+  const ReportFn report_;
+  Clock* const clock_;
+  Backoff backoff_;
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t reported_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ap
+
+#endif  // AP_OPERATOR_SPOOL_FLUSHER_H_

@@ -1,0 +1,142 @@
+#include "operator/spool/flusher.h"
+
+#include <deque>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ap {
+namespace {
+
+using ::testing::ElementsAre;
+
+v1::ReportRequest Outcome(const std::string& id) {
+  v1::ReportRequest r;
+  r.set_execution_id(id);
+  r.set_attempt(1);
+  r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  return r;
+}
+
+v1::ReportResponse Answer(v1::ReportResult result) {
+  v1::ReportResponse r;
+  r.set_result(result);
+  return r;
+}
+
+// A fake aggregator: answers from a script, records what was reported.
+class FakeReports {
+ public:
+  std::deque<absl::StatusOr<v1::ReportResponse>> answers;
+  std::vector<std::string> seen;
+
+  Flusher::ReportFn fn() {
+    return
+        [this](
+            const v1::ReportRequest& r) -> absl::StatusOr<v1::ReportResponse> {
+          seen.push_back(r.execution_id());
+          if (answers.empty()) return Answer(v1::REPORT_RESULT_ACCEPTED);
+          auto a = answers.front();
+          answers.pop_front();
+          return a;
+        };
+  }
+};
+
+class FlusherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Spool::Open(dir_.path(), 1 << 20);
+    ASSERT_STATUS_OK(s);
+    spool_ = *std::move(s);
+  }
+  void Add(std::initializer_list<const char*> ids) {
+    for (const char* id : ids) ASSERT_STATUS_OK(spool_->Append(Outcome(id)));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Spool> spool_;
+  SimulatedClock clock_;
+  FakeReports reports_;
+};
+
+TEST_F(FlusherTest, AcceptedDuplicateAndStaleAllLeaveTheSpool) {
+  Add({"a", "b", "c"});
+  reports_.answers = {Answer(v1::REPORT_RESULT_ACCEPTED),
+                      Answer(v1::REPORT_RESULT_DUPLICATE),
+                      Answer(v1::REPORT_RESULT_STALE)};
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b", "c"));
+  EXPECT_EQ(spool_->depth(), 0u);
+  EXPECT_EQ(flusher.reported(), 3);
+}
+
+TEST_F(FlusherTest, AnUnreachableAggregatorKeepsTheOutcomeAndTheOrder) {
+  Add({"a", "b", "c"});
+  reports_.answers = {Answer(v1::REPORT_RESULT_ACCEPTED),
+                      absl::UnavailableError("connection refused")};
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  EXPECT_FALSE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b"));
+  EXPECT_EQ(spool_->depth(), 2u);
+
+  // The next pass starts again from the oldest outcome left.
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b", "b", "c"));
+  EXPECT_EQ(spool_->depth(), 0u);
+}
+
+TEST_F(FlusherTest, AnAnswerWithoutAResultIsRetriedNotDropped) {
+  Add({"a"});
+  reports_.answers = {v1::ReportResponse()};
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  EXPECT_FALSE(flusher.FlushOnce());
+  EXPECT_EQ(spool_->depth(), 1u);
+}
+
+TEST_F(FlusherTest, ARejectedOutcomeIsSetAsideAndTheRestGoOn) {
+  Add({"a", "b"});
+  reports_.answers = {absl::InvalidArgumentError("attempt must be >= 1")};
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b"));
+  EXPECT_EQ(spool_->depth(), 0u);
+  EXPECT_TRUE(
+      std::filesystem::exists(dir_.path() + "/00000000000000000001.rejected"));
+}
+
+TEST_F(FlusherTest, RunFlushesWhenWokenAndStops) {
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  std::thread loop([&] { flusher.Run(); });
+  clock_.BlockUntilWaiters(1);  // idle: the spool is empty
+  Add({"a"});
+  flusher.Wake();
+  while (flusher.reported() < 1) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(spool_->depth(), 0u);
+  flusher.Stop();
+  loop.join();
+}
+
+TEST_F(FlusherTest, RunRetriesAfterABackoffWithoutBeingWoken) {
+  Add({"a"});
+  reports_.answers = {absl::UnavailableError("down")};
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_,
+                  {absl::Seconds(1), 2.0, 0.0, absl::Seconds(10)});
+  std::thread loop([&] { flusher.Run(); });
+  clock_.BlockUntilWaiters(1);
+  EXPECT_EQ(spool_->depth(), 1u);
+  EXPECT_EQ(clock_.GetEarliestWakeupTime(),
+            clock_.TimeNow() + absl::Seconds(1));
+  clock_.AdvanceTime(absl::Seconds(1));
+  while (flusher.reported() < 1) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(spool_->depth(), 0u);
+  flusher.Stop();
+  flusher.Wake();
+  loop.join();
+}
+
+}  // namespace
+}  // namespace ap

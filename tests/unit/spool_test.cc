@@ -1,0 +1,134 @@
+#include "operator/spool/spool.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+v1::ReportRequest Outcome(const std::string& id, int attempt = 1) {
+  v1::ReportRequest r;
+  r.set_execution_id(id);
+  r.set_attempt(attempt);
+  r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  return r;
+}
+
+std::vector<std::string> Ids(const std::vector<Spool::Entry>& entries) {
+  std::vector<std::string> ids;
+  for (const Spool::Entry& e : entries) ids.push_back(e.outcome.execution_id());
+  return ids;
+}
+
+std::unique_ptr<Spool> OpenSpool(const std::string& dir,
+                                 uint64_t max = 1 << 20) {
+  absl::StatusOr<std::unique_ptr<Spool>> s = Spool::Open(dir, max);
+  EXPECT_STATUS_OK(s);
+  return s.ok() ? *std::move(s) : nullptr;
+}
+
+TEST(SpoolTest, OutcomesComeBackOldestFirst) {
+  testing::TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  for (const char* id : {"a", "b", "c"})
+    ASSERT_STATUS_OK(spool->Append(Outcome(id)));
+  auto oldest = spool->Oldest(2);
+  ASSERT_STATUS_OK(oldest);
+  EXPECT_THAT(Ids(*oldest), ElementsAre("a", "b"));
+  EXPECT_EQ(spool->depth(), 3u);
+}
+
+TEST(SpoolTest, ARestartFindsEveryOutcomeAndKeepsCounting) {
+  testing::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.path());
+    ASSERT_STATUS_OK(spool->Append(Outcome("a")));
+    ASSERT_STATUS_OK(spool->Append(Outcome("b")));
+  }
+  auto spool = OpenSpool(dir.path());
+  EXPECT_EQ(spool->depth(), 2u);
+  ASSERT_STATUS_OK(spool->Append(Outcome("c")));
+  auto oldest = spool->Oldest(10);
+  ASSERT_STATUS_OK(oldest);
+  EXPECT_THAT(Ids(*oldest), ElementsAre("a", "b", "c"));
+}
+
+TEST(SpoolTest, RemovedOutcomesAreGoneAfterARestart) {
+  testing::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.path());
+    absl::StatusOr<uint64_t> a = spool->Append(Outcome("a"));
+    ASSERT_STATUS_OK(a);
+    ASSERT_STATUS_OK(spool->Append(Outcome("b")));
+    ASSERT_STATUS_OK(spool->Remove(*a));
+    EXPECT_STATUS_OK(spool->Remove(*a));  // already gone is fine
+  }
+  auto spool = OpenSpool(dir.path());
+  auto oldest = spool->Oldest(10);
+  ASSERT_STATUS_OK(oldest);
+  EXPECT_THAT(Ids(*oldest), ElementsAre("b"));
+}
+
+TEST(SpoolTest, AHalfWrittenAppendIsDroppedAtOpen) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/00000000000000000007.tmp") << "half";
+  auto spool = OpenSpool(dir.path());
+  EXPECT_EQ(spool->depth(), 0u);
+  EXPECT_FALSE(
+      std::filesystem::exists(dir.path() + "/00000000000000000007.tmp"));
+}
+
+TEST(SpoolTest, ACorruptOutcomeIsSetAsideNotReplayed) {
+  testing::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.path());
+    ASSERT_STATUS_OK(spool->Append(Outcome("a")));
+    ASSERT_STATUS_OK(spool->Append(Outcome("b")));
+  }
+  std::ofstream(dir.path() + "/00000000000000000001.outcome",
+                std::ios::trunc | std::ios::binary)
+      << "\xff\xff\xff not a proto";
+  auto spool = OpenSpool(dir.path());
+  auto oldest = spool->Oldest(10);
+  ASSERT_STATUS_OK(oldest);
+  EXPECT_THAT(Ids(*oldest), ElementsAre("b"));
+  EXPECT_EQ(spool->depth(), 1u);
+  EXPECT_TRUE(
+      std::filesystem::exists(dir.path() + "/00000000000000000001.corrupt"));
+}
+
+TEST(SpoolTest, AFullSpoolRefusesWithTheLimitNamed) {
+  testing::TempDir dir;
+  const uint64_t one = Outcome("a").SerializeAsString().size();
+  auto spool = OpenSpool(dir.path(), 2 * one);
+  ASSERT_STATUS_OK(spool->Append(Outcome("a")));
+  ASSERT_STATUS_OK(spool->Append(Outcome("b")));
+  absl::StatusOr<uint64_t> third = spool->Append(Outcome("c"));
+  EXPECT_THAT(third, StatusIs(absl::StatusCode::kResourceExhausted,
+                              HasSubstr("spool_max_bytes")));
+  auto oldest = spool->Oldest(10);
+  ASSERT_STATUS_OK(oldest);
+  ASSERT_STATUS_OK(spool->Remove((*oldest)[0].sequence));
+  EXPECT_STATUS_OK(spool->Append(Outcome("c")));
+  EXPECT_EQ(spool->bytes(), 2 * one);
+}
+
+TEST(SpoolTest, AnUnusableDirectoryIsAClearError) {
+  testing::TempDir dir;
+  std::ofstream(dir.path() + "/file") << "x";
+  EXPECT_THAT(
+      Spool::Open(dir.path() + "/file/spool", 1 << 20),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("spool_dir")));
+}
+
+}  // namespace
+}  // namespace ap

@@ -1,0 +1,31 @@
+#ifndef AP_OPERATOR_RUN_EXECUTION_H_
+#define AP_OPERATOR_RUN_EXECUTION_H_
+
+// One attempt of an execution, start to outcome: the workflow's steps in
+// order, each with its templates rendered ({{steps.ID.output}},
+// {{execution.id}}, {{execution.scheduled_at}}, {{workflow.id}}), its own
+// timeout and the execution's deadline. The first step that does not
+// succeed ends the run: the rest are SKIPPED and the outcome says which
+// step and why. No thread of its own; the executor calls it on a worker.
+
+#include <atomic>
+
+#include "ap/v1/node.pb.h"
+#include "operator/run/step_runner.h"
+
+namespace ap {
+
+struct Runners {
+  StepRunner* http = nullptr;
+  StepRunner* command = nullptr;
+};
+
+// The outcome to report (operator_id left empty). `canceled` stops the run
+// between and inside steps: the outcome is then CANCELED.
+v1::ReportRequest RunExecution(const v1::Assignment& assignment,
+                               const Runners& runners, size_t max_output_bytes,
+                               const std::atomic<bool>& canceled);
+
+}  // namespace ap
+
+#endif  // AP_OPERATOR_RUN_EXECUTION_H_

@@ -1,0 +1,145 @@
+#include "operator/run/executor.h"
+
+#include <stdexcept>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ap {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Steps whose URL is "block" wait until canceled; "throw" throws; anything
+// else succeeds at once.
+class TestRunner : public StepRunner {
+ public:
+  v1::StepResult Run(const v1::Step& step, const StepContext& ctx) override {
+    runs.fetch_add(1);
+    const std::string& url = step.http().url();
+    if (url == "throw") throw std::runtime_error("boom");
+    v1::StepResult r;
+    if (url == "block") {
+      started.Notify();
+      while (!ctx.canceled->load()) absl::SleepFor(absl::Milliseconds(1));
+      r.set_status(v1::STEP_STATUS_CANCELED);
+      return r;
+    }
+    r.set_status(v1::STEP_STATUS_SUCCEEDED);
+    return r;
+  }
+  std::atomic<int> runs{0};
+  absl::Notification started;
+};
+
+v1::Assignment Assign(const std::string& id, int attempt,
+                      const std::string& url = "ok") {
+  v1::Assignment a;
+  a.set_execution_id(id);
+  a.set_attempt(attempt);
+  v1::Step* s = a.mutable_workflow()->add_steps();
+  s->set_id("s");
+  s->mutable_http()->set_url(url);
+  return a;
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Executor> Make(int capacity) {
+    return std::make_unique<Executor>(ExecutorOptions{capacity, 1024},
+                                      Runners{&runner_, nullptr},
+                                      [this](v1::ReportRequest r) {
+                                        absl::MutexLock l(&mu_);
+                                        outcomes_.push_back(std::move(r));
+                                      });
+  }
+  // Waits (bounded) for n outcomes.
+  std::vector<v1::ReportRequest> Outcomes(size_t n) {
+    absl::MutexLock l(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return outcomes_.size() >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+    return outcomes_;
+  }
+
+  TestRunner runner_;
+  absl::Mutex mu_;
+  std::vector<v1::ReportRequest> outcomes_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(ExecutorTest, AReSentAssignmentIsNotRunTwice) {
+  auto executor = Make(2);
+  EXPECT_EQ(executor->Submit(Assign("e1", 1)), Executor::Submitted::kQueued);
+  ASSERT_EQ(Outcomes(1).size(), 1u);
+  EXPECT_EQ(executor->Submit(Assign("e1", 1)), Executor::Submitted::kDuplicate);
+  // A new attempt of the same execution is new work.
+  EXPECT_EQ(executor->Submit(Assign("e1", 2)), Executor::Submitted::kQueued);
+  ASSERT_EQ(Outcomes(2).size(), 2u);
+  executor->Drain(absl::Seconds(5));
+  EXPECT_EQ(runner_.runs.load(), 2);
+}
+
+TEST_F(ExecutorTest, AnAssignmentStillRunningIsNotStartedAgain) {
+  auto executor = Make(2);
+  executor->Submit(Assign("e1", 1, "block"));
+  runner_.started.WaitForNotification();
+  EXPECT_EQ(executor->Submit(Assign("e1", 1, "block")),
+            Executor::Submitted::kDuplicate);
+  EXPECT_EQ(executor->running(), 1);
+  EXPECT_TRUE(executor->Cancel("e1", 1, "replaced by a newer fire"));
+  const auto outcomes = Outcomes(1);
+  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_CANCELED);
+  EXPECT_EQ(outcomes[0].reason(), "replaced by a newer fire");
+  EXPECT_EQ(runner_.runs.load(), 1);
+}
+
+TEST_F(ExecutorTest, RememberedOutcomesAreNotRunAgain) {
+  auto executor = Make(1);
+  executor->Remember("e1", 3);
+  EXPECT_EQ(executor->Submit(Assign("e1", 3)), Executor::Submitted::kDuplicate);
+  EXPECT_FALSE(executor->Cancel("e1", 3, "x"));
+}
+
+TEST_F(ExecutorTest, AnExceptionFailsThatExecutionOnly) {
+  auto executor = Make(1);
+  executor->Submit(Assign("bad", 1, "throw"));
+  executor->Submit(Assign("good", 1));
+  const auto outcomes = Outcomes(2);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].execution_id(), "bad");
+  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_FAILED);
+  EXPECT_THAT(outcomes[0].reason(), HasSubstr("boom"));
+  EXPECT_EQ(outcomes[1].status(), v1::EXECUTION_STATUS_SUCCEEDED);
+}
+
+TEST_F(ExecutorTest, CapacityBoundsWhatRunsAtOnce) {
+  auto executor = Make(1);
+  executor->Submit(Assign("e1", 1, "block"));
+  runner_.started.WaitForNotification();
+  executor->Submit(Assign("e2", 1));
+  EXPECT_EQ(executor->running(), 1);
+  EXPECT_EQ(executor->queued(), 1);
+  EXPECT_EQ(executor->Active().size(), 2u);
+  executor->Cancel("e1", 1, "test over");
+  EXPECT_EQ(Outcomes(2).size(), 2u);
+}
+
+TEST_F(ExecutorTest, DrainCancelsWhatOutlivesTheGraceAndDropsWhatNeverStarted) {
+  auto executor = Make(1);
+  executor->Submit(Assign("running", 1, "block"));
+  runner_.started.WaitForNotification();
+  executor->Submit(Assign("queued", 1));
+  executor->Drain(absl::Milliseconds(50));
+  const auto outcomes = Outcomes(1);
+  ASSERT_EQ(outcomes.size(), 1u);  // "queued" is left to its lease
+  EXPECT_EQ(outcomes[0].execution_id(), "running");
+  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_CANCELED);
+  EXPECT_THAT(outcomes[0].reason(), HasSubstr("grace period over"));
+  EXPECT_EQ(executor->Submit(Assign("late", 1)),
+            Executor::Submitted::kDraining);
+}
+
+}  // namespace
+}  // namespace ap

@@ -1,0 +1,54 @@
+#ifndef AP_OPERATOR_LINK_AGGREGATOR_STUB_H_
+#define AP_OPERATOR_LINK_AGGREGATOR_STUB_H_
+
+// The transport seam between the operator's link logic and an aggregator
+// (after google-cloud-cpp's pubsub publisher_stub.h): the link talks to
+// these interfaces, grpc_stub.h implements them over gRPC, and tests use
+// fakes to drive pings, streams and failures without a network.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ap/v1/node.pb.h"
+
+namespace ap {
+
+// One open Sync stream. Read blocks until a message comes (true) or the
+// stream is over (false); Cancel may be called from any thread and makes
+// a blocked Read return false soon. Finish, after Read returned false,
+// tells why the stream ended.
+class SyncStream {
+ public:
+  virtual ~SyncStream() = default;
+  virtual bool Read(v1::NodeMessage* message) = 0;
+  virtual void Cancel() = 0;
+  virtual absl::Status Finish() = 0;
+};
+
+// Calls on one aggregator endpoint. Thread-safe.
+class AggregatorStub {
+ public:
+  virtual ~AggregatorStub() = default;
+  virtual absl::StatusOr<v1::PingResponse> Ping(const v1::PingRequest& request,
+                                                absl::Duration deadline) = 0;
+  virtual std::unique_ptr<SyncStream> Sync(const v1::SyncRequest& request) = 0;
+  virtual absl::StatusOr<v1::ReportResponse> Report(
+      const v1::ReportRequest& request, absl::Duration deadline) = 0;
+  // grpc.health.v1 Check of the whole server: OK when SERVING.
+  virtual absl::Status CheckHealth(absl::Duration deadline) = 0;
+};
+
+// Makes a stub for an endpoint: a new connection each time, so a fresh
+// start carries no transport backoff from the last one. Thread-safe.
+class StubFactory {
+ public:
+  virtual ~StubFactory() = default;
+  virtual std::shared_ptr<AggregatorStub> Connect(
+      const std::string& endpoint) = 0;
+};
+
+}  // namespace ap
+
+#endif  // AP_OPERATOR_LINK_AGGREGATOR_STUB_H_

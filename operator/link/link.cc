@@ -1,0 +1,358 @@
+#include "operator/link/link.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "common/backoff/reconnect_backoff.h"
+#include "common/log/log.h"
+#include "common/log/rate_limiter.h"
+#include "common/proto_time.h"
+
+namespace ap {
+
+struct Link::Stream {
+  std::unique_ptr<SyncStream> call;
+  std::thread reader;
+};
+
+namespace {
+
+std::string Cause(const absl::Status& s) {
+  return absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message());
+}
+
+// When the link went down and how soon to try again. An outage that
+// follows a link healthy for healthy_reset is retried at the initial delay
+// for its first fast_retry_window (a restarted aggregator is found within
+// about a second); otherwise the reconnect backoff grows, never reset by a
+// short success, so a flapping aggregator is not hammered. Owned by Run.
+class Outage {
+ public:
+  Outage(const LinkOptions& options, Clock* clock)
+      : options_(options),
+        clock_(clock),
+        backoff_(options.backoff, options.healthy_reset, clock),
+        since_(clock->MonotonicNow()) {}
+
+  // A ping failed: how long to wait before the next.
+  absl::Duration OnFailure() {
+    const absl::Duration now = clock_->MonotonicNow();
+    if (up_) {
+      up_ = false;
+      const std::optional<absl::Duration> healthy = backoff_.healthy_since();
+      after_health_ = healthy && now - *healthy >= options_.healthy_reset;
+      since_ = now;
+    }
+    absl::Duration delay = backoff_.OnFailure();
+    if (after_health_ && now - since_ < options_.fast_retry_window) {
+      delay = std::min(delay, Jittered(options_.backoff.initial));
+    }
+    return delay;
+  }
+  // A ping succeeded: the length of the outage it ended, if one did.
+  std::optional<absl::Duration> OnSuccess() {
+    backoff_.OnSuccess();
+    if (up_) return std::nullopt;
+    up_ = true;
+    return clock_->MonotonicNow() - since_;
+  }
+  // The aggregator asked for a reconnect (Drain): no backoff.
+  void Reset() { backoff_.Reset(); }
+  // How long the link has been down (zero while up).
+  absl::Duration length() const {
+    return up_ ? absl::ZeroDuration() : clock_->MonotonicNow() - since_;
+  }
+
+ private:
+  absl::Duration Jittered(absl::Duration d) {
+    const double j = options_.backoff.jitter;
+    return d * absl::Uniform(gen_, 1.0 - j, 1.0 + j);
+  }
+
+  const LinkOptions& options_;
+  Clock* const clock_;
+  ReconnectBackoff backoff_;
+  absl::BitGen gen_;
+  bool up_ = false;
+  // Start-up counts as after health: try often at first.
+  bool after_health_ = true;
+  absl::Duration since_;
+};
+
+}  // namespace
+
+Link::Link(LinkOptions options, StubFactory* stubs, Clock* clock,
+           LinkHandler* handler)
+    : options_(std::move(options)),
+      stubs_(stubs),
+      clock_(clock),
+      handler_(handler) {}
+
+Link::~Link() {
+  Stop();
+  CloseStream();
+}
+
+void Link::Stop() {
+  absl::MutexLock l(&mu_);
+  stop_ = true;
+}
+
+absl::StatusOr<v1::PingResponse> Link::Ping() {
+  v1::PingRequest req;
+  handler_->FillPing(&req);
+  req.set_operator_id(options_.operator_id);
+  req.set_version(options_.version);
+  std::shared_ptr<AggregatorStub> stub;
+  {
+    absl::MutexLock l(&mu_);
+    stub = stub_;
+    *req.mutable_last_ping_latency() =
+        ToProtoDuration(status_.last_ping_latency);
+  }
+  const absl::Duration start = clock_->MonotonicNow();
+  absl::StatusOr<v1::PingResponse> resp =
+      stub->Ping(req, options_.ping_deadline);
+  if (!resp.ok()) return resp;
+  absl::MutexLock l(&mu_);
+  status_.last_ping_latency = clock_->MonotonicNow() - start;
+  if (resp->has_heartbeat_interval() &&
+      FromProto(resp->heartbeat_interval()) > absl::ZeroDuration()) {
+    heartbeat_interval_ = FromProto(resp->heartbeat_interval());
+  }
+  return resp;
+}
+
+void Link::OpenStream() {
+  v1::SyncRequest req;
+  handler_->FillSync(&req);
+  req.set_operator_id(options_.operator_id);
+  req.set_version(options_.version);
+  std::shared_ptr<AggregatorStub> stub;
+  {
+    absl::MutexLock l(&mu_);
+    stub = stub_;
+    stream_ended_ = false;
+    drained_ = false;
+    last_message_ = clock_->MonotonicNow();
+  }
+  stream_ = std::make_unique<Stream>();
+  stream_->call = stub->Sync(req);
+  stream_->reader =
+      std::thread([this, call = stream_->call.get()] { ReadStream(call); });
+  absl::MutexLock l(&mu_);
+  status_.linked = true;
+  if (status_.connects++ > 0) ++status_.reconnects;
+}
+
+void Link::ReadStream(SyncStream* call) {
+  v1::NodeMessage m;
+  while (call->Read(&m)) {
+    {
+      absl::MutexLock l(&mu_);
+      last_message_ = clock_->MonotonicNow();
+      ++status_.messages;
+    }
+    if (m.has_assignment()) {
+      handler_->OnAssignment(m.assignment());
+    } else if (m.has_cancel()) {
+      handler_->OnCancel(m.cancel());
+    } else if (m.has_drain()) {
+      LogEvent(spdlog::level::debug, "aggregator_draining",
+               {{"reason", m.drain().reason()}});
+      absl::MutexLock l(&mu_);
+      drained_ = true;
+    }
+  }
+  const absl::Status end = call->Finish();
+  absl::MutexLock l(&mu_);
+  stream_ended_ = true;
+  status_.linked = false;
+  if (!drained_ && !end.ok() && end.code() != absl::StatusCode::kCancelled) {
+    LogEvent(spdlog::level::warn, "sync_stream_ended",
+             {{"endpoint", status_.endpoint}, {"cause", Cause(end)}});
+  }
+}
+
+void Link::CloseStream() {
+  if (stream_ == nullptr) return;
+  stream_->call->Cancel();
+  stream_->reader.join();
+  stream_.reset();
+  absl::MutexLock l(&mu_);
+  status_.linked = false;
+  stream_ended_ = false;  // or every later wait would return at once
+}
+
+void Link::Disconnect() {
+  CloseStream();
+  absl::MutexLock l(&mu_);
+  stub_.reset();
+}
+
+bool Link::WaitUntil(absl::Duration deadline) {
+  absl::MutexLock l(&mu_);
+  const absl::Time wall =
+      clock_->TimeNow() + (deadline - clock_->MonotonicNow());
+  auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || stream_ended_;
+  };
+  clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), wall);
+  return !stop_;
+}
+
+absl::Duration Link::StaleAt() const {
+  return last_message_ + heartbeat_interval_ * options_.stale_heartbeats;
+}
+
+Link::Watch Link::WatchUntil(absl::Duration next_ping,
+                             EndpointSelector* endpoints,
+                             absl::Duration* next_probe) {
+  while (true) {
+    absl::Duration wake;
+    {
+      absl::MutexLock l(&mu_);
+      wake = std::min(next_ping, StaleAt());
+    }
+    if (endpoints->on_backup()) wake = std::min(wake, *next_probe);
+    if (!WaitUntil(wake)) return Watch::kStop;
+    const absl::Duration now = clock_->MonotonicNow();
+    bool stale;
+    absl::Duration silent;
+    {
+      absl::MutexLock l(&mu_);
+      if (stream_ended_) return Watch::kStreamEnded;
+      silent = now - last_message_;
+      stale = now >= StaleAt();
+      if (stale) ++status_.stale_streams;
+    }
+    if (stale) {
+      LogEvent(spdlog::level::warn, "sync_stream_stale",
+               {{"endpoint", endpoints->current()},
+                {"silent_for", absl::FormatDuration(silent)}});
+      return Watch::kReconnect;
+    }
+    if (endpoints->on_backup() && now >= *next_probe) {
+      *next_probe = now + options_.probe_interval;
+      std::shared_ptr<AggregatorStub> primary =
+          stubs_->Connect(endpoints->primary());
+      const absl::Status health = primary->CheckHealth(options_.probe_timeout);
+      if (endpoints->OnPrimaryProbe(health.ok())) {
+        LogEvent(spdlog::level::info, "failback",
+                 {{"to", endpoints->current()}});
+        absl::MutexLock l(&mu_);
+        ++status_.failbacks;
+        return Watch::kReconnect;
+      }
+    }
+    if (now >= next_ping) return Watch::kPing;
+  }
+}
+
+void Link::Run() {
+  Outage outage(options_, clock_);
+  EndpointSelector endpoints(options_.endpoints, options_.failover_after,
+                             options_.failback_after);
+  LogRateLimiter failures(clock_, absl::Minutes(1));
+  absl::Duration next_probe;
+  // After a Drain the reconnect is routine: logged at DEBUG, unless it
+  // takes longer than fast_retry_window.
+  bool routine = false;
+  while (true) {
+    {
+      absl::MutexLock l(&mu_);
+      if (stop_) break;
+      if (stub_ == nullptr) {
+        stub_ = stubs_->Connect(endpoints.current());
+        status_.endpoint = endpoints.current();
+      }
+    }
+    absl::StatusOr<v1::PingResponse> ping = Ping();
+    if (!ping.ok()) {
+      Disconnect();
+      const absl::Duration delay = outage.OnFailure();
+      routine = routine && outage.length() < options_.fast_retry_window;
+      {
+        absl::MutexLock l(&mu_);
+        ++status_.ping_failures;
+        status_.backoff_delay = delay;
+      }
+      const LogRateLimiter::Decision d = failures.Check("ping_failed");
+      if (d.log) {
+        LogEvent(routine ? spdlog::level::debug : spdlog::level::warn,
+                 "ping_failed",
+                 {{"endpoint", endpoints.current()},
+                  {"cause", Cause(ping.status())},
+                  {"retry_in_ms", absl::ToInt64Milliseconds(delay)},
+                  {"suppressed", d.suppressed}});
+      }
+      if (routine) failures.Forget("ping_failed");
+      const std::string failed = endpoints.current();
+      if (endpoints.OnFailure()) {
+        LogEvent(spdlog::level::warn, "failover",
+                 {{"from", failed}, {"to", endpoints.current()}});
+        next_probe = clock_->MonotonicNow() + options_.probe_interval;
+        absl::MutexLock l(&mu_);
+        ++status_.failovers;
+      }
+      if (!WaitUntil(clock_->MonotonicNow() + delay)) break;
+      continue;
+    }
+    endpoints.OnSuccess();
+    failures.Forget("ping_failed");
+    if (std::optional<absl::Duration> down = outage.OnSuccess()) {
+      LogEvent(routine ? spdlog::level::debug : spdlog::level::info,
+               "aggregator_linked",
+               {{"endpoint", endpoints.current()},
+                {"aggregator", ping->aggregator_id()},
+                {"outage_ms", absl::ToInt64Milliseconds(*down)}});
+    }
+    routine = false;
+    if (stream_ == nullptr) {
+      OpenStream();
+      handler_->OnLinked();
+    }
+    absl::Duration interval = FromProto(ping->ping_interval());
+    if (interval <= absl::ZeroDuration()) interval = absl::Seconds(5);
+    const Watch watch =
+        WatchUntil(clock_->MonotonicNow() + interval, &endpoints, &next_probe);
+    if (watch == Watch::kStop) break;
+    if (watch == Watch::kStreamEnded) {
+      bool drained;
+      {
+        absl::MutexLock l(&mu_);
+        drained = drained_;
+      }
+      CloseStream();
+      if (drained) {
+        outage.Reset();
+        routine = true;
+      }
+    } else if (watch == Watch::kReconnect) {
+      Disconnect();
+    }
+  }
+  Disconnect();
+}
+
+absl::StatusOr<v1::ReportResponse> Link::Report(const v1::ReportRequest& report,
+                                                absl::Duration deadline) {
+  std::shared_ptr<AggregatorStub> stub;
+  {
+    absl::MutexLock l(&mu_);
+    if (!status_.linked || stub_ == nullptr) {
+      return absl::UnavailableError("not linked to an aggregator");
+    }
+    stub = stub_;
+  }
+  return stub->Report(report, deadline);
+}
+
+LinkStatus Link::status() const {
+  absl::MutexLock l(&mu_);
+  return status_;
+}
+
+}  // namespace ap

@@ -52,6 +52,14 @@ absl::Status OperatorConfig::Validate() const {
           absl::StrCat("\"", program, "\" is not an absolute path"));
     }
   }
+  if (tls_cert.empty() != tls_key.empty()) {
+    return ConfigKeyError(tls_cert.empty() ? "tls_cert" : "tls_key",
+                          "tls_cert and tls_key go together");
+  }
+  if (!tls && (!tls_ca.empty() || !tls_cert.empty())) {
+    return ConfigKeyError(tls_ca.empty() ? "tls_cert" : "tls_ca",
+                          "set tls: true to use it");
+  }
   return absl::OkStatus();
 }
 
@@ -79,6 +87,38 @@ void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
                       absl::Hours(1),
                       "the reconnect backoff resets only after the link was "
                       "healthy this long");
+  schema->AddInt("failover_after", &config->failover_after, 1, 100,
+                 "consecutive failures on an endpoint before trying the next");
+  schema->AddDuration("probe_interval", &config->probe_interval,
+                      absl::Milliseconds(100), absl::Hours(1),
+                      "while on a backup, how often the primary's health is "
+                      "probed");
+  schema->AddInt("failback_after", &config->failback_after, 1, 100,
+                 "SERVING probes in a row before going back to the primary");
+  schema->AddInt("spool_max_bytes", &config->spool_max_bytes, 1 << 20,
+                 int64_t{1} << 40,
+                 "most bytes of outcomes the spool holds; beyond it new "
+                 "outcomes are refused (logged and counted)");
+  schema->AddInt("max_output_bytes", &config->max_output_bytes, 0, 16 << 20,
+                 "step output kept per step");
+  schema->AddInt("breaker_failures", &config->breaker_failures, 1, 1000,
+                 "consecutive failures (no response, timeout, 5xx) that open "
+                 "an HTTP target's circuit breaker");
+  schema->AddDuration("breaker_cool_down", &config->breaker_cool_down,
+                      absl::Milliseconds(100), absl::Hours(1),
+                      "how long an open circuit breaker fails steps fast "
+                      "before letting one trial request through");
+  schema->AddBool("tls", &config->tls, "connect to the aggregator with TLS");
+  schema->AddString("tls_ca", &config->tls_ca,
+                    "PEM CA bundle that signed the aggregator's certificate "
+                    "(empty: the system roots)");
+  schema->AddString("tls_cert", &config->tls_cert,
+                    "PEM client certificate for mTLS");
+  schema->AddString("tls_key", &config->tls_key, "PEM key of tls_cert");
+  schema->AddDuration("shutdown_grace", &config->shutdown_grace,
+                      absl::ZeroDuration(), absl::Hours(1),
+                      "on SIGTERM, how long running executions may finish "
+                      "before they are canceled");
 }
 
 }  // namespace ap

@@ -32,6 +32,30 @@ struct OperatorConfig {
   std::vector<std::string> allowed_commands;
   // The reconnect backoff resets only after the link was healthy this long.
   absl::Duration healthy_reset = absl::Seconds(60);
+  // Consecutive failures on an endpoint before moving to the next.
+  int failover_after = 3;
+  // While on a backup: how often the primary's health is probed, and how
+  // many SERVING answers in a row bring the link back to it.
+  absl::Duration probe_interval = absl::Seconds(5);
+  int failback_after = 3;
+  // Most bytes of outcomes the spool holds; beyond it new outcomes are
+  // refused (logged and counted).
+  int64_t spool_max_bytes = 256LL << 20;
+  // Step output kept per step (the aggregator may cut it further).
+  int64_t max_output_bytes = 64 << 10;
+  // Per HTTP target: consecutive failures that open its circuit breaker,
+  // and how long it stays open before one trial request.
+  int breaker_failures = 5;
+  absl::Duration breaker_cool_down = absl::Seconds(30);
+  // TLS to the aggregator: on with tls; tls_ca (empty: system roots);
+  // tls_cert + tls_key for mTLS.
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  // SIGTERM: how long running executions may finish before they are
+  // canceled.
+  absl::Duration shutdown_grace = absl::Seconds(30);
 
   absl::Status Validate() const;
 };

@@ -1,9 +1,6 @@
 // operator: runs the executions an aggregator assigns. main() only wires
 // flags and config.
 //
-// This build checks its configuration (--validate); the link to the
-// aggregator, execution and the spool are not built yet, and running
-// without --validate says so and exits 1 rather than pretend to work.
 
 #include <cstdio>
 #include <optional>
@@ -12,6 +9,8 @@
 
 #include "absl/flags/flag.h"
 #include "common/config/flags.h"
+#include "common/log/log.h"
+#include "operator/app.h"
 #include "operator/config.h"
 
 ABSL_FLAG(std::string, config, "", "YAML config file [env AP_CONFIG]");
@@ -32,6 +31,26 @@ AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig,
                std::vector<std::string>, allowed_commands);
 AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
                healthy_reset);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int, failover_after);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
+               probe_interval);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int, failback_after);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int64_t,
+               spool_max_bytes);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int64_t,
+               max_output_bytes);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int,
+               breaker_failures);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
+               breaker_cool_down);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, bool, tls);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, std::string, tls_ca);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, std::string,
+               tls_cert);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, std::string,
+               tls_key);
+AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
+               shutdown_grace);
 
 int main(int argc, char** argv) {
   ap::SetUpUsage(
@@ -45,9 +64,9 @@ int main(int argc, char** argv) {
           FLAGS_config, FLAGS_validate)) {
     return *code;
   }
-  std::fprintf(stderr,
-               "operator: this build can only check its configuration "
-               "(--validate); connecting to an aggregator and running "
-               "executions are not built yet\n");
-  return 1;
+  if (absl::Status s = ap::InitLogging("operator", config.log_level); !s.ok()) {
+    std::fprintf(stderr, "operator: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  return ap::RunOperator(config);
 }

@@ -22,6 +22,14 @@ def compile_protos(src, out, names=("workflow", "aggregator", "node")):
     sys.path.insert(0, out)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Aggregator:
     """One aggregator process; start() waits until it serves."""
 
@@ -47,7 +55,8 @@ class Aggregator:
         mark = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir=" + self.data_dir,
-             "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0", "--log-level=debug",
+             "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0",
+             "--log-level=debug",
              "--repl-socket=" + self.socket] + self.extra, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

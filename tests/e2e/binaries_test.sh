@@ -11,13 +11,14 @@ operator=$build/operator/operator
 apctl=$build/cli/apctl
 work=$(mktemp -d)
 agg_pid=""
+op_pid=""
 passed=0
 failed=0
 
 cleanup() {
-  if [ -n "$agg_pid" ] && kill -0 "$agg_pid" 2>/dev/null; then
-    kill -KILL "$agg_pid" 2>/dev/null
-  fi
+  for pid in $agg_pid $op_pid; do
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,7 +51,10 @@ for flag in config validate grpc_listen data_dir log_level reflection \
   expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \
-            http_listen log_level allowed_commands healthy_reset; do
+            http_listen log_level allowed_commands healthy_reset \
+            failover_after probe_interval failback_after spool_max_bytes \
+            max_output_bytes breaker_failures breaker_cool_down tls tls_ca \
+            tls_cert tls_key shutdown_grace; do
   expect "operator --help lists --$flag" 0 "--$flag " -- "$operator" --help
 done
 for flag in aggregator api_key output timeout service tls tls_ca tls_cert tls_key; do
@@ -78,8 +82,11 @@ expect "operator without token exits 2" 2 'config key "token"' -- \
   "$operator" --id=op1 --validate
 expect "operator --validate redacts the token" 0 'token: "<redacted>"' -- \
   env AP_OPERATOR_TOKEN=s3cret "$operator" --id=op1 --validate
-expect "operator says plainly it cannot run yet" 1 "not built yet" -- \
-  env AP_OPERATOR_TOKEN=s3cret "$operator" --id=op1
+touch "$work/not-a-dir"
+expect "operator with an unusable spool dir exits 1 naming it" 1 \
+  "spool_unusable dir=$work/not-a-dir/spool" -- \
+  env AP_OPERATOR_TOKEN=s3cret "$operator" --id=op1 \
+  --spool-dir="$work/not-a-dir/spool" --http-listen=127.0.0.1:0
 expect "apctl without a command shows usage" 2 "usage: apctl" -- "$apctl"
 expect "apctl unknown command exits 2" 2 'unknown command "frobnicate"' -- \
   "$apctl" frobnicate
@@ -101,6 +108,23 @@ expect "apctl cron next: unquoted expression is explained" 2 "quote the expressi
 closed_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect "apctl health of nothing exits 1" 1 "UNAVAILABLE|DEADLINE_EXCEEDED" -- \
   "$apctl" --aggregator="127.0.0.1:$closed_port" --timeout=1s health
+
+op_token=$("$aggregator" --data-dir="$work/data" operators add --id=op1 |
+  sed -n 's/^secret: //p')
+
+# wait_for_exit PID: sets rc to its exit code, waiting at most 15 s
+# (rc="still running" then). Not in a subshell: wait needs our child.
+wait_for_exit() {
+  rc="still running"
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1"
+      rc=$?
+      return
+    fi
+    sleep 0.1
+  done
+}
 
 expect "keys create prints the secret once" 0 '^secret: apk_[0-9a-f]{64}$' -- \
   "$aggregator" --data-dir="$work/data" keys create --owner=ops --role=admin
@@ -136,25 +160,46 @@ else
   expect "REPL answers over nc -U" 0 'meta/schema_version' -- \
     sh -c "printf 'list meta/*\nexit\n' | nc -U -q 2 $work/ap.sock"
   expect "REPL socket is private (0600)" 0 '^600$' -- stat -c %a "$work/ap.sock"
+  AP_OPERATOR_TOKEN=$op_token "$operator" --id=op1 \
+    --aggregator="127.0.0.1:$port" --spool-dir="$work/spool" \
+    --http-listen=127.0.0.1:0 2>"$work/op.log" &
+  op_pid=$!
+  op_http=""
+  for _ in $(seq 1 100); do
+    op_http=$(grep -o 'operator_started.*http_port=[0-9]*' "$work/op.log" |
+      grep -o 'http_port=[0-9]*' | cut -d= -f2)
+    [ -n "$op_http" ] && break
+    sleep 0.1
+  done
+  expect "operator HTTP /health" 0 '^ok$' -- curl -sf "http://127.0.0.1:$op_http/health"
+  ready=""
+  for _ in $(seq 1 100); do
+    ready=$(curl -sf "http://127.0.0.1:$op_http/ready") && break
+    sleep 0.1
+  done
+  if [ "$ready" = "ready" ]; then ok "operator /ready once linked"; else
+    fail "operator /ready: '$ready'; log: $(cat "$work/op.log")"; fi
+  expect "operator /metrics shows the link" 0 'ap_operator_state\{what="linked"\} 1' -- \
+    curl -sf "http://127.0.0.1:$op_http/metrics"
+  kill -TERM "$op_pid"
+  wait_for_exit "$op_pid"
+  if [ "$rc" = "0" ] && grep -q "operator_stopped" "$work/op.log"; then
+    ok "operator drains on SIGTERM and exits 0"
+  else
+    fail "operator SIGTERM: exit '$rc'; log: $(cat "$work/op.log")"
+  fi
+  op_pid=""
   expect "keys create refuses while the aggregator runs" 1 "another aggregator" -- \
     "$aggregator" --data-dir="$work/data" keys list
   expect "second aggregator on the same data dir is refused" 1 \
     "another aggregator" -- "$aggregator" --data-dir="$work/data" \
     --grpc-listen=127.0.0.1:0 --repl-socket= --http-listen=
   kill -TERM "$agg_pid"
-  rc=""
-  for _ in $(seq 1 150); do
-    if ! kill -0 "$agg_pid" 2>/dev/null; then
-      wait "$agg_pid"
-      rc=$?
-      break
-    fi
-    sleep 0.1
-  done
+  wait_for_exit "$agg_pid"
   if [ "$rc" = "0" ] && grep -q "stopped" "$work/agg.log"; then
     ok "SIGTERM drains and exits 0"
   else
-    fail "SIGTERM: exit '${rc:-still running}'; log: $(cat "$work/agg.log")"
+    fail "SIGTERM: exit '$rc'; log: $(cat "$work/agg.log")"
   fi
   agg_pid=""
 fi

@@ -59,7 +59,7 @@ absl::Status OperatorNode::Start() {
       [this](const v1::ReportRequest& r) {
         return link_->Report(r, absl::Seconds(10));
       },
-      clock_);
+      clock_, /*parallel=*/8);
   supervisor_ = std::make_unique<Supervisor>(clock_);
   supervisor_->Add(
       "link", [this] { link_->Run(); }, [this] { link_->Stop(); });

@@ -5,10 +5,13 @@
 // aggregator answered ACCEPTED, DUPLICATE or STALE. A transport error
 // (aggregator unreachable, deadline) stops the pass: the outcome stays and
 // is retried, in order, after a backoff or when woken (a new outcome, a
-// new link). An outcome the aggregator refuses as invalid is kept aside in
-// the spool directory (`.rejected`), logged with the reason, and skipped,
-// so one bad outcome cannot block the rest. Run() is the loop; the rest is
-// thread-safe.
+// new link). With `parallel` > 1, up to that many reports are in flight at
+// once, started oldest first (each report waits for the aggregator's
+// durable write, so one at a time caps an operator at a few hundred a
+// second); a failure stops new starts. An outcome the aggregator refuses as
+// invalid is kept aside in the spool directory (`.rejected`), logged with the
+// reason, and skipped, so one bad outcome cannot block the rest. Run() is the
+// loop; the rest is thread-safe.
 
 #include <functional>
 
@@ -26,7 +29,7 @@ class Flusher {
   using ReportFn = std::function<absl::StatusOr<v1::ReportResponse>(
       const v1::ReportRequest&)>;
 
-  Flusher(Spool* spool, ReportFn report, Clock* clock,
+  Flusher(Spool* spool, ReportFn report, Clock* clock, int parallel = 1,
           BackoffOptions backoff = {absl::Milliseconds(200), 2.0, 0.2,
                                     absl::Seconds(10)});
 
@@ -40,9 +43,15 @@ class Flusher {
   int64_t reported() const;  // outcomes removed after an answer
 
  private:
+  // Reports one outcome and removes or sets it aside; false when the pass
+  // should stop (the outcome stays).
+  bool Deliver(const Spool::Entry& e);
+  bool DeliverAll(const std::vector<Spool::Entry>& batch);
+
   Spool* const spool_;
   const ReportFn report_;
   Clock* const clock_;
+  const int parallel_;
   Backoff backoff_;
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,5 +1,6 @@
 #include "operator/spool/flusher.h"
 
+#include <atomic>
 #include <deque>
 
 #include "gmock/gmock.h"
@@ -108,6 +109,37 @@ TEST_F(FlusherTest, ARejectedOutcomeIsSetAsideAndTheRestGoOn) {
       std::filesystem::exists(dir_.path() + "/00000000000000000001.rejected"));
 }
 
+TEST_F(FlusherTest, InParallelEveryOutcomeIsReportedOnceAndRemoved) {
+  for (int i = 0; i < 100; ++i) ASSERT_STATUS_OK(spool_->Append(Outcome("e")));
+  std::atomic<int> calls{0};
+  Flusher flusher(
+      spool_.get(),
+      [&](const v1::ReportRequest&) -> absl::StatusOr<v1::ReportResponse> {
+        ++calls;
+        return Answer(v1::REPORT_RESULT_ACCEPTED);
+      },
+      &clock_, /*parallel=*/8);
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_EQ(calls.load(), 100);
+  EXPECT_EQ(spool_->depth(), 0u);
+  EXPECT_EQ(flusher.reported(), 100);
+}
+
+TEST_F(FlusherTest, InParallelAFailureKeepsWhatWasNotAnswered) {
+  for (int i = 0; i < 100; ++i) ASSERT_STATUS_OK(spool_->Append(Outcome("e")));
+  std::atomic<int> calls{0};
+  Flusher flusher(
+      spool_.get(),
+      [&](const v1::ReportRequest&) -> absl::StatusOr<v1::ReportResponse> {
+        if (++calls > 10) return absl::UnavailableError("gone");
+        return Answer(v1::REPORT_RESULT_ACCEPTED);
+      },
+      &clock_, /*parallel=*/4);
+  EXPECT_FALSE(flusher.FlushOnce());
+  EXPECT_EQ(spool_->depth(), 90u);
+  EXPECT_LT(calls.load(), 20);  // new starts stop at the first failure
+}
+
 TEST_F(FlusherTest, RunFlushesWhenWokenAndStops) {
   Flusher flusher(spool_.get(), reports_.fn(), &clock_);
   std::thread loop([&] { flusher.Run(); });
@@ -123,7 +155,7 @@ TEST_F(FlusherTest, RunFlushesWhenWokenAndStops) {
 TEST_F(FlusherTest, RunRetriesAfterABackoffWithoutBeingWoken) {
   Add({"a"});
   reports_.answers = {absl::UnavailableError("down")};
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_,
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_, 1,
                   {absl::Seconds(1), 2.0, 0.0, absl::Seconds(10)});
   std::thread loop([&] { flusher.Run(); });
   clock_.BlockUntilWaiters(1);

@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""Operators as real processes against a real aggregator process.
+
+1. Reconnect: K operators linked to an aggregator for longer than their
+   healthy_reset; the aggregator is killed with SIGKILL and started again
+   after a pause. Measured: from the aggregator's "serving" log line to the
+   last operator's "aggregator_linked" line (timestamps from the logs).
+2. Throughput: W interval workflows firing every second (W executions/s
+   offered, spread over the second), each one command step /bin/true, run
+   by the K operators. Measured: executions SUCCEEDED per second over the
+   window, and scheduled -> finished latency (p50/p99, from the records).
+
+Prints the figures; it is not a pass/fail test. Everything runs on
+127.0.0.1 and is stopped at the end.
+
+usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
+       [--workflows=1000] [--seconds=10] [--capacity=16] [--healthy-reset=5s] [--down=3]
+"""
+import argparse
+import datetime
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import grpc
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "e2e"))
+import ap_e2e  # noqa: E402
+
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z")
+
+
+def stamp_of(line):
+    m = STAMP.match(line)
+    return datetime.datetime.fromisoformat(m.group(1)) if m else None
+
+
+def last_line_with(path, text, after=None):
+    """The timestamp of the last line containing `text` (after `after`)."""
+    found = None
+    with open(path) as f:
+        for line in f:
+            if text in line:
+                t = stamp_of(line)
+                if t and (after is None or t >= after):
+                    found = t
+    return found
+
+
+def wait_until(cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] if values else 0
+
+
+class Operators:
+    def __init__(self, build, work, port, tokens, healthy_reset, capacity):
+        self.procs, self.logs = [], []
+        binary = os.path.join(build, "operator/operator")
+        for i, token in enumerate(tokens):
+            env = dict(os.environ, AP_OPERATOR_TOKEN=token)
+            log = os.path.join(work, "op-%d.log" % i)
+            self.logs.append(log)
+            self.procs.append(subprocess.Popen(
+                [binary, "--aggregator=127.0.0.1:%d" % port,
+                 "--id=op-%d" % i, "--capacity=%d" % capacity,
+                 "--spool-dir=" + os.path.join(work, "spool-%d" % i),
+                 "--http-listen=127.0.0.1:0", "--log-level=info",
+                 "--allowed-commands=/bin/true",
+                 "--healthy-reset=" + healthy_reset],
+                env=env, stderr=open(log, "a")))
+
+    def linked_since(self, t):
+        return [last_line_with(log, "aggregator_linked", t)
+                for log in self.logs]
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def reconnect(agg, ops, args):
+    if not wait_until(lambda: all(ops.linked_since(None)), 30):
+        sys.exit("not every operator linked; see the logs in " + args.work)
+    time.sleep(args.healthy + 1)
+    agg.kill()
+    time.sleep(args.down)
+    agg.start()
+    # Operators may link before the "serving" line is written: count links
+    # from the new process's first line, and those before "serving" as 0.
+    started = last_line_with(agg.log_path, "aggregator starting")
+    serving = last_line_with(agg.log_path, "serving grpc_port")
+    if not wait_until(lambda: all(ops.linked_since(started)), 30):
+        for log, t in zip(ops.logs, ops.linked_since(started)):
+            if t is None:
+                with open(log) as f:
+                    print("--- %s\n%s" % (log, "".join(f.readlines()[-8:])))
+        sys.exit("not every operator relinked within 30 s")
+    linked = ops.linked_since(started)
+    took = [max(0.0, (t - serving).total_seconds()) for t in linked]
+    print("reconnect: %d operators, aggregator down %d s: all relinked "
+          "%.0f ms after it served (p50 %.0f ms)" %
+          (len(took), args.down, max(took) * 1000,
+           percentile(took, 0.5) * 1000))
+
+
+def throughput(agg, api, api_grpc, wf, key, args):
+    users = api_grpc.AggregatorStub(grpc.insecure_channel(agg.address()))
+    meta = (("authorization", "Bearer " + key),)
+    ids = []
+    for i in range(args.workflows):
+        w = wf.Workflow(name="noop-%d" % i)
+        w.trigger.interval.every.seconds = 1
+        # Spread the fires over the second.
+        start = time.time() + 2 + (i % 1000) / 1000.0
+        w.start_at.seconds = int(start)
+        w.start_at.nanos = int((start % 1) * 1e9)
+        step = w.steps.add(id="noop")
+        step.command.argv.append("/bin/true")
+        ids.append(users.CreateWorkflow(api.CreateWorkflowRequest(workflow=w),
+                                        metadata=meta, timeout=10).id)
+    window_start = time.time() + 3
+    time.sleep(3 + args.seconds + 2)
+    window_end = window_start + args.seconds
+    lat, done = [], 0
+    for wid in ids:
+        resp = users.ListExecutions(api.ListExecutionsRequest(
+            workflow_id=wid, page_size=1000), metadata=meta, timeout=10)
+        for e in resp.executions:
+            sched = e.scheduled_at.seconds + e.scheduled_at.nanos / 1e9
+            if not window_start <= sched < window_end:
+                continue
+            if e.status == wf.EXECUTION_STATUS_SUCCEEDED:
+                done += 1
+                fin = e.finished_at.seconds + e.finished_at.nanos / 1e9
+                lat.append(fin - sched)
+    offered = args.workflows * args.seconds
+    print("throughput: %d workflows every 1 s, %d operators: %d of %d "
+          "executions in the %d s window SUCCEEDED (%.0f/s); scheduled -> "
+          "finished p50 %.1f ms, p99 %.1f ms" %
+          (args.workflows, args.operators, done, offered, args.seconds,
+           done / args.seconds, percentile(lat, 0.5) * 1000,
+           percentile(lat, 0.99) * 1000))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build")
+    parser.add_argument("src")
+    parser.add_argument("--operators", type=int, default=50)
+    parser.add_argument("--workflows", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--capacity", type=int, default=16)
+    parser.add_argument("--healthy-reset", default="5s")
+    parser.add_argument("--down", type=int, default=3)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch directory (logs) and say where")
+    args = parser.parse_args()
+    args.healthy = int(args.healthy_reset.rstrip("s"))
+    args.work = tempfile.mkdtemp()
+    ap_e2e.compile_protos(args.src, args.work)
+    from ap.v1 import aggregator_pb2 as api
+    from ap.v1 import aggregator_pb2_grpc as api_grpc
+    from ap.v1 import workflow_pb2 as wf
+
+    agg = ap_e2e.Aggregator(args.build, args.work, ["--log-level=info"])
+    key = agg.secret("keys", "create", "--owner=bench", "--role=writer")
+    # A token is bound to its operator id: one each.
+    tokens = [agg.secret("operators", "add", "--id=op-%d" % i)
+              for i in range(args.operators)]
+    ops = None
+    try:
+        port = ap_e2e.free_port()
+        agg.extra.append("--grpc-listen=127.0.0.1:%d" % port)
+        agg.start()
+        ops = Operators(args.build, args.work, port, tokens,
+                        args.healthy_reset, args.capacity)
+        reconnect(agg, ops, args)
+        if args.workflows > 0:
+            throughput(agg, api, api_grpc, wf, key, args)
+    finally:
+        if ops:
+            ops.stop()
+        agg.kill()
+        if args.keep:
+            print("logs in", args.work)
+        else:
+            shutil.rmtree(args.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

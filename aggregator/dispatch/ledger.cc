@@ -58,9 +58,9 @@ void ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
   e->clear_finished_at();
   e->clear_lease_expires_at();
   *e->mutable_not_before() = ToProtoTimestamp(at);
-  e->set_reason(absl::StrCat(why, "; attempt ", next, " at ",
-                             absl::FormatTime(absl::RFC3339_sec, at,
-                                              absl::UTCTimeZone())));
+  e->set_reason(absl::StrCat(
+      why, "; attempt ", next, " at ",
+      absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone())));
 }
 
 // The result of a report until its batch sets one (never seen by callers).
@@ -145,11 +145,12 @@ ExecutionLedger::ExecutionLedger(WorkflowStore* store, Clock* clock,
     : store_(store),
       clock_(clock),
       options_(options),
-      reports_(store->write_mutex(),
-               [this](std::vector<ReportCommit::Item*>& batch) {
-                 CommitReportsLocked(batch);
-               },
-               NotCommitted()) {}
+      reports_(
+          store->write_mutex(),
+          [this](std::vector<ReportCommit::Item*>& batch) {
+            CommitReportsLocked(batch);
+          },
+          NotCommitted()) {}
 
 absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
     absl::string_view execution_id, absl::string_view operator_id) {
@@ -200,14 +201,17 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::AssignMany(
 }
 
 absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
-                                       absl::string_view operator_id) {
+                                       absl::string_view operator_id,
+                                       std::optional<int> attempt) {
   absl::MutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
                       store_->GetExecution(execution_id));
   if (!before || before->status() != v1::EXECUTION_STATUS_DISPATCHED ||
-      before->operator_id() != operator_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "execution ", execution_id, " is not dispatched to ", operator_id));
+      before->operator_id() != operator_id ||
+      (attempt && before->attempt() != *attempt)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("execution ", execution_id, " is not dispatched to ",
+                     operator_id, attempt ? " as that attempt" : ""));
   }
   v1::Execution after = *before;
   after.set_status(v1::EXECUTION_STATUS_PENDING);
@@ -217,6 +221,21 @@ absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
   WorkflowBatch batch;
   batch.PutExecution(&*before, after);
   return store_->Write(batch);
+}
+
+absl::StatusOr<v1::ReportResponse> ExecutionLedger::HandBack(
+    absl::string_view operator_id, absl::string_view execution_id,
+    int attempt) {
+  absl::Status s = Unassign(execution_id, operator_id, attempt);
+  if (s.code() == absl::StatusCode::kFailedPrecondition) {
+    return Answer(v1::REPORT_RESULT_STALE, std::string(s.message()));
+  }
+  AP_RETURN_IF_ERROR(s);
+  LogEvent(spdlog::level::info, "execution_handed_back",
+           {{"execution", execution_id},
+            {"attempt", attempt},
+            {"operator", operator_id}});
+  return Answer(v1::REPORT_RESULT_ACCEPTED, "handed back; pending again");
 }
 
 absl::StatusOr<v1::ReportResponse> ExecutionLedger::Report(
@@ -281,16 +300,16 @@ void ExecutionLedger::CommitReportsLocked(
           continue;
         }
         if (*w && after.attempt() < (*w)->policy().retry().max_attempts()) {
-          ScheduleRetry((*w)->policy().retry(), now,
-                        absl::StrCat("attempt ", after.attempt(), " ",
-                                     absl::StripPrefix(
-                                         v1::ExecutionStatus_Name(after.status()),
-                                         "EXECUTION_STATUS_"),
-                                     after.reason().empty() ? "" : ": ",
-                                     after.reason()),
-                        &after);
-          item->result->set_detail(absl::StrCat(
-              "recorded; retry as attempt ", after.attempt()));
+          ScheduleRetry(
+              (*w)->policy().retry(), now,
+              absl::StrCat(
+                  "attempt ", after.attempt(), " ",
+                  absl::StripPrefix(v1::ExecutionStatus_Name(after.status()),
+                                    "EXECUTION_STATUS_"),
+                  after.reason().empty() ? "" : ": ", after.reason()),
+              &after);
+          item->result->set_detail(
+              absl::StrCat("recorded; retry as attempt ", after.attempt()));
         }
       }
       writes.PutExecution(&*before, after);
@@ -340,8 +359,7 @@ void ExecutionLedger::CommitReportsLocked(
 
 absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
   const absl::Time now = clock_->TimeNow();
-  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                      store_->ExpiredLeases(now));
+  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ExpiredLeases(now));
   if (ids.empty()) return std::vector<v1::Execution>();
   absl::MutexLock l(store_->write_mutex());
   std::vector<v1::Execution> changed;

@@ -24,6 +24,7 @@
 // while the previous write was in progress. Thread-safe.
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,16 @@ class ExecutionLedger {
   // was full): DISPATCHED -> PENDING, same attempt. FAILED_PRECONDITION
   // unless it is DISPATCHED to that operator.
   absl::Status Unassign(absl::string_view execution_id,
-                        absl::string_view operator_id);
+                        absl::string_view operator_id,
+                        std::optional<int> attempt = std::nullopt);
+
+  // An operator hands back an attempt it will not start (it is shutting
+  // down): DISPATCHED to that operator as that attempt -> PENDING, same
+  // attempt, for another operator (ACCEPTED); anything else (running,
+  // finished, re-dispatched, gone) answers STALE and changes nothing.
+  absl::StatusOr<v1::ReportResponse> HandBack(absl::string_view operator_id,
+                                              absl::string_view execution_id,
+                                              int attempt);
 
   // INVALID_ARGUMENT for a status an operator cannot report (PENDING,
   // DISPATCHED, SKIPPED, unknown) or an attempt never assigned.

@@ -2,7 +2,8 @@
 
 #include <sstream>
 
-#include "absl/strings/ascii.h"
+#include "aggregator/workflows/workflow_store.h"
+#include "common/enum_label.h"
 #include "prometheus/text_serializer.h"
 
 namespace ap {
@@ -10,11 +11,6 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
-
-// "EXECUTION_STATUS_SUCCEEDED" -> "succeeded".
-std::string Short(const std::string& enum_name) {
-  return absl::AsciiStrToLower(enum_name.substr(enum_name.rfind('_') + 1));
-}
 
 }  // namespace
 
@@ -96,11 +92,9 @@ void AggregatorMetrics::OnPing() { pings_->Increment(); }
 
 void AggregatorMetrics::OnReport(v1::ReportResult result,
                                  v1::ExecutionStatus status) {
-  reports_->Add({{"result", Short(v1::ReportResult_Name(result))}}).Increment();
-  if (result == v1::REPORT_RESULT_ACCEPTED &&
-      status != v1::EXECUTION_STATUS_RUNNING) {
-    outcomes_->Add({{"status", Short(v1::ExecutionStatus_Name(status))}})
-        .Increment();
+  reports_->Add({{"result", EnumLabel(result)}}).Increment();
+  if (result == v1::REPORT_RESULT_ACCEPTED && IsTerminal(status)) {
+    outcomes_->Add({{"status", EnumLabel(status)}}).Increment();
   }
 }
 

@@ -7,9 +7,7 @@
 #include "grpcpp/server_context.h"
 
 namespace ap {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 absl::StatusOr<std::string> NodeServiceImpl::Authenticate(
     const grpc::ServerContext* ctx, const std::string& claimed) {
@@ -100,13 +98,18 @@ grpc::Status NodeServiceImpl::Report(grpc::ServerContext* ctx,
                                      v1::ReportResponse* resp) {
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  absl::StatusOr<v1::ReportResponse> r = ledger_->Report(*id, *req);
+  // PENDING: the operator hands back an attempt it will not start.
+  const bool hand_back = req->status() == v1::EXECUTION_STATUS_PENDING;
+  absl::StatusOr<v1::ReportResponse> r =
+      hand_back ? ledger_->HandBack(*id, req->execution_id(), req->attempt())
+                : ledger_->Report(*id, *req);
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = *r;
   if (metrics_) metrics_->OnReport(r->result(), req->status());
   // Only an accepted outcome frees the slot: a stale one may be about an
   // execution that now runs elsewhere.
-  if (IsTerminal(req->status()) && r->result() == v1::REPORT_RESULT_ACCEPTED) {
+  if ((hand_back || IsTerminal(req->status())) &&
+      r->result() == v1::REPORT_RESULT_ACCEPTED) {
     dispatcher_->Released(req->execution_id());
     const size_t assigned = dispatcher_->DispatchPending();
     if (metrics_) metrics_->OnAssigned(assigned);

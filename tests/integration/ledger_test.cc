@@ -50,9 +50,9 @@ class LedgerTest : public ::testing::Test {
   }
 
   // A manual-trigger workflow and one PENDING execution of it.
-  std::string PendingExecution(int max_attempts = 1,
-                               absl::Duration initial_backoff = absl::Seconds(10),
-                               absl::Duration max_backoff = absl::Minutes(5)) {
+  std::string PendingExecution(
+      int max_attempts = 1, absl::Duration initial_backoff = absl::Seconds(10),
+      absl::Duration max_backoff = absl::Minutes(5)) {
     v1::Workflow w;
     w.set_name("job");
     w.mutable_trigger()->mutable_manual();
@@ -152,6 +152,33 @@ TEST_F(LedgerTest, ReportIsIdempotentPerAttempt) {
   EXPECT_EQ(Send(Report(id, 1, v1::EXECUTION_STATUS_RUNNING)), kDuplicate);
 }
 
+TEST_F(LedgerTest, AHandedBackAttemptIsPendingAgainForAnotherOperator) {
+  const std::string id = PendingExecution();
+  ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
+  absl::StatusOr<v1::ReportResponse> r = ledger_->HandBack("op-1", id, 1);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->result(), kAccepted);
+  const v1::Execution e = Get(id);
+  EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_PENDING);
+  EXPECT_EQ(e.attempt(), 1);  // not counted as a failed attempt
+  EXPECT_FALSE(e.has_lease_expires_at());
+  EXPECT_THAT(*ledger_->Pending(10), ::testing::ElementsAre(id));
+  EXPECT_THAT(ledger_->Assign(id, "op-2"), IsOk());
+  // The same hand-back again, or from another operator: too late.
+  EXPECT_EQ(ledger_->HandBack("op-1", id, 1)->result(), kStale);
+}
+
+TEST_F(LedgerTest, AStartedOrOtherAttemptCannotBeHandedBack) {
+  const std::string id = PendingExecution(/*max_attempts=*/3);
+  ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
+  EXPECT_EQ(ledger_->HandBack("op-1", id, 2)->result(), kStale);
+  EXPECT_EQ(Send(Report(id, 1, v1::EXECUTION_STATUS_RUNNING)), kAccepted);
+  EXPECT_EQ(ledger_->HandBack("op-1", id, 1)->result(), kStale);
+  EXPECT_EQ(Get(id).status(), v1::EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(ledger_->HandBack("op-1", "W-20260101T000000.000Z", 1)->result(),
+            kStale);
+}
+
 TEST_F(LedgerTest, RepeatedRunningIsDuplicate) {
   const std::string id = PendingExecution();
   ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
@@ -195,8 +222,7 @@ TEST_F(LedgerTest, AFailedAttemptIsRetriedWithGrowingBackoffUntilSpent) {
                                   absl::Seconds(15)};
   for (int attempt = 1; attempt <= 3; ++attempt) {
     ASSERT_THAT(ledger_->Assign(id, "op-1"), IsOk());
-    v1::ReportRequest failed =
-        Report(id, attempt, v1::EXECUTION_STATUS_FAILED);
+    v1::ReportRequest failed = Report(id, attempt, v1::EXECUTION_STATUS_FAILED);
     failed.set_reason("HTTP 503");
     absl::StatusOr<v1::ReportResponse> r = ledger_->Report("op-1", failed);
     ASSERT_THAT(r, IsOk());
@@ -274,20 +300,21 @@ TEST_F(LedgerTest, ReportsInOneBatchSeeEachOther) {
   const std::string b = PendingExecution();
   ASSERT_THAT(ledger_->Assign(a, "op-1"), IsOk());
   ASSERT_THAT(ledger_->Assign(b, "op-1"), IsOk());
-  const v1::ReportRequest a_running = Report(a, 1, v1::EXECUTION_STATUS_RUNNING);
+  const v1::ReportRequest a_running =
+      Report(a, 1, v1::EXECUTION_STATUS_RUNNING);
   const v1::ReportRequest a_done = Report(a, 1, v1::EXECUTION_STATUS_SUCCEEDED);
   const v1::ReportRequest b_done = Report(b, 1, v1::EXECUTION_STATUS_FAILED);
-  const v1::ReportRequest b_again = Report(b, 1, v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest b_again =
+      Report(b, 1, v1::EXECUTION_STATUS_SUCCEEDED);
   const v1::ReportRequest bad = Report(b, 1, v1::EXECUTION_STATUS_PENDING);
   const auto answers = ledger_->ReportMany({{"op-1", &a_running},
                                             {"op-1", &a_done},
                                             {"op-1", &b_done},
                                             {"op-1", &b_again},
                                             {"op-1", &bad}});
-  EXPECT_THAT(Results(answers),
-              ::testing::ElementsAre(kAccepted, kAccepted, kAccepted,
-                                     kDuplicate,
-                                     v1::REPORT_RESULT_UNSPECIFIED));
+  EXPECT_THAT(Results(answers), ::testing::ElementsAre(
+                                    kAccepted, kAccepted, kAccepted, kDuplicate,
+                                    v1::REPORT_RESULT_UNSPECIFIED));
   EXPECT_THAT(answers[4], StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Get(a).status(), v1::EXECUTION_STATUS_SUCCEEDED);
   EXPECT_EQ(Get(b).status(), v1::EXECUTION_STATUS_FAILED);  // first wins
@@ -299,8 +326,8 @@ TEST_F(LedgerTest, AFailedWriteFailsEveryAnswerThatDependedOnIt) {
   const std::string a = PendingExecution();
   ASSERT_THAT(ledger_->Assign(a, "op-1"), IsOk());
   const v1::ReportRequest done = Report(a, 1, v1::EXECUTION_STATUS_SUCCEEDED);
-  const v1::ReportRequest stale = Report("W-20260101T000000.000Z", 1,
-                                         v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest stale =
+      Report("W-20260101T000000.000Z", 1, v1::EXECUTION_STATUS_SUCCEEDED);
   faulty_->fail_writes = true;
   // The repeat would be DUPLICATE of an outcome that was never stored: it
   // must fail too, or its operator would drop the outcome from its spool.

@@ -43,6 +43,14 @@ bool Session::closed() const {
   return closed_;
 }
 
+std::vector<v1::NodeMessage> Session::TakeUnsent() {
+  absl::MutexLock l(&mu_);
+  std::vector<v1::NodeMessage> out(std::make_move_iterator(outbox_.begin()),
+                                   std::make_move_iterator(outbox_.end()));
+  outbox_.clear();
+  return out;
+}
+
 std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
                                              const std::string& version,
                                              int capacity) {
@@ -65,13 +73,35 @@ std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
   return session;
 }
 
-void Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
+size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
   session->Close();
   absl::MutexLock l(&mu_);
   auto it = operators_.find(session->operator_id());
-  if (it == operators_.end() || it->second.session != session) return;
-  it->second.session.reset();
-  it->second.info.set_connected(false);
+  // Assignments still queued never reached the operator: hand them back
+  // now rather than at the end of their lease.
+  size_t returned = 0;
+  for (const v1::NodeMessage& m : session->TakeUnsent()) {
+    if (!m.has_assignment()) continue;
+    const v1::Assignment& a = m.assignment();
+    if (!ledger_
+             ->Unassign(a.execution_id(), session->operator_id(), a.attempt())
+             .ok()) {
+      continue;  // moved on meanwhile (canceled, expired)
+    }
+    if (it != operators_.end()) it->second.holding.erase(a.execution_id());
+    holder_.erase(a.execution_id());
+    ++returned;
+    LogEvent(spdlog::level::info, "assignment_returned",
+             {{"execution", a.execution_id()},
+              {"attempt", a.attempt()},
+              {"operator", session->operator_id()},
+              {"reason", "stream ended before it was sent"}});
+  }
+  if (it != operators_.end() && it->second.session == session) {
+    it->second.session.reset();
+    it->second.info.set_connected(false);
+  }
+  return returned;
 }
 
 void Dispatcher::Ping(const v1::PingRequest& ping) {

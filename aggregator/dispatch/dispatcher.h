@@ -45,6 +45,8 @@ class Session {
   bool HasRoom() const;
   void Close();
   bool closed() const;
+  // Removes and returns what is still queued (the stream is over).
+  std::vector<v1::NodeMessage> TakeUnsent();
 
   const std::string& operator_id() const { return operator_id_; }
   int capacity() const { return capacity_; }
@@ -71,9 +73,11 @@ class Dispatcher {
   // Registers a Sync stream; closes an earlier session of the same id.
   std::shared_ptr<Session> Connect(const std::string& operator_id,
                                    const std::string& version, int capacity);
-  // The stream ended. Executions it holds stay leased until they are
-  // reported or their lease expires.
-  void Disconnect(const std::shared_ptr<Session>& session);
+  // The stream ended. Assignments still queued for it (never sent) are
+  // PENDING again, same attempt; returns how many (dispatch them). What was
+  // sent stays leased until it is reported or its lease expires: it may be
+  // running, and taking it back at once would run it twice.
+  size_t Disconnect(const std::shared_ptr<Session>& session);
   // Records a ping (load and version) for ListOperators.
   void Ping(const v1::PingRequest& ping);
 

@@ -86,7 +86,10 @@ grpc::Status NodeServiceImpl::Sync(
       break;
     }
   }
-  dispatcher_->Disconnect(session);
+  if (dispatcher_->Disconnect(session) > 0) {
+    const size_t assigned = dispatcher_->DispatchPending();
+    if (metrics_) metrics_->OnAssigned(assigned);
+  }
   LogEvent(
       spdlog::level::info, "operator_disconnected",
       {{"operator", *id}, {"reason", ctx->IsCancelled() ? "canceled" : ended}});

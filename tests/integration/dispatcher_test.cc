@@ -124,6 +124,23 @@ TEST_F(DispatcherTest, SecondSyncReplacesTheFirst) {
   EXPECT_FALSE(dispatcher_.Operators()[0].connected());
 }
 
+TEST_F(DispatcherTest, AssignmentsNeverSentArePendingAgainWhenTheStreamEnds) {
+  const std::vector<std::string> ids = Pend(3);
+  auto gone = dispatcher_.Connect("gone", "1", 10);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);  // its outbox holds 2
+  v1::NodeMessage sent;
+  ASSERT_TRUE(gone->Next(&clock_, clock_.TimeNow(), &sent));  // one written
+  EXPECT_EQ(dispatcher_.Disconnect(gone), 1u);
+  EXPECT_EQ(Status(ids[0]), v1::EXECUTION_STATUS_DISPATCHED);  // may run
+  EXPECT_EQ(Status(ids[1]), v1::EXECUTION_STATUS_PENDING);  // never sent
+  auto next = dispatcher_.Connect("next", "1", 10);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);
+  std::vector<v1::NodeMessage> got = Drain(*next);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].assignment().execution_id(), ids[1]);
+  EXPECT_EQ(got[0].assignment().attempt(), 1);  // same attempt
+}
+
 TEST_F(DispatcherTest, CancelReachesTheHolder) {
   const std::vector<std::string> ids = Pend(1);
   auto s = dispatcher_.Connect("op-1", "1", 1);

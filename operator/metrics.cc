@@ -2,8 +2,7 @@
 
 #include <sstream>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
+#include "common/enum_label.h"
 #include "prometheus/text_serializer.h"
 
 namespace ap {
@@ -25,6 +24,7 @@ OperatorMetrics::OperatorMetrics()
                           .Register(*registry_);
   assignments_ = &assignments.Add({{"result", "queued"}});
   duplicates_ = &assignments.Add({{"result", "duplicate"}});
+  handed_back_ = &assignments.Add({{"result", "handed_back"}});
   gauges_ = &prometheus::BuildGauge()
                  .Name("ap_operator_state")
                  .Help("Link, pool and spool state (see the `what` label)")
@@ -40,10 +40,10 @@ OperatorMetrics::OperatorMetrics()
 }
 
 void OperatorMetrics::OnOutcome(v1::ExecutionStatus status) {
-  absl::string_view name = v1::ExecutionStatus_Name(status);
-  absl::ConsumePrefix(&name, "EXECUTION_STATUS_");
-  outcomes_->Add({{"status", absl::AsciiStrToLower(name)}}).Increment();
+  outcomes_->Add({{"status", EnumLabel(status)}}).Increment();
 }
+
+void OperatorMetrics::OnHandBack() { handed_back_->Increment(); }
 
 void OperatorMetrics::OnSpoolFull() { spool_full_->Increment(); }
 

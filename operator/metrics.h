@@ -35,6 +35,8 @@ class OperatorMetrics {
   void OnOutcome(v1::ExecutionStatus status);
   void OnSpoolFull();
   void OnAssignment(bool duplicate);
+  // An assignment handed back unstarted (draining).
+  void OnHandBack();
   std::string Render(const Snapshot& s);
 
  private:
@@ -43,6 +45,7 @@ class OperatorMetrics {
   prometheus::Counter* spool_full_;
   prometheus::Counter* assignments_;
   prometheus::Counter* duplicates_;
+  prometheus::Counter* handed_back_;
   prometheus::Family<prometheus::Gauge>* gauges_;
   prometheus::Family<prometheus::Gauge>* endpoint_;
   prometheus::Family<prometheus::Gauge>* breakers_;

@@ -70,6 +70,7 @@ absl::Status OperatorNode::Start() {
 }
 
 void OperatorNode::Drain(absl::Duration grace, absl::Duration flush) {
+  link_->Quiesce();  // no new assignments; reports still go out
   executor_->Drain(grace);
   flusher_->Wake();
   const absl::Time until = absl::Now() + flush;
@@ -109,13 +110,13 @@ void OperatorNode::FillSync(v1::SyncRequest* sync) {
 void OperatorNode::OnAssignment(const v1::Assignment& a) {
   const Executor::Submitted r = executor_->Submit(a);
   metrics_.OnAssignment(r == Executor::Submitted::kDuplicate);
-  if (r != Executor::Submitted::kQueued) {
+  if (r == Executor::Submitted::kDuplicate) {
     LogEvent(spdlog::level::info, "assignment_not_run",
              {{"execution", a.execution_id()},
               {"attempt", a.attempt()},
-              {"reason", r == Executor::Submitted::kDuplicate
-                             ? "already running or done"
-                             : "operator draining"}});
+              {"reason", "already running or done"}});
+  } else if (r == Executor::Submitted::kDraining) {
+    OnOutcome(HandBack(a, "operator draining"));
   }
 }
 
@@ -132,7 +133,15 @@ void OperatorNode::OnLinked() { flusher_->Wake(); }
 
 void OperatorNode::OnOutcome(v1::ReportRequest outcome) {
   outcome.set_operator_id(config_.id);
-  metrics_.OnOutcome(outcome.status());
+  if (outcome.status() == v1::EXECUTION_STATUS_PENDING) {
+    metrics_.OnHandBack();
+    LogEvent(spdlog::level::info, "assignment_handed_back",
+             {{"execution", outcome.execution_id()},
+              {"attempt", outcome.attempt()},
+              {"reason", outcome.reason()}});
+  } else {
+    metrics_.OnOutcome(outcome.status());
+  }
   absl::StatusOr<uint64_t> spooled = spool_->Append(outcome);
   if (spooled.ok()) {
     flusher_->Wake();

@@ -100,6 +100,11 @@ void Link::Stop() {
   stop_ = true;
 }
 
+void Link::Quiesce() {
+  absl::MutexLock l(&mu_);
+  quiesce_ = true;
+}
+
 absl::StatusOr<v1::PingResponse> Link::Ping() {
   v1::PingRequest req;
   handler_->FillPing(&req);
@@ -117,6 +122,7 @@ absl::StatusOr<v1::PingResponse> Link::Ping() {
       stub->Ping(req, options_.ping_deadline);
   if (!resp.ok()) return resp;
   absl::MutexLock l(&mu_);
+  reachable_ = true;
   status_.last_ping_latency = clock_->MonotonicNow() - start;
   if (resp->has_heartbeat_interval() &&
       FromProto(resp->heartbeat_interval()) > absl::ZeroDuration()) {
@@ -190,6 +196,7 @@ void Link::Disconnect() {
   CloseStream();
   absl::MutexLock l(&mu_);
   stub_.reset();
+  reachable_ = false;
 }
 
 bool Link::WaitUntil(absl::Duration deadline) {
@@ -197,7 +204,7 @@ bool Link::WaitUntil(absl::Duration deadline) {
   const absl::Time wall =
       clock_->TimeNow() + (deadline - clock_->MonotonicNow());
   auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || stream_ended_;
+    return stop_ || stream_ended_ || (quiesce_ && status_.linked);
   };
   clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), wall);
   return !stop_;
@@ -224,6 +231,7 @@ Link::Watch Link::WatchUntil(absl::Duration next_ping,
     {
       absl::MutexLock l(&mu_);
       if (stream_ended_) return Watch::kStreamEnded;
+      if (quiesce_ && status_.linked) return Watch::kQuiesce;
       silent = now - last_message_;
       stale = now >= StaleAt();
       if (stale) ++status_.stale_streams;
@@ -310,7 +318,12 @@ void Link::Run() {
                 {"outage_ms", absl::ToInt64Milliseconds(*down)}});
     }
     routine = false;
-    if (stream_ == nullptr) {
+    bool quiesced;
+    {
+      absl::MutexLock l(&mu_);
+      quiesced = quiesce_;
+    }
+    if (stream_ == nullptr && !quiesced) {
       OpenStream();
       handler_->OnLinked();
     }
@@ -332,6 +345,11 @@ void Link::Run() {
       }
     } else if (watch == Watch::kReconnect) {
       Disconnect();
+    } else if (watch == Watch::kQuiesce) {
+      CloseStream();
+      LogEvent(spdlog::level::info, "sync_stream_closed",
+               {{"endpoint", endpoints.current()},
+                {"reason", "draining: no new assignments"}});
     }
   }
   Disconnect();
@@ -342,8 +360,8 @@ absl::StatusOr<v1::ReportResponse> Link::Report(const v1::ReportRequest& report,
   std::shared_ptr<AggregatorStub> stub;
   {
     absl::MutexLock l(&mu_);
-    if (!status_.linked || stub_ == nullptr) {
-      return absl::UnavailableError("not linked to an aggregator");
+    if (!reachable_ || stub_ == nullptr) {
+      return absl::UnavailableError("no aggregator reachable");
     }
     stub = stub_;
   }

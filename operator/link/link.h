@@ -92,8 +92,12 @@ class Link {
 
   void Run();
   void Stop();
+  // Stop holding a Sync stream (no more assignments) but keep pinging, so
+  // outcomes can still be reported: the first step of a drain.
+  void Quiesce();
 
-  // Report on the current aggregator; UNAVAILABLE when not linked.
+  // Report on the current aggregator; UNAVAILABLE unless its last ping
+  // succeeded.
   absl::StatusOr<v1::ReportResponse> Report(const v1::ReportRequest& report,
                                             absl::Duration deadline);
   LinkStatus status() const;
@@ -101,7 +105,7 @@ class Link {
  private:
   struct Stream;
   // How the time between two pings ended.
-  enum class Watch { kPing, kStreamEnded, kReconnect, kStop };
+  enum class Watch { kPing, kStreamEnded, kReconnect, kQuiesce, kStop };
 
   absl::StatusOr<v1::PingResponse> Ping();
   void OpenStream();
@@ -123,6 +127,9 @@ class Link {
 
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool quiesce_ ABSL_GUARDED_BY(mu_) = false;
+  // The current stub answered its last ping.
+  bool reachable_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<AggregatorStub> stub_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Stream> stream_;  // the Run thread's
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;

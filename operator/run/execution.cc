@@ -143,4 +143,14 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
   return report;
 }
 
+v1::ReportRequest HandBack(const v1::Assignment& assignment,
+                           const std::string& reason) {
+  v1::ReportRequest r;
+  r.set_execution_id(assignment.execution_id());
+  r.set_attempt(assignment.attempt());
+  r.set_status(v1::EXECUTION_STATUS_PENDING);
+  r.set_reason(reason);
+  return r;
+}
+
 }  // namespace ap

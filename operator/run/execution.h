@@ -26,6 +26,11 @@ v1::ReportRequest RunExecution(const v1::Assignment& assignment,
                                const Runners& runners, size_t max_output_bytes,
                                const std::atomic<bool>& canceled);
 
+// The report that hands an assignment back unstarted (status PENDING):
+// the aggregator makes it PENDING again, same attempt.
+v1::ReportRequest HandBack(const v1::Assignment& assignment,
+                           const std::string& reason);
+
 }  // namespace ap
 
 #endif  // AP_OPERATOR_RUN_EXECUTION_H_

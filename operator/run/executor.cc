@@ -73,15 +73,6 @@ void Executor::Work() {
       if (queue_.empty()) return;  // stopped, nothing left
       job = std::move(queue_.front());
       queue_.pop_front();
-      if (job->abandoned) {
-        active_.erase(
-            Key(job->assignment.execution_id(), job->assignment.attempt()));
-        LogEvent(spdlog::level::info, "assignment_returned",
-                 {{"execution", job->assignment.execution_id()},
-                  {"attempt", job->assignment.attempt()},
-                  {"reason", "operator shutting down before it started"}});
-        continue;
-      }
       ++running_;
     }
     const v1::Assignment& a = job->assignment;
@@ -97,9 +88,15 @@ void Executor::Work() {
       outcome.set_reason(absl::StrCat("operator error: ", e.what()));
       *outcome.mutable_finished_at() = ToProtoTimestamp(absl::Now());
     }
-    if (job->canceled && outcome.status() == v1::EXECUTION_STATUS_CANCELED &&
-        !job->cancel_reason.empty()) {
-      outcome.set_reason(job->cancel_reason);
+    if (job->canceled && outcome.status() == v1::EXECUTION_STATUS_CANCELED) {
+      if (job->shutdown) {
+        // Not the workflow's doing: FAILED, so its retry policy applies.
+        outcome.set_status(v1::EXECUTION_STATUS_FAILED);
+        outcome.set_reason(
+            "operator shut down before it finished (grace period over)");
+      } else if (!job->cancel_reason.empty()) {
+        outcome.set_reason(job->cancel_reason);
+      }
     }
     LogEvent(spdlog::level::info, "execution_done",
              {{"execution", a.execution_id()},
@@ -115,18 +112,31 @@ void Executor::Work() {
 }
 
 void Executor::Drain(absl::Duration grace) {
+  std::deque<std::shared_ptr<Job>> unstarted;
   {
     absl::MutexLock l(&mu_);
     if (stopped_) return;
     draining_ = true;
-    for (auto& job : queue_) job->abandoned = true;
+    unstarted.swap(queue_);
+    for (const auto& job : unstarted) {
+      active_.erase(
+          Key(job->assignment.execution_id(), job->assignment.attempt()));
+    }
+  }
+  // Not started: hand them back for another operator at once.
+  for (const auto& job : unstarted) {
+    on_outcome_(
+        HandBack(job->assignment, "operator shutting down before it started"));
+  }
+  {
+    absl::MutexLock l(&mu_);
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return running_ == 0;
     };
     mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
     for (auto& [key, job] : active_) {
       if (!job->canceled) {
-        job->cancel_reason = "operator shutting down; grace period over";
+        job->shutdown = true;
         job->canceled = true;
       }
     }

@@ -9,9 +9,11 @@
 //   was told, e.g. outcomes still in the spool after a restart) is not run
 //   again. At-least-once delivery means re-sent assignments happen.
 // - Cancel stops a queued or running attempt; its outcome is CANCELED.
-// - Drain stops taking work, drops what has not started (its lease gives it
-//   to another operator), lets running attempts finish within a grace
-//   period, then cancels what is left (reported CANCELED) and waits.
+// - Drain stops taking work, hands back what has not started (an outcome
+//   with status PENDING, which the aggregator gives to another operator),
+//   lets running attempts finish within a grace period, then cancels what
+//   is left and reports it FAILED (the operator's doing, not the
+//   workflow's: the retry policy applies), and waits.
 // - An exception out of one execution fails that execution only.
 // Thread-safe.
 
@@ -64,9 +66,8 @@ class Executor {
     v1::Assignment assignment;
     std::atomic<bool> canceled{false};
     std::string cancel_reason;
-    // Drained before it started: not run and not reported; its lease
-    // gives it to another operator.
-    bool abandoned = false;
+    // Canceled because the operator shuts down (set with canceled).
+    bool shutdown = false;
   };
   static std::string Key(const std::string& id, int attempt);
   void Work();

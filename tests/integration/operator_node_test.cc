@@ -142,6 +142,28 @@ TEST_F(OperatorNodeTest, AFullSpoolHandsTheOutcomeOverDirectly) {
               ::testing::HasSubstr("ap_operator_spool_full_total 1"));
 }
 
+TEST_F(OperatorNodeTest, ADrainReportsWhatOutlivesTheGraceAsFailed) {
+  v1::Workflow w;
+  w.set_name("slow");
+  w.mutable_trigger()->mutable_manual();
+  v1::Step* s = w.add_steps();
+  s->set_id("wait");
+  s->mutable_http()->set_url(target_.Url("/slow"));
+  const std::string slow = service_.Create(kAlice, w)->id();
+  StartNode();
+  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
+  const std::string exec = service_.Trigger(kAlice, slow)->id();
+  dispatcher_.DispatchPending();
+  ASSERT_TRUE(Eventually([&] { return target_.requests.load() == 1; }));
+  node_->Drain(absl::Milliseconds(100), absl::Seconds(5));
+  EXPECT_EQ(node_->spool().depth(), 0u);  // reported before it returned
+  auto e = store_.GetExecution(exec);
+  ASSERT_STATUS_OK(e);
+  EXPECT_EQ((**e).status(), v1::EXECUTION_STATUS_FAILED);
+  EXPECT_THAT((**e).reason(), ::testing::HasSubstr("operator shut down"));
+  node_.reset();
+}
+
 TEST_F(OperatorNodeTest, AnOperatorStartedFirstLinksWhenTheAggregatorServes) {
   const int port = port_;
   KillServer();

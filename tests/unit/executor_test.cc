@@ -126,19 +126,35 @@ TEST_F(ExecutorTest, CapacityBoundsWhatRunsAtOnce) {
   EXPECT_EQ(Outcomes(2).size(), 2u);
 }
 
-TEST_F(ExecutorTest, DrainCancelsWhatOutlivesTheGraceAndDropsWhatNeverStarted) {
+TEST_F(ExecutorTest,
+       DrainHandsBackWhatNeverStartedAndFailsWhatOutlivesTheGrace) {
   auto executor = Make(1);
   executor->Submit(Assign("running", 1, "block"));
   runner_.started.WaitForNotification();
   executor->Submit(Assign("queued", 1));
   executor->Drain(absl::Milliseconds(50));
-  const auto outcomes = Outcomes(1);
-  ASSERT_EQ(outcomes.size(), 1u);  // "queued" is left to its lease
-  EXPECT_EQ(outcomes[0].execution_id(), "running");
-  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_CANCELED);
-  EXPECT_THAT(outcomes[0].reason(), HasSubstr("grace period over"));
+  const auto outcomes = Outcomes(2);
+  ASSERT_EQ(outcomes.size(), 2u);
+  // Handed back at once, for another operator (not run here).
+  EXPECT_EQ(outcomes[0].execution_id(), "queued");
+  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_PENDING);
+  // Canceled after the grace: FAILED, so the retry policy applies.
+  EXPECT_EQ(outcomes[1].execution_id(), "running");
+  EXPECT_EQ(outcomes[1].status(), v1::EXECUTION_STATUS_FAILED);
+  EXPECT_THAT(outcomes[1].reason(), HasSubstr("grace period over"));
+  EXPECT_EQ(runner_.runs.load(), 1);
   EXPECT_EQ(executor->Submit(Assign("late", 1)),
             Executor::Submitted::kDraining);
+}
+
+TEST_F(ExecutorTest, ACancelFromTheAggregatorIsReportedCanceled) {
+  auto executor = Make(1);
+  executor->Submit(Assign("e1", 1, "block"));
+  runner_.started.WaitForNotification();
+  executor->Cancel("e1", 1, "workflow canceled");
+  const auto outcomes = Outcomes(1);
+  EXPECT_EQ(outcomes[0].status(), v1::EXECUTION_STATUS_CANCELED);
+  EXPECT_EQ(outcomes[0].reason(), "workflow canceled");
 }
 
 }  // namespace

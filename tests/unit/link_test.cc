@@ -282,6 +282,23 @@ TEST_F(LinkTest, FailsBackToThePrimaryAfterItServesForSeveralProbes) {
   EXPECT_TRUE(Eventually([&] { return b.open_streams() == 0; }));
 }
 
+TEST_F(LinkTest, QuiesceClosesTheStreamButReportsStillGoOut) {
+  Start();
+  ASSERT_TRUE(Linked());
+  link_->Quiesce();
+  ASSERT_TRUE(Eventually([&] { return a().open_streams() == 0; }));
+  EXPECT_FALSE(link_->status().linked);
+  // Pings go on and open no new stream.
+  const int pings = a().pings();
+  SleepOut();
+  EXPECT_EQ(a().syncs(), 1);
+  EXPECT_EQ(a().pings(), pings + 1);
+  v1::ReportRequest r;
+  r.set_execution_id("e1");
+  ASSERT_STATUS_OK(link_->Report(r, absl::Seconds(1)));
+  EXPECT_EQ(a().reports().size(), 1u);
+}
+
 TEST_F(LinkTest, ReportsGoToTheLinkedAggregatorOnly) {
   a().SetUp(false);
   Start();

@@ -77,15 +77,21 @@ void Executor::Work() {
     }
     const v1::Assignment& a = job->assignment;
     v1::ReportRequest outcome;
+    std::string error;
     try {
       outcome =
           RunExecution(a, runners_, options_.max_output_bytes, job->canceled);
     } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "a non-standard exception";
+    }
+    if (!error.empty()) {
       outcome = v1::ReportRequest();
       outcome.set_execution_id(a.execution_id());
       outcome.set_attempt(a.attempt());
       outcome.set_status(v1::EXECUTION_STATUS_FAILED);
-      outcome.set_reason(absl::StrCat("operator error: ", e.what()));
+      outcome.set_reason(absl::StrCat("operator error: ", error));
       *outcome.mutable_finished_at() = ToProtoTimestamp(absl::Now());
     }
     if (job->canceled && outcome.status() == v1::EXECUTION_STATUS_CANCELED) {

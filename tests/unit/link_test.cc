@@ -287,8 +287,10 @@ TEST_F(LinkTest, QuiesceClosesTheStreamButReportsStillGoOut) {
   ASSERT_TRUE(Linked());
   link_->Quiesce();
   ASSERT_TRUE(Eventually([&] { return a().open_streams() == 0; }));
-  EXPECT_FALSE(link_->status().linked);
-  // Pings go on and open no new stream.
+  ASSERT_TRUE(Eventually([&] { return !link_->status().linked; }));
+  // Pings go on (one at once, then at the interval) and open no stream.
+  ASSERT_TRUE(Eventually([&] { return a().pings() == 2; }));
+  clock_.BlockUntilWaiters(1);
   const int pings = a().pings();
   SleepOut();
   EXPECT_EQ(a().syncs(), 1);

@@ -1,6 +1,7 @@
 // apctl: the command-line client of the aggregator.
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "cli/config.h"
 #include "cli/cron_next.h"
 #include "cli/health.h"
+#include "cli/user_commands.h"
 #include "common/config/flags.h"
 #include "common/tls.h"
 #include "common/version.h"
@@ -34,6 +36,13 @@ ABSL_FLAG(std::string, from, "",
           "cron next: list fires strictly after this RFC 3339 time "
           "(default now)");
 ABSL_FLAG(int, n, 5, "cron next: how many fire times to print");
+ABSL_FLAG(std::string, f, "",
+          "workflow create: the workflow file, YAML or JSON (- for stdin)");
+ABSL_FLAG(std::string, o, "", "short for --output: table, json or yaml");
+ABSL_FLAG(std::string, status, "",
+          "workflow list, executions: only this status (e.g. failed)");
+ABSL_FLAG(int, limit, 0, "workflow list, executions: at most this many");
+ABSL_FLAG(std::string, reason, "", "workflow cancel: why, kept with it");
 
 namespace {
 
@@ -48,9 +57,16 @@ constexpr char kUsage[] =
     "  cron next EXPR [--tz=ZONE] [--from=RFC3339] [-n=N]\n"
     "                                         the next N fire times of a cron"
     " expression\n"
+    "  workflow create -f FILE|-              create from YAML or JSON"
+    " (docs/examples/)\n"
+    "  workflow list [--status=S] [--limit=N] your workflows\n"
+    "  workflow get|pause|resume|cancel|delete|trigger ID  [--reason=WHY]\n"
+    "  executions WORKFLOW_ID [--status=S] [--limit=N]  newest first\n"
+    "  execution get EXECUTION_ID             one execution with its steps\n"
+    "  operators                              operators the aggregator knows\n"
     "  version                                print apctl's version\n"
     "exit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad"
-    " usage\n"
+    " usage or file\n"
     "Flags may be written with - or _.";
 
 int Health(const ap::ApctlConfig& config) {
@@ -113,6 +129,24 @@ int main(int argc, char** argv) {
   if (args->empty()) {
     std::fprintf(stderr, "%s\n", kUsage);
     return 2;
+  }
+  if (const std::string o = absl::GetFlag(FLAGS_o); !o.empty()) {
+    if (o != "table" && o != "json" && o != "yaml") {
+      std::fprintf(stderr,
+                   "apctl: -o: \"%s\" is not one of table, json, yaml\n",
+                   o.c_str());
+      return 2;
+    }
+    config.output = o;
+  }
+  if (ap::IsUserCommand(*args)) {
+    ap::UserCommandOptions options;
+    options.file = absl::GetFlag(FLAGS_f);
+    options.status = absl::GetFlag(FLAGS_status);
+    options.limit = absl::GetFlag(FLAGS_limit);
+    options.reason = absl::GetFlag(FLAGS_reason);
+    return ap::RunUserCommand(*args, config, options,
+                              {&std::cout, &std::cerr, &std::cin});
   }
   const std::string& command = args->front();
   if (command == "health" && args->size() == 1) return Health(config);

@@ -1,0 +1,383 @@
+#include "cli/user_commands.h"
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "cli/workflow_file.h"
+#include "common/enum_label.h"
+#include "common/proto_time.h"
+#include "common/status.h"
+
+namespace ap {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kRefused = 1;
+constexpr int kUsage = 2;
+
+std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
+
+std::string TriggerSummary(const v1::Trigger& t) {
+  switch (t.kind_case()) {
+    case v1::Trigger::kCron:
+      return absl::StrCat(
+          absl::StrJoin(t.cron().schedules(), "; "), " (",
+          t.cron().timezone().empty() ? "UTC" : t.cron().timezone(), ")");
+    case v1::Trigger::kInterval:
+      return absl::StrCat(
+          "every ", absl::FormatDuration(FromProto(t.interval().every())));
+    case v1::Trigger::kFixedTimes:
+      return absl::StrCat(t.fixed_times().times_size(), " fixed time(s)");
+    case v1::Trigger::kManual:
+      return "manual";
+    default:
+      return "-";
+  }
+}
+
+std::vector<std::string> WorkflowRow(const v1::Workflow& w) {
+  return {w.id(),
+          w.name(),
+          Upper(EnumLabel(w.status())),
+          TriggerSummary(w.trigger()),
+          FormatTimestamp(w.next_fire_at()),
+          FormatTimestamp(w.last_fired_at()),
+          absl::StrCat(w.execution_count())};
+}
+const std::vector<std::string> kWorkflowHeader = {
+    "ID", "NAME", "STATUS", "TRIGGER", "NEXT FIRE", "LAST FIRED", "RUNS"};
+
+std::string Duration(const google::protobuf::Timestamp& from,
+                     const google::protobuf::Timestamp& to) {
+  if (from.seconds() == 0 || to.seconds() == 0) return "-";
+  return FormatShortDuration(FromProto(to) - FromProto(from));
+}
+
+std::vector<std::string> ExecutionRow(const v1::Execution& e) {
+  return {e.id(),
+          FormatTimestamp(e.scheduled_at()),
+          Upper(EnumLabel(e.status())),
+          absl::StrCat(e.attempt()),
+          e.operator_id().empty() ? "-" : e.operator_id(),
+          Duration(e.started_at(), e.finished_at()),
+          e.reason()};
+}
+const std::vector<std::string> kExecutionHeader = {
+    "EXECUTION", "SCHEDULED", "STATUS", "ATTEMPT",
+    "OPERATOR",  "TOOK",      "REASON"};
+
+// Runs one command against the aggregator with a shared preamble and error
+// handling; `body` gets the client and prints on success.
+class Session {
+ public:
+  Session(const ApctlConfig& config, const CommandIo& io)
+      : config_(config), io_(io) {}
+
+  int Run(const std::function<absl::Status(AggregatorClient&)>& body) {
+    absl::StatusOr<std::unique_ptr<AggregatorClient>> client =
+        AggregatorClient::Connect(config_);
+    if (!client.ok()) {
+      *io_.err << "apctl: " << client.status().message() << "\n";
+      return kUsage;
+    }
+    absl::Status s = body(**client);
+    if (!s.ok()) {
+      *io_.err << DescribeError(s, config_);
+      return kRefused;
+    }
+    return kOk;
+  }
+
+  // Prints `m` as json/yaml, or `table` for -o table.
+  absl::Status Print(const google::protobuf::Message& m,
+                     const std::function<std::string()>& table) {
+    if (config_.output == "table") {
+      *io_.out << table();
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> text =
+        config_.output == "json" ? RenderJson(m) : RenderYaml(m);
+    if (!text.ok()) return text.status();
+    *io_.out << *text;
+    return absl::OkStatus();
+  }
+
+  // Detail views: YAML for people too, JSON when asked.
+  absl::Status PrintDetail(const google::protobuf::Message& m) {
+    absl::StatusOr<std::string> text =
+        config_.output == "json" ? RenderJson(m) : RenderYaml(m);
+    if (!text.ok()) return text.status();
+    *io_.out << *text;
+    return absl::OkStatus();
+  }
+
+  std::ostream& out() { return *io_.out; }
+
+ private:
+  const ApctlConfig& config_;
+  const CommandIo& io_;
+};
+
+template <typename Enum>
+bool ParseStatus(const std::string& text, const std::string& prefix,
+                 bool (*parse)(const std::string&, Enum*), Enum* out) {
+  std::string name = Upper(text);
+  if (name.rfind(prefix, 0) != 0) name = prefix + name;
+  return parse(name, out);
+}
+
+int Usage(const CommandIo& io, const std::string& message) {
+  *io.err << "apctl: " << message << "\n";
+  return kUsage;
+}
+
+absl::StatusOr<std::string> ReadSource(const std::string& file,
+                                       std::istream* in) {
+  std::stringstream text;
+  if (file == "-") {
+    text << in->rdbuf();
+    return text.str();
+  }
+  std::ifstream f(file);
+  if (!f) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", file, ": no such file or not readable"));
+  }
+  text << f.rdbuf();
+  return text.str();
+}
+
+int WorkflowCreate(const ApctlConfig& config, const UserCommandOptions& options,
+                   const CommandIo& io) {
+  if (options.file.empty()) {
+    return Usage(io, "workflow create needs -f FILE (or -f - for stdin)");
+  }
+  absl::StatusOr<std::string> text = ReadSource(options.file, io.in);
+  if (!text.ok()) return Usage(io, std::string(text.status().message()));
+  absl::StatusOr<v1::Workflow> w = ParseWorkflowFile(
+      *text, options.file == "-" ? "standard input" : options.file);
+  if (!w.ok()) return Usage(io, std::string(w.status().message()));
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::CreateWorkflowRequest req;
+    *req.mutable_workflow() = *w;
+    v1::Workflow created;
+    AP_RETURN_IF_ERROR(FromGrpcStatus(
+        c.stub().CreateWorkflow(c.Context().get(), req, &created)));
+    return session.Print(created, [&] {
+      return RenderTable(kWorkflowHeader, {WorkflowRow(created)});
+    });
+  });
+}
+
+int WorkflowList(const ApctlConfig& config, const UserCommandOptions& options,
+                 const CommandIo& io) {
+  v1::ListWorkflowsRequest req;
+  if (!options.status.empty()) {
+    v1::WorkflowStatus status;
+    if (!ParseStatus(options.status, "WORKFLOW_STATUS_",
+                     &v1::WorkflowStatus_Parse, &status)) {
+      return Usage(io, absl::StrCat("--status: \"", options.status,
+                                    "\" is not one of active, paused, "
+                                    "completed, canceled"));
+    }
+    req.set_status(status);
+  }
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::ListWorkflowsResponse all;
+    req.set_page_size(options.limit > 0 ? std::min(options.limit, 1000) : 1000);
+    do {
+      v1::ListWorkflowsResponse page;
+      AP_RETURN_IF_ERROR(FromGrpcStatus(
+          c.stub().ListWorkflows(c.Context().get(), req, &page)));
+      for (auto& w : *page.mutable_workflows()) {
+        if (options.limit > 0 && all.workflows_size() >= options.limit) break;
+        *all.add_workflows() = std::move(w);
+      }
+      req.set_page_token(page.next_page_token());
+    } while (!req.page_token().empty() &&
+             (options.limit == 0 || all.workflows_size() < options.limit));
+    return session.Print(all, [&] {
+      std::vector<std::vector<std::string>> rows;
+      for (const v1::Workflow& w : all.workflows()) {
+        rows.push_back(WorkflowRow(w));
+      }
+      return RenderTable(kWorkflowHeader, rows);
+    });
+  });
+}
+
+// get, pause, resume, cancel, delete, trigger: one id each.
+int WorkflowById(const std::string& verb, const std::string& id,
+                 const ApctlConfig& config, const UserCommandOptions& options,
+                 const CommandIo& io) {
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::Workflow w;
+    auto ctx = c.Context();
+    grpc::Status s;
+    if (verb == "get") {
+      v1::GetWorkflowRequest req;
+      req.set_id(id);
+      s = c.stub().GetWorkflow(ctx.get(), req, &w);
+      AP_RETURN_IF_ERROR(FromGrpcStatus(s));
+      return session.PrintDetail(w);
+    }
+    if (verb == "trigger") {
+      v1::TriggerWorkflowRequest req;
+      req.set_id(id);
+      v1::Execution e;
+      AP_RETURN_IF_ERROR(
+          FromGrpcStatus(c.stub().TriggerWorkflow(ctx.get(), req, &e)));
+      return session.Print(
+          e, [&] { return RenderTable(kExecutionHeader, {ExecutionRow(e)}); });
+    }
+    if (verb == "delete") {
+      v1::DeleteWorkflowRequest req;
+      req.set_id(id);
+      v1::DeleteWorkflowResponse resp;
+      AP_RETURN_IF_ERROR(
+          FromGrpcStatus(c.stub().DeleteWorkflow(ctx.get(), req, &resp)));
+      session.out() << "workflow " << id << " deleted\n";
+      return absl::OkStatus();
+    }
+    if (verb == "pause") {
+      v1::PauseWorkflowRequest req;
+      req.set_id(id);
+      s = c.stub().PauseWorkflow(ctx.get(), req, &w);
+    } else if (verb == "resume") {
+      v1::ResumeWorkflowRequest req;
+      req.set_id(id);
+      s = c.stub().ResumeWorkflow(ctx.get(), req, &w);
+    } else {
+      v1::CancelWorkflowRequest req;
+      req.set_id(id);
+      req.set_reason(options.reason);
+      s = c.stub().CancelWorkflow(ctx.get(), req, &w);
+    }
+    AP_RETURN_IF_ERROR(FromGrpcStatus(s));
+    return session.Print(
+        w, [&] { return RenderTable(kWorkflowHeader, {WorkflowRow(w)}); });
+  });
+}
+
+int Executions(const std::string& workflow_id, const ApctlConfig& config,
+               const UserCommandOptions& options, const CommandIo& io) {
+  v1::ListExecutionsRequest req;
+  req.set_workflow_id(workflow_id);
+  if (!options.status.empty()) {
+    v1::ExecutionStatus status;
+    if (!ParseStatus(options.status, "EXECUTION_STATUS_",
+                     &v1::ExecutionStatus_Parse, &status)) {
+      return Usage(
+          io, absl::StrCat("--status: \"", options.status,
+                           "\" is not one of pending, dispatched, running, "
+                           "succeeded, failed, timed_out, skipped, canceled"));
+    }
+    req.set_status(status);
+  }
+  req.set_page_size(options.limit > 0 ? std::min(options.limit, 1000) : 100);
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::ListExecutionsResponse resp;
+    AP_RETURN_IF_ERROR(
+        FromGrpcStatus(c.stub().ListExecutions(c.Context().get(), req, &resp)));
+    return session.Print(resp, [&] {
+      std::vector<std::vector<std::string>> rows;
+      for (const v1::Execution& e : resp.executions()) {
+        rows.push_back(ExecutionRow(e));
+      }
+      return RenderTable(kExecutionHeader, rows);
+    });
+  });
+}
+
+int ExecutionGet(const std::string& id, const ApctlConfig& config,
+                 const CommandIo& io) {
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::GetExecutionRequest req;
+    req.set_id(id);
+    v1::Execution e;
+    AP_RETURN_IF_ERROR(
+        FromGrpcStatus(c.stub().GetExecution(c.Context().get(), req, &e)));
+    return session.PrintDetail(e);
+  });
+}
+
+int Operators(const ApctlConfig& config, const CommandIo& io) {
+  Session session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::ListOperatorsResponse resp;
+    AP_RETURN_IF_ERROR(FromGrpcStatus(c.stub().ListOperators(
+        c.Context().get(), v1::ListOperatorsRequest(), &resp)));
+    return session.Print(resp, [&] {
+      std::vector<std::vector<std::string>> rows;
+      for (const v1::OperatorInfo& o : resp.operators()) {
+        rows.push_back({o.id(), o.version().empty() ? "-" : o.version(),
+                        o.endpoint().empty() ? "-" : o.endpoint(),
+                        o.connected() ? "yes" : "no",
+                        FormatTimestamp(o.last_seen()),
+                        absl::StrCat(o.capacity()), absl::StrCat(o.running()),
+                        absl::StrCat(o.queue_depth())});
+      }
+      return RenderTable({"ID", "VERSION", "ENDPOINT", "CONNECTED", "LAST SEEN",
+                          "CAPACITY", "RUNNING", "QUEUED"},
+                         rows);
+    });
+  });
+}
+
+}  // namespace
+
+bool IsUserCommand(const std::vector<std::string>& args) {
+  if (args.empty()) return false;
+  const std::string& c = args[0];
+  return c == "workflow" || c == "executions" || c == "execution" ||
+         c == "operators";
+}
+
+int RunUserCommand(const std::vector<std::string>& args,
+                   const ApctlConfig& config, const UserCommandOptions& options,
+                   const CommandIo& io) {
+  const std::string& command = args[0];
+  const std::string verb = args.size() > 1 ? args[1] : "";
+  if (command == "workflow") {
+    if (verb == "create" && args.size() == 2) {
+      return WorkflowCreate(config, options, io);
+    }
+    if (verb == "list" && args.size() == 2) {
+      return WorkflowList(config, options, io);
+    }
+    for (const char* v :
+         {"get", "pause", "resume", "cancel", "delete", "trigger"}) {
+      if (verb == v && args.size() == 3) {
+        return WorkflowById(verb, args[2], config, options, io);
+      }
+    }
+    return Usage(io,
+                 "usage: apctl workflow create -f FILE | list [--status=S] | "
+                 "get|pause|resume|cancel|delete|trigger ID");
+  }
+  if (command == "executions" && args.size() == 2) {
+    return Executions(args[1], config, options, io);
+  }
+  if (command == "execution" && verb == "get" && args.size() == 3) {
+    return ExecutionGet(args[2], config, io);
+  }
+  if (command == "operators" && args.size() == 1) return Operators(config, io);
+  return Usage(io, absl::StrCat("usage: apctl executions WORKFLOW_ID "
+                                "[--status=S] [--limit=N] | execution get "
+                                "EXECUTION_ID | operators (not \"",
+                                absl::StrJoin(args, " "), "\")"));
+}
+
+}  // namespace ap

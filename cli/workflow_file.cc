@@ -1,0 +1,129 @@
+#include "cli/workflow_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace ap {
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+bool IsPlainLiteral(const std::string& s) {
+  if (s == "true" || s == "false" || s == "null") return true;
+  double d;
+  return !s.empty() && absl::SimpleAtod(s, &d) &&
+         s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+}
+
+void Append(const YAML::Node& node, std::string* out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      out->push_back('{');
+      bool first = true;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!first) out->push_back(',');
+        first = false;
+        absl::StrAppend(out, Quote(it->first.Scalar()), ":");
+        Append(it->second, out);
+      }
+      out->push_back('}');
+      break;
+    }
+    case YAML::NodeType::Sequence: {
+      out->push_back('[');
+      bool first = true;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!first) out->push_back(',');
+        first = false;
+        Append(*it, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case YAML::NodeType::Scalar:
+      // A plain (unquoted) scalar keeps its type; "!" marks a quoted one.
+      if (node.Tag() != "!" && IsPlainLiteral(node.Scalar())) {
+        out->append(node.Scalar());
+      } else {
+        out->append(Quote(node.Scalar()));
+      }
+      break;
+    default:
+      out->append("null");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> YamlToJson(const std::string& yaml) {
+  try {
+    YAML::Node node = YAML::Load(yaml);
+    std::string out;
+    Append(node, &out);
+    return out;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
+  }
+}
+
+absl::StatusOr<v1::Workflow> ParseWorkflowFile(const std::string& text,
+                                               const std::string& source) {
+  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
+  if (trimmed.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": empty file"));
+  }
+  std::string json;
+  if (trimmed.front() == '{') {
+    json = text;
+  } else {
+    absl::StatusOr<std::string> converted = YamlToJson(text);
+    if (!converted.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": not valid YAML: ", converted.status().message()));
+    }
+    json = *std::move(converted);
+  }
+  v1::Workflow w;
+  google::protobuf::util::JsonParseOptions options;
+  auto s = google::protobuf::util::JsonStringToMessage(json, &w, options);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not a workflow: ", s.message().as_string()));
+  }
+  return w;
+}
+
+}  // namespace ap

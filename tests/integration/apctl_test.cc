@@ -1,0 +1,248 @@
+// apctl's user commands against a real ap.v1.Aggregator over gRPC on
+// 127.0.0.1:0 (in-process, simulated clock): what a person sees, what a
+// script gets, and the errors with their hints and exit codes.
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "aggregator/auth/credentials.h"
+#include "aggregator/schedule/firing.h"
+#include "aggregator/service/aggregator_service.h"
+#include "aggregator/service/grpc_server.h"
+#include "aggregator/workflows/service.h"
+#include "cli/user_commands.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/temp_store.h"
+
+namespace ap {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
+                                       absl::UTCTimeZone());
+
+constexpr char kWorkflowYaml[] = R"(name: nightly
+trigger:
+  cron:
+    schedules: ["30 2 * * *"]
+    timezone: America/New_York
+steps:
+  - id: call
+    http:
+      url: http://127.0.0.1:9/hook
+)";
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class ApctlTest : public ::testing::Test {
+ protected:
+  ApctlTest() {
+    key_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
+    creds_.AddOperator("op-1", kT0);
+    GrpcServerOptions options;
+    options.listen = "127.0.0.1:0";
+    server_ = *GrpcServer::Start(
+        options, {{v1::Aggregator::service_full_name(), &impl_}});
+    server_->SetServing(true);
+    config_.aggregator = "127.0.0.1:" + std::to_string(server_->port());
+    config_.api_key = key_;
+    config_.timeout = absl::Seconds(5);
+  }
+
+  Result Run(std::vector<std::string> args, UserCommandOptions options = {},
+             const std::string& stdin_text = "") {
+    std::ostringstream out, err;
+    std::istringstream in(stdin_text);
+    const int code = RunUserCommand(args, config_, options, {&out, &err, &in});
+    return {code, out.str(), err.str()};
+  }
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_.path() + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  // Creates the nightly workflow through apctl; returns its id.
+  std::string Create() {
+    config_.output = "json";
+    Result r =
+        Run({"workflow", "create"}, {WriteFile("w.yaml", kWorkflowYaml)});
+    config_.output = "table";
+    EXPECT_EQ(r.code, 0) << r.err;
+    v1::Workflow w;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &w).ok())
+        << r.out;
+    return w.id();
+  }
+
+  testing::TempDir dir_;
+  ap::testing::TempStore temp_;
+  SimulatedClock clock_{kT0};
+  WorkflowStore store_{temp_.get()};
+  Scheduler scheduler_;
+  FiringEngine engine_{&store_, &scheduler_, &clock_};
+  WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
+  CredentialStore creds_{temp_.get()};
+  AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};
+  std::unique_ptr<GrpcServer> server_;
+  std::string key_;
+  ApctlConfig config_;
+};
+
+TEST_F(ApctlTest, CreateFromAFileAndListAsATable) {
+  Result r = Run({"workflow", "create"}, {WriteFile("w.yaml", kWorkflowYaml)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ID "));
+  EXPECT_THAT(r.out, HasSubstr("nightly"));
+  EXPECT_THAT(r.out, HasSubstr("30 2 * * * (America/New_York)"));
+  // The next fire: 02:30 New York time on 2026-06-02 is 06:30 UTC.
+  EXPECT_THAT(r.out, HasSubstr("2026-06-02T06:30:00Z"));
+
+  r = Run({"workflow", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ACTIVE"));
+  std::istringstream lines(r.out);
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  // Columns line up: STATUS starts at the same column in both lines.
+  EXPECT_EQ(header.find("STATUS"), row.find("ACTIVE")) << r.out;
+}
+
+TEST_F(ApctlTest, CreateReadsStandardInput) {
+  Result r = Run({"workflow", "create"}, {"-"}, kWorkflowYaml);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("nightly"));
+}
+
+TEST_F(ApctlTest, GetPauseResumeTriggerCancelDelete) {
+  const std::string id = Create();
+  Result r = Run({"workflow", "get", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("name: nightly"));
+  EXPECT_THAT(r.out, HasSubstr("timezone: America/New_York"));
+
+  EXPECT_THAT(Run({"workflow", "pause", id}).out, HasSubstr("PAUSED"));
+  EXPECT_THAT(Run({"workflow", "resume", id}).out, HasSubstr("ACTIVE"));
+
+  r = Run({"workflow", "trigger", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("PENDING"));
+
+  r = Run({"executions", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("EXECUTION"));
+  EXPECT_THAT(r.out, HasSubstr("PENDING"));
+  const std::string exec_id =
+      r.out.substr(r.out.find('\n') + 1,
+                   r.out.find(' ', r.out.find('\n')) - r.out.find('\n') - 1);
+  r = Run({"execution", "get", exec_id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("status: EXECUTION_STATUS_PENDING"));
+  EXPECT_THAT(r.out, HasSubstr("cause: EXECUTION_CAUSE_MANUAL"));
+
+  r = Run({"workflow", "cancel", id}, {.reason = "replaced by v2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("CANCELED"));
+  r = Run({"executions", id}, {.status = "canceled"});
+  EXPECT_THAT(r.out, HasSubstr("replaced by v2"));
+
+  r = Run({"workflow", "delete", id});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "workflow " + id + " deleted\n");
+}
+
+TEST_F(ApctlTest, JsonAndYamlForScripts) {
+  const std::string id = Create();
+  config_.output = "json";
+  Result r = Run({"workflow", "list"});
+  v1::ListWorkflowsResponse list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &list).ok())
+      << r.out;
+  ASSERT_EQ(list.workflows_size(), 1);
+  EXPECT_EQ(list.workflows(0).id(), id);
+  config_.output = "yaml";
+  r = Run({"workflow", "list"});
+  EXPECT_THAT(r.out, HasSubstr("workflows:\n"));
+  EXPECT_THAT(r.out, HasSubstr("name: nightly"));
+}
+
+TEST_F(ApctlTest, OperatorsAreListed) {
+  Result r = Run({"operators"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("CAPACITY"));
+  EXPECT_THAT(r.out, HasSubstr("op-1"));
+}
+
+TEST_F(ApctlTest, NotFoundSaysSoWithAHint) {
+  Result r = Run({"workflow", "get", "01NOSUCHWORKFLOW0000000000"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("apctl: NOT_FOUND"));
+  EXPECT_THAT(r.err, HasSubstr("hint: ids are shown by `apctl workflow list`"));
+}
+
+TEST_F(ApctlTest, AMissingOrBadKeyIsExplained) {
+  config_.api_key = "";
+  Result r = Run({"workflow", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_THAT(r.err, HasSubstr("set AP_API_KEY"));
+  config_.api_key = "apk_wrong";
+  r = Run({"workflow", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("was not accepted"));
+}
+
+TEST_F(ApctlTest, AnUnreachableAggregatorIsExplained) {
+  config_.aggregator = "127.0.0.1:1";
+  config_.timeout = absl::Seconds(2);
+  Result r = Run({"workflow", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(r.err, HasSubstr("is the aggregator running at 127.0.0.1:1?"));
+}
+
+TEST_F(ApctlTest, AnInvalidFileNamesTheFieldAndSendsNothing) {
+  Result r = Run({"workflow", "create"},
+                 {WriteFile("bad.yaml", "name: x\ntrigger:\n  cronn: {}\n")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml"));
+  EXPECT_THAT(r.err, HasSubstr("cronn"));
+  r = Run({"workflow", "create"}, {dir_.path() + "/none.yaml"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("cannot read"));
+  EXPECT_THAT(Run({"workflow", "list"}).out, Not(HasSubstr("x ")));
+}
+
+TEST_F(ApctlTest, TheServerNamesTheFieldItRefuses) {
+  Result r = Run({"workflow", "create"},
+                 {WriteFile("w.yaml",
+                            "name: x\ntrigger:\n  cron:\n"
+                            "    schedules: ['0 0 32 * *']\n"
+                            "steps:\n  - id: s\n    http:\n"
+                            "      url: http://127.0.0.1:9/\n")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(r.err, HasSubstr("trigger.cron.schedules[0]"));
+}
+
+TEST_F(ApctlTest, BadUsageExitsTwo) {
+  EXPECT_EQ(Run({"workflow", "create"}).code, 2);  // no -f
+  EXPECT_EQ(Run({"workflow", "frobnicate", "x"}).code, 2);
+  Result r = Run({"executions", "x"}, {.status = "sleeping"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not one of pending"));
+}
+
+}  // namespace
+}  // namespace ap

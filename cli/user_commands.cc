@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
 #include "cli/output.h"
+#include "cli/session.h"
 #include "cli/workflow_file.h"
 #include "common/enum_label.h"
 #include "common/proto_time.h"
@@ -17,10 +18,6 @@
 
 namespace ap {
 namespace {
-
-constexpr int kOk = 0;
-constexpr int kRefused = 1;
-constexpr int kUsage = 2;
 
 std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
 
@@ -73,71 +70,6 @@ const std::vector<std::string> kExecutionHeader = {
     "EXECUTION", "SCHEDULED", "STATUS", "ATTEMPT",
     "OPERATOR",  "TOOK",      "REASON"};
 
-// Runs one command against the aggregator with a shared preamble and error
-// handling; `body` gets the client and prints on success.
-class Session {
- public:
-  Session(const ApctlConfig& config, const CommandIo& io)
-      : config_(config), io_(io) {}
-
-  int Run(const std::function<absl::Status(AggregatorClient&)>& body) {
-    absl::StatusOr<std::unique_ptr<AggregatorClient>> client =
-        AggregatorClient::Connect(config_);
-    if (!client.ok()) {
-      *io_.err << "apctl: " << client.status().message() << "\n";
-      return kUsage;
-    }
-    absl::Status s = body(**client);
-    if (!s.ok()) {
-      *io_.err << DescribeError(s, config_);
-      return kRefused;
-    }
-    return kOk;
-  }
-
-  // Prints `m` as json/yaml, or `table` for -o table.
-  absl::Status Print(const google::protobuf::Message& m,
-                     const std::function<std::string()>& table) {
-    if (config_.output == "table") {
-      *io_.out << table();
-      return absl::OkStatus();
-    }
-    absl::StatusOr<std::string> text =
-        config_.output == "json" ? RenderJson(m) : RenderYaml(m);
-    if (!text.ok()) return text.status();
-    *io_.out << *text;
-    return absl::OkStatus();
-  }
-
-  // Detail views: YAML for people too, JSON when asked.
-  absl::Status PrintDetail(const google::protobuf::Message& m) {
-    absl::StatusOr<std::string> text =
-        config_.output == "json" ? RenderJson(m) : RenderYaml(m);
-    if (!text.ok()) return text.status();
-    *io_.out << *text;
-    return absl::OkStatus();
-  }
-
-  std::ostream& out() { return *io_.out; }
-
- private:
-  const ApctlConfig& config_;
-  const CommandIo& io_;
-};
-
-template <typename Enum>
-bool ParseStatus(const std::string& text, const std::string& prefix,
-                 bool (*parse)(const std::string&, Enum*), Enum* out) {
-  std::string name = Upper(text);
-  if (name.rfind(prefix, 0) != 0) name = prefix + name;
-  return parse(name, out);
-}
-
-int Usage(const CommandIo& io, const std::string& message) {
-  *io.err << "apctl: " << message << "\n";
-  return kUsage;
-}
-
 absl::StatusOr<std::string> ReadSource(const std::string& file,
                                        std::istream* in) {
   std::stringstream text;
@@ -157,14 +89,14 @@ absl::StatusOr<std::string> ReadSource(const std::string& file,
 int WorkflowCreate(const ApctlConfig& config, const UserCommandOptions& options,
                    const CommandIo& io) {
   if (options.file.empty()) {
-    return Usage(io, "workflow create needs -f FILE (or -f - for stdin)");
+    return UsageError(io, "workflow create needs -f FILE (or -f - for stdin)");
   }
   absl::StatusOr<std::string> text = ReadSource(options.file, io.in);
-  if (!text.ok()) return Usage(io, std::string(text.status().message()));
+  if (!text.ok()) return UsageError(io, std::string(text.status().message()));
   absl::StatusOr<v1::Workflow> w = ParseWorkflowFile(
       *text, options.file == "-" ? "standard input" : options.file);
-  if (!w.ok()) return Usage(io, std::string(w.status().message()));
-  Session session(config, io);
+  if (!w.ok()) return UsageError(io, std::string(w.status().message()));
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::CreateWorkflowRequest req;
     *req.mutable_workflow() = *w;
@@ -182,15 +114,15 @@ int WorkflowList(const ApctlConfig& config, const UserCommandOptions& options,
   v1::ListWorkflowsRequest req;
   if (!options.status.empty()) {
     v1::WorkflowStatus status;
-    if (!ParseStatus(options.status, "WORKFLOW_STATUS_",
-                     &v1::WorkflowStatus_Parse, &status)) {
-      return Usage(io, absl::StrCat("--status: \"", options.status,
-                                    "\" is not one of active, paused, "
-                                    "completed, canceled"));
+    if (!ParseEnumValue(options.status, "WORKFLOW_STATUS_",
+                        &v1::WorkflowStatus_Parse, &status)) {
+      return UsageError(io, absl::StrCat("--status: \"", options.status,
+                                         "\" is not one of active, paused, "
+                                         "completed, canceled"));
     }
     req.set_status(status);
   }
-  Session session(config, io);
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::ListWorkflowsResponse all;
     req.set_page_size(options.limit > 0 ? std::min(options.limit, 1000) : 1000);
@@ -219,7 +151,7 @@ int WorkflowList(const ApctlConfig& config, const UserCommandOptions& options,
 int WorkflowById(const std::string& verb, const std::string& id,
                  const ApctlConfig& config, const UserCommandOptions& options,
                  const CommandIo& io) {
-  Session session(config, io);
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::Workflow w;
     auto ctx = c.Context();
@@ -275,9 +207,9 @@ int Executions(const std::string& workflow_id, const ApctlConfig& config,
   req.set_workflow_id(workflow_id);
   if (!options.status.empty()) {
     v1::ExecutionStatus status;
-    if (!ParseStatus(options.status, "EXECUTION_STATUS_",
-                     &v1::ExecutionStatus_Parse, &status)) {
-      return Usage(
+    if (!ParseEnumValue(options.status, "EXECUTION_STATUS_",
+                        &v1::ExecutionStatus_Parse, &status)) {
+      return UsageError(
           io, absl::StrCat("--status: \"", options.status,
                            "\" is not one of pending, dispatched, running, "
                            "succeeded, failed, timed_out, skipped, canceled"));
@@ -285,7 +217,7 @@ int Executions(const std::string& workflow_id, const ApctlConfig& config,
     req.set_status(status);
   }
   req.set_page_size(options.limit > 0 ? std::min(options.limit, 1000) : 100);
-  Session session(config, io);
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::ListExecutionsResponse resp;
     AP_RETURN_IF_ERROR(
@@ -302,7 +234,7 @@ int Executions(const std::string& workflow_id, const ApctlConfig& config,
 
 int ExecutionGet(const std::string& id, const ApctlConfig& config,
                  const CommandIo& io) {
-  Session session(config, io);
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::GetExecutionRequest req;
     req.set_id(id);
@@ -314,7 +246,7 @@ int ExecutionGet(const std::string& id, const ApctlConfig& config,
 }
 
 int Operators(const ApctlConfig& config, const CommandIo& io) {
-  Session session(config, io);
+  CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
     v1::ListOperatorsResponse resp;
     AP_RETURN_IF_ERROR(FromGrpcStatus(c.stub().ListOperators(
@@ -363,9 +295,10 @@ int RunUserCommand(const std::vector<std::string>& args,
         return WorkflowById(verb, args[2], config, options, io);
       }
     }
-    return Usage(io,
-                 "usage: apctl workflow create -f FILE | list [--status=S] | "
-                 "get|pause|resume|cancel|delete|trigger ID");
+    return UsageError(
+        io,
+        "usage: apctl workflow create -f FILE | list [--status=S] | "
+        "get|pause|resume|cancel|delete|trigger ID");
   }
   if (command == "executions" && args.size() == 2) {
     return Executions(args[1], config, options, io);
@@ -374,10 +307,10 @@ int RunUserCommand(const std::vector<std::string>& args,
     return ExecutionGet(args[2], config, io);
   }
   if (command == "operators" && args.size() == 1) return Operators(config, io);
-  return Usage(io, absl::StrCat("usage: apctl executions WORKFLOW_ID "
-                                "[--status=S] [--limit=N] | execution get "
-                                "EXECUTION_ID | operators (not \"",
-                                absl::StrJoin(args, " "), "\")"));
+  return UsageError(io, absl::StrCat("usage: apctl executions WORKFLOW_ID "
+                                     "[--status=S] [--limit=N] | execution get "
+                                     "EXECUTION_ID | operators (not \"",
+                                     absl::StrJoin(args, " "), "\")"));
 }
 
 }  // namespace ap

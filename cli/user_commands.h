@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/config.h"
+#include "cli/session.h"
 
 namespace ap {
 
@@ -24,12 +25,6 @@ struct UserCommandOptions {
   std::string status;  // --status: a filter
   int limit = 0;       // --limit: most rows (0: the server's page)
   std::string reason;  // --reason: for cancel
-};
-
-struct CommandIo {
-  std::ostream* out;
-  std::ostream* err;
-  std::istream* in;
 };
 
 // Whether args[0] names one of these commands.

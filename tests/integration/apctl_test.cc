@@ -49,7 +49,7 @@ class ApctlTest : public ::testing::Test {
  protected:
   ApctlTest() {
     key_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
-    creds_.AddOperator("op-1", kT0);
+    (void)creds_.AddOperator("op-1", kT0);
     GrpcServerOptions options;
     options.listen = "127.0.0.1:0";
     server_ = *GrpcServer::Start(

@@ -43,6 +43,14 @@ ABSL_FLAG(std::string, status, "",
           "workflow list, executions: only this status (e.g. failed)");
 ABSL_FLAG(int, limit, 0, "workflow list, executions: at most this many");
 ABSL_FLAG(std::string, reason, "", "workflow cancel: why, kept with it");
+ABSL_FLAG(std::string, since, "",
+          "examine: window start, RFC 3339 or a duration ago (default 24h)");
+ABSL_FLAG(std::string, until, "",
+          "examine: window end, RFC 3339 or a duration ago (default now)");
+ABSL_FLAG(std::string, out, "",
+          "examine: also write the report (secrets redacted) to this file");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
+          "watch: how often to look for finished executions");
 
 namespace {
 
@@ -64,6 +72,11 @@ constexpr char kUsage[] =
     "  executions WORKFLOW_ID [--status=S] [--limit=N]  newest first\n"
     "  execution get EXECUTION_ID             one execution with its steps\n"
     "  operators                              operators the aggregator knows\n"
+    "  examine ID [--since=T] [--until=T] [--out=FILE]\n"
+    "                                         expected fires beside what"
+    " happened, with a diagnosis each\n"
+    "  watch ID [--interval=D] [--limit=N]    print executions as they"
+    " finish, until Ctrl-C\n"
     "  version                                print apctl's version\n"
     "exit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad"
     " usage or file\n"
@@ -145,6 +158,10 @@ int main(int argc, char** argv) {
     options.status = absl::GetFlag(FLAGS_status);
     options.limit = absl::GetFlag(FLAGS_limit);
     options.reason = absl::GetFlag(FLAGS_reason);
+    options.since = absl::GetFlag(FLAGS_since);
+    options.until = absl::GetFlag(FLAGS_until);
+    options.out = absl::GetFlag(FLAGS_out);
+    options.interval = absl::GetFlag(FLAGS_interval);
     return ap::RunUserCommand(*args, config, options,
                               {&std::cout, &std::cerr, &std::cin});
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -72,6 +73,24 @@ absl::StatusOr<std::string> RenderYaml(const google::protobuf::Message& m) {
   YAML::Emitter out;
   out << node;
   return absl::StrCat(out.c_str(), "\n");
+}
+
+std::string DescribeTrigger(const v1::Trigger& t) {
+  switch (t.kind_case()) {
+    case v1::Trigger::kCron:
+      return absl::StrCat(
+          absl::StrJoin(t.cron().schedules(), "; "), " (",
+          t.cron().timezone().empty() ? "UTC" : t.cron().timezone(), ")");
+    case v1::Trigger::kInterval:
+      return absl::StrCat(
+          "every ", absl::FormatDuration(FromProto(t.interval().every())));
+    case v1::Trigger::kFixedTimes:
+      return absl::StrCat(t.fixed_times().times_size(), " fixed time(s)");
+    case v1::Trigger::kManual:
+      return "manual";
+    default:
+      return "-";
+  }
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& t) {

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ap/v1/workflow.pb.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -23,6 +24,10 @@ std::string RenderTable(const std::vector<std::string>& header,
 absl::StatusOr<std::string> RenderJson(const google::protobuf::Message& m);
 // The same content as YAML (block style).
 absl::StatusOr<std::string> RenderYaml(const google::protobuf::Message& m);
+
+// A trigger in one line: "30 2 * * * (America/New_York)", "every 5m",
+// "3 fixed time(s)", "manual".
+std::string DescribeTrigger(const v1::Trigger& t);
 
 // RFC 3339 in UTC to the second, or "-" for an unset timestamp.
 std::string FormatTimestamp(const google::protobuf::Timestamp& t);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/client.h"
+#include "cli/examine_command.h"
 #include "cli/output.h"
 #include "cli/session.h"
 #include "cli/workflow_file.h"
@@ -21,29 +22,11 @@ namespace {
 
 std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
 
-std::string TriggerSummary(const v1::Trigger& t) {
-  switch (t.kind_case()) {
-    case v1::Trigger::kCron:
-      return absl::StrCat(
-          absl::StrJoin(t.cron().schedules(), "; "), " (",
-          t.cron().timezone().empty() ? "UTC" : t.cron().timezone(), ")");
-    case v1::Trigger::kInterval:
-      return absl::StrCat(
-          "every ", absl::FormatDuration(FromProto(t.interval().every())));
-    case v1::Trigger::kFixedTimes:
-      return absl::StrCat(t.fixed_times().times_size(), " fixed time(s)");
-    case v1::Trigger::kManual:
-      return "manual";
-    default:
-      return "-";
-  }
-}
-
 std::vector<std::string> WorkflowRow(const v1::Workflow& w) {
   return {w.id(),
           w.name(),
           Upper(EnumLabel(w.status())),
-          TriggerSummary(w.trigger()),
+          DescribeTrigger(w.trigger()),
           FormatTimestamp(w.next_fire_at()),
           FormatTimestamp(w.last_fired_at()),
           absl::StrCat(w.execution_count())};
@@ -274,7 +257,7 @@ bool IsUserCommand(const std::vector<std::string>& args) {
   if (args.empty()) return false;
   const std::string& c = args[0];
   return c == "workflow" || c == "executions" || c == "execution" ||
-         c == "operators";
+         c == "operators" || c == "examine" || c == "watch";
 }
 
 int RunUserCommand(const std::vector<std::string>& args,
@@ -307,10 +290,18 @@ int RunUserCommand(const std::vector<std::string>& args,
     return ExecutionGet(args[2], config, io);
   }
   if (command == "operators" && args.size() == 1) return Operators(config, io);
-  return UsageError(io, absl::StrCat("usage: apctl executions WORKFLOW_ID "
-                                     "[--status=S] [--limit=N] | execution get "
-                                     "EXECUTION_ID | operators (not \"",
-                                     absl::StrJoin(args, " "), "\")"));
+  if (command == "examine" && args.size() == 2) {
+    return ExamineCommand(args[1], config, options, io);
+  }
+  if (command == "watch" && args.size() == 2) {
+    return WatchCommand(args[1], config, options, io, Clock::Real());
+  }
+  return UsageError(
+      io,
+      absl::StrCat("usage: apctl executions WORKFLOW_ID "
+                   "[--status=S] [--limit=N] | execution get "
+                   "EXECUTION_ID | operators | examine ID | watch ID (not \"",
+                   absl::StrJoin(args, " "), "\")"));
 }
 
 }  // namespace ap

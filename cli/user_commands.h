@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "cli/config.h"
 #include "cli/session.h"
 
@@ -25,6 +26,10 @@ struct UserCommandOptions {
   std::string status;  // --status: a filter
   int limit = 0;       // --limit: most rows (0: the server's page)
   std::string reason;  // --reason: for cancel
+  std::string since;   // --since, --until: examine's window (RFC 3339, or
+  std::string until;   //   a duration ago such as 6h)
+  std::string out;     // --out: examine also writes its report here
+  absl::Duration interval = absl::Seconds(1);  // --interval: watch's poll
 };
 
 // Whether args[0] names one of these commands.

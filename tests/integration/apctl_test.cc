@@ -2,12 +2,15 @@
 // 127.0.0.1:0 (in-process, simulated clock): what a person sees, what a
 // script gets, and the errors with their hints and exit codes.
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "aggregator/auth/credentials.h"
+#include "aggregator/dispatch/ledger.h"
 #include "aggregator/schedule/firing.h"
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
@@ -94,6 +97,7 @@ class ApctlTest : public ::testing::Test {
   WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
   CredentialStore creds_{temp_.get()};
   AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};
+  ExecutionLedger ledger_{&store_, &clock_};
   std::unique_ptr<GrpcServer> server_;
   std::string key_;
   ApctlConfig config_;
@@ -234,6 +238,74 @@ TEST_F(ApctlTest, TheServerNamesTheFieldItRefuses) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(r.err, HasSubstr("trigger.cron.schedules[0]"));
+}
+
+TEST_F(ApctlTest, ExamineShowsConfigNextFiresAndADiagnosisPerExpectedFire) {
+  Result r = Run({"workflow", "create"},
+                 {WriteFile("i.yaml",
+                            "name: every10\n"
+                            "trigger:\n  interval:\n    every: 600s\n"
+                            "steps:\n  - id: s\n    http:\n"
+                            "      url: http://127.0.0.1:9/\n"
+                            "      headers: {Authorization: secret-token}\n")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string id = r.out.substr(r.out.find('\n') + 1, 26);
+  clock_.AdvanceTime(absl::Minutes(35));  // no fire loop runs here
+  const std::string report = dir_.path() + "/report.txt";
+  r = Run({"examine", id}, {.since = "2026-06-01T12:00:00Z",
+                            .until = "2026-06-01T12:35:00Z",
+                            .out = report});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Workflow " + id + " \"every10\" ACTIVE"));
+  EXPECT_THAT(r.out, HasSubstr("trigger:    every 10m"));
+  EXPECT_THAT(r.out, HasSubstr("window:     2026-06-01T12:00:00Z .. "
+                               "2026-06-01T12:35:00Z"));
+  EXPECT_THAT(r.out, HasSubstr("Expected fires (3):"));
+  EXPECT_THAT(r.out, HasSubstr("DIAGNOSIS"));
+  EXPECT_THAT(r.out, HasSubstr("2026-06-01T12:10:00Z  MISSING"));
+  EXPECT_THAT(r.out, HasSubstr("Next fires:\n  2026-06-01T12:40:00Z"));
+  std::ifstream f(report);
+  std::stringstream text;
+  text << f.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("secrets redacted"));
+  EXPECT_THAT(text.str(), HasSubstr("Expected fires (3):"));
+  EXPECT_THAT(text.str(), HasSubstr("\"expectedFires\""));
+  EXPECT_THAT(text.str(), Not(HasSubstr("secret-token")));
+
+  r = Run({"examine", id}, {.since = "yesterday"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--since: \"yesterday\" is neither"));
+}
+
+TEST_F(ApctlTest, WatchPrintsExecutionsAsTheyFinish) {
+  const std::string id = Create();
+  Result watched;
+  std::atomic<bool> done{false};
+  std::thread watch([&] {
+    watched =
+        Run({"watch", id}, {.limit = 1, .interval = absl::Milliseconds(20)});
+    done = true;
+  });
+  // Finish one execution after another until the watch has printed one
+  // (those finished before its first look are not news to it).
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (!done) {
+    ASSERT_LT(absl::Now(), until) << "watch printed nothing";
+    clock_.AdvanceTime(absl::Milliseconds(1));
+    const std::string exec =
+        workflows_.Trigger({"alice", Role::kWriter}, id)->id();
+    ASSERT_TRUE(ledger_.Assign(exec, "op-1").ok());
+    v1::ReportRequest r;
+    r.set_execution_id(exec);
+    r.set_attempt(1);
+    r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+    ASSERT_TRUE(ledger_.Report("op-1", r).ok());
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  watch.join();  // (limit 1: returns once it printed one)
+  EXPECT_EQ(watched.code, 0) << watched.err;
+  EXPECT_THAT(watched.out, HasSubstr("watching " + id));
+  EXPECT_THAT(watched.out, HasSubstr("  SUCCEEDED  attempt 1  op-1\n"));
 }
 
 TEST_F(ApctlTest, BadUsageExitsTwo) {

@@ -3,6 +3,7 @@
 // script gets, and the errors with their hints and exit codes.
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -306,6 +307,18 @@ TEST_F(ApctlTest, WatchPrintsExecutionsAsTheyFinish) {
   EXPECT_EQ(watched.code, 0) << watched.err;
   EXPECT_THAT(watched.out, HasSubstr("watching " + id));
   EXPECT_THAT(watched.out, HasSubstr("  SUCCEEDED  attempt 1  op-1\n"));
+}
+
+TEST_F(ApctlTest, EveryExampleInTheDocsIsAccepted) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::string(AP_SOURCE_DIR) + "/docs/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    Result r = Run({"workflow", "create"}, {entry.path().string()});
+    EXPECT_EQ(r.code, 0) << entry.path() << ": " << r.err;
+  }
+  EXPECT_GE(seen, 4);
 }
 
 TEST_F(ApctlTest, BadUsageExitsTwo) {

@@ -97,14 +97,34 @@ def main():
                   .list_services_response.service]
         check("reflection lists grpc.health.v1.Health",
               "grpc.health.v1.Health" in listed, listed)
+        methods = set()
         for service in listed:
             resp = ask(file_containing_symbol=service)
             names = []
             for raw in resp.file_descriptor_response.file_descriptor_proto:
                 fd = descriptor_pb2.FileDescriptorProto.FromString(raw)
-                names += [fd.package + "." + s.name for s in fd.service]
+                for s in fd.service:
+                    names.append(fd.package + "." + s.name)
+                    methods.update("%s.%s/%s" % (fd.package, s.name, m.name)
+                                   for m in s.method)
             check("reflection describes " + service, service in names,
                   resp.error_response)
+        if len(sys.argv) > 2:
+            # Every SERVICE/METHOD the docs tell people to grpcurl.
+            src = sys.argv[2]
+            docs = [os.path.join(src, "README.md")] + [
+                os.path.join(src, "docs", f)
+                for f in os.listdir(os.path.join(src, "docs"))
+                if f.endswith(".md")]
+            named = set()
+            for path in docs:
+                named.update(re.findall(
+                    r"\b((?:grpc|ap)\.[\w.]+\.[A-Z]\w*/[A-Z]\w*)",
+                    open(path).read()))
+            check("the docs name grpcurl methods", len(named) >= 2, named)
+            for m in sorted(named):
+                check("reflection lists " + m + " (named in the docs)",
+                      m in methods, sorted(methods))
         # grpcio keeps an idle connection open after the server's GOAWAY,
         # which would hold the drain until shutdown_grace; close it.
         channel.close()

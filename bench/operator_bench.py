@@ -53,14 +53,6 @@ def last_line_with(path, text, after=None):
     return found
 
 
-def wait_until(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
 
 def percentile(values, p):
     values = sorted(values)
@@ -101,7 +93,7 @@ class Operators:
 
 
 def reconnect(agg, ops, args):
-    if not wait_until(lambda: all(ops.linked_since(None)), 30):
+    if not ap_e2e.wait_until(lambda: all(ops.linked_since(None)), 30):
         sys.exit("not every operator linked; see the logs in " + args.work)
     time.sleep(args.healthy + 1)
     agg.kill()
@@ -111,7 +103,7 @@ def reconnect(agg, ops, args):
     # from the new process's first line, and those before "serving" as 0.
     started = last_line_with(agg.log_path, "aggregator starting")
     serving = last_line_with(agg.log_path, "serving grpc_port")
-    if not wait_until(lambda: all(ops.linked_since(started)), 30):
+    if not ap_e2e.wait_until(lambda: all(ops.linked_since(started)), 30):
         for log, t in zip(ops.logs, ops.linked_since(started)):
             if t is None:
                 with open(log) as f:

@@ -162,12 +162,7 @@ absl::Status Spool::Remove(uint64_t sequence) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Errno("cannot remove", path);
   }
-  absl::MutexLock l(&mu_);
-  auto it = sizes_.find(sequence);
-  if (it != sizes_.end()) {
-    bytes_ -= it->second;
-    sizes_.erase(it);
-  }
+  Forget(sequence);
   return absl::OkStatus();
 }
 
@@ -177,13 +172,17 @@ absl::Status Spool::SetAside(uint64_t sequence, const char* suffix) {
       errno != ENOENT) {
     return Errno("cannot rename", path);
   }
+  Forget(sequence);
+  return absl::OkStatus();
+}
+
+void Spool::Forget(uint64_t sequence) {
   absl::MutexLock l(&mu_);
   auto it = sizes_.find(sequence);
   if (it != sizes_.end()) {
     bytes_ -= it->second;
     sizes_.erase(it);
   }
-  return absl::OkStatus();
 }
 
 size_t Spool::depth() const {

@@ -60,6 +60,8 @@ class Spool {
   Spool(std::string dir, uint64_t max_bytes)
       : dir_(std::move(dir)), max_bytes_(max_bytes) {}
   std::string PathOf(uint64_t sequence, const char* suffix) const;
+  // Drops an outcome from the accounting (its file is gone or renamed).
+  void Forget(uint64_t sequence);
 
   const std::string dir_;
   const uint64_t max_bytes_;

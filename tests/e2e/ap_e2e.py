@@ -22,6 +22,17 @@ def compile_protos(src, out, names=("workflow", "aggregator", "node")):
     sys.path.insert(0, out)
 
 
+def wait_until(cond, timeout, step=0.05):
+    """Polls `cond` until it is true or `timeout` seconds passed; returns
+    its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     import socket

@@ -44,14 +44,6 @@ class Target(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def wait_until(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 class Operator:
     def __init__(self, build, work, aggregator_port, token):
@@ -111,7 +103,7 @@ def main():
               op.proc.poll() is None)
         agg.start()
         check("it connects once the aggregator serves",
-              wait_until(lambda: "aggregator_linked" in op.log(), 10),
+              ap_e2e.wait_until(lambda: "aggregator_linked" in op.log(), 10),
               op.log()[-2000:])
 
         users = api_grpc.AggregatorStub(grpc.insecure_channel(agg.address()))
@@ -132,7 +124,7 @@ def main():
                     if e.status == wf.EXECUTION_STATUS_SUCCEEDED]
 
         check("executions succeed through the operator",
-              wait_until(lambda: len(succeeded()) >= 3, 20))
+              ap_e2e.wait_until(lambda: len(succeeded()) >= 3, 20))
         done = succeeded()
         with Target.lock:
             hit = (("/hit/" + created.id, done[0].id) in Target.hits)
@@ -156,7 +148,7 @@ def main():
         agg.start()
         op.start()
         check("after both restart, the spool drains",
-              wait_until(lambda: not [f for f in os.listdir(spool)
+              ap_e2e.wait_until(lambda: not [f for f in os.listdir(spool)
                                       if f.endswith(".outcome")], 20),
               "%d spooled before" % len(spooled))
         time.sleep(2)

@@ -39,12 +39,7 @@ class Outage {
   // A ping failed: how long to wait before the next.
   absl::Duration OnFailure() {
     const absl::Duration now = clock_->MonotonicNow();
-    if (up_) {
-      up_ = false;
-      const std::optional<absl::Duration> healthy = backoff_.healthy_since();
-      after_health_ = healthy && now - *healthy >= options_.healthy_reset;
-      since_ = now;
-    }
+    GoDown(now);
     absl::Duration delay = backoff_.OnFailure();
     if (after_health_ && now - since_ < options_.fast_retry_window) {
       delay = std::min(delay, Jittered(options_.backoff.initial));
@@ -58,6 +53,9 @@ class Outage {
     up_ = true;
     return clock_->MonotonicNow() - since_;
   }
+  // The stream went silent: the link is down (for the log), though no
+  // ping failed, so the backoff is unchanged.
+  void OnStale() { GoDown(clock_->MonotonicNow()); }
   // The aggregator asked for a reconnect (Drain): no backoff.
   void Reset() { backoff_.Reset(); }
   // How long the link has been down (zero while up).
@@ -66,6 +64,13 @@ class Outage {
   }
 
  private:
+  void GoDown(absl::Duration now) {
+    if (!up_) return;
+    up_ = false;
+    const std::optional<absl::Duration> healthy = backoff_.healthy_since();
+    after_health_ = healthy && now - *healthy >= options_.healthy_reset;
+    since_ = now;
+  }
   absl::Duration Jittered(absl::Duration d) {
     const double j = options_.backoff.jitter;
     return d * absl::Uniform(gen_, 1.0 - j, 1.0 + j);
@@ -240,7 +245,7 @@ Link::Watch Link::WatchUntil(absl::Duration next_ping,
       LogEvent(spdlog::level::warn, "sync_stream_stale",
                {{"endpoint", endpoints->current()},
                 {"silent_for", absl::FormatDuration(silent)}});
-      return Watch::kReconnect;
+      return Watch::kStale;
     }
     if (endpoints->on_backup() && now >= *next_probe) {
       *next_probe = now + options_.probe_interval;
@@ -343,6 +348,10 @@ void Link::Run() {
         outage.Reset();
         routine = true;
       }
+    } else if (watch == Watch::kStale) {
+      // An outage like any other: its end is logged with its length.
+      outage.OnStale();
+      Disconnect();
     } else if (watch == Watch::kReconnect) {
       Disconnect();
     } else if (watch == Watch::kQuiesce) {

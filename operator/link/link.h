@@ -105,7 +105,7 @@ class Link {
  private:
   struct Stream;
   // How the time between two pings ended.
-  enum class Watch { kPing, kStreamEnded, kReconnect, kQuiesce, kStop };
+  enum class Watch { kPing, kStreamEnded, kStale, kReconnect, kQuiesce, kStop };
 
   absl::StatusOr<v1::PingResponse> Ping();
   void OpenStream();

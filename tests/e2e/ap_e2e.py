@@ -99,6 +99,65 @@ class Aggregator:
             return "".join(f.readlines()[-n:])
 
 
+class Operator:
+    """One operator process; its log is work/ID.log, its spool work/ID-spool."""
+
+    def __init__(self, build, work, endpoints, token, op_id="op-1",
+                 extra=()):
+        self.binary = os.path.join(build, "operator/operator")
+        self.id = op_id
+        self.spool = os.path.join(work, op_id + "-spool")
+        self.args = ["--aggregator=" + ",".join(endpoints), "--id=" + op_id,
+                     "--spool-dir=" + self.spool, "--http-listen=127.0.0.1:0",
+                     "--capacity=4", "--log-level=debug"] + list(extra)
+        self.env = dict(os.environ, AP_OPERATOR_TOKEN=token)
+        self.log_path = os.path.join(work, op_id + ".log")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary] + self.args, env=self.env,
+                                     stderr=open(self.log_path, "a"))
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def http_port(self):
+        found = re.findall(r"operator_started .*http_port=(\d+)", self.log())
+        return int(found[-1]) if found else None
+
+    def metrics(self):
+        """ap_operator_state values by `what`, from /metrics."""
+        import urllib.request
+        text = urllib.request.urlopen(
+            "http://127.0.0.1:%d/metrics" % self.http_port(), timeout=5).read()
+        return {m.group(1): float(m.group(2)) for m in re.finditer(
+            r'ap_operator_state\{what="(\w+)"\} (\S+)', text.decode())}
+
+    def stop(self, sig, timeout=40):
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def log_times(path, pattern, after=None):
+    """Timestamps (datetime, UTC) of the log lines matching `pattern`."""
+    import datetime
+    out = []
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z", line)
+            if m and re.search(pattern, line):
+                t = datetime.datetime.fromisoformat(m.group(1))
+                if after is None or t >= after:
+                    out.append(t)
+    return out
+
+
 def finish(agg, check, work):
     """Cleanup for a test's `finally`: stop the aggregator, show its log if
     anything failed, remove the scratch directory; returns the exit code."""

@@ -45,31 +45,6 @@ class Target(http.server.BaseHTTPRequestHandler):
 
 
 
-class Operator:
-    def __init__(self, build, work, aggregator_port, token):
-        self.binary = os.path.join(build, "operator/operator")
-        self.args = ["--aggregator=127.0.0.1:%d" % aggregator_port, "--id=op-1",
-                     "--spool-dir=" + os.path.join(work, "spool"),
-                     "--http-listen=127.0.0.1:0", "--capacity=4",
-                     "--log-level=debug"]
-        self.env = dict(os.environ, AP_OPERATOR_TOKEN=token)
-        self.log_path = os.path.join(work, "op.log")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([self.binary] + self.args, env=self.env,
-                                     stderr=open(self.log_path, "a"))
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
 def main():
     build, src = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp()
@@ -96,7 +71,8 @@ def main():
         # A fixed port, so the operator can be started first.
         agg.extra.append("--grpc-listen=127.0.0.1:%d" % ap_e2e.free_port())
         port = int(agg.extra[-1].rsplit(":", 1)[1])
-        op = Operator(build, work, port, token)
+        op = ap_e2e.Operator(build, work, ["127.0.0.1:%d" % port], token,
+                             extra=["--capacity=4"])
         op.start()
         time.sleep(1.5)
         check("the operator keeps running with no aggregator",
@@ -136,7 +112,7 @@ def main():
         agg.kill()
         time.sleep(3)  # the ones in flight finish meanwhile
         op.kill()
-        spool = os.path.join(work, "spool")
+        spool = op.spool
         spooled = [f for f in os.listdir(spool) if f.endswith(".outcome")]
         check("outcomes made while the aggregator was down are spooled",
               len(spooled) > 0)

@@ -43,6 +43,11 @@ bool Session::closed() const {
   return closed_;
 }
 
+void Session::Requeue(v1::NodeMessage message) {
+  absl::MutexLock l(&mu_);
+  outbox_.push_front(std::move(message));
+}
+
 std::vector<v1::NodeMessage> Session::TakeUnsent() {
   absl::MutexLock l(&mu_);
   std::vector<v1::NodeMessage> out(std::make_move_iterator(outbox_.begin()),

@@ -45,6 +45,9 @@ class Session {
   bool HasRoom() const;
   void Close();
   bool closed() const;
+  // Puts back a message whose write failed, first in line, even when
+  // closed: the stream is over and Disconnect takes it back.
+  void Requeue(v1::NodeMessage message);
   // Removes and returns what is still queued (the stream is over).
   std::vector<v1::NodeMessage> TakeUnsent();
 

@@ -81,6 +81,8 @@ grpc::Status NodeServiceImpl::Sync(
     }
     if (!writer->Write(m)) {
       LogEvent(spdlog::level::warn, "sync_send_failed", {{"operator", *id}});
+      // Not sent: Disconnect hands an assignment back at once.
+      if (m.has_assignment()) session->Requeue(std::move(m));
       if (metrics_) metrics_->OnStreamSendFailed();
       ended = "send failed";
       break;

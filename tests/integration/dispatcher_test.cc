@@ -141,6 +141,17 @@ TEST_F(DispatcherTest, AssignmentsNeverSentArePendingAgainWhenTheStreamEnds) {
   EXPECT_EQ(got[0].assignment().attempt(), 1);  // same attempt
 }
 
+TEST_F(DispatcherTest, AnAssignmentWhoseWriteFailedIsHandedBack) {
+  const std::vector<std::string> ids = Pend(1);
+  auto gone = dispatcher_.Connect("gone", "1", 10);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
+  v1::NodeMessage m;
+  ASSERT_TRUE(gone->Next(&clock_, clock_.TimeNow(), &m));
+  gone->Requeue(std::move(m));  // the stream's Write said no
+  EXPECT_EQ(dispatcher_.Disconnect(gone), 1u);
+  EXPECT_EQ(Status(ids[0]), v1::EXECUTION_STATUS_PENDING);
+}
+
 TEST_F(DispatcherTest, CancelReachesTheHolder) {
   const std::vector<std::string> ids = Pend(1);
   auto s = dispatcher_.Connect("op-1", "1", 1);

@@ -129,6 +129,11 @@ def main():
         check("%s: the entrypoint's flag exists" % name,
               entry and entry.group(2) + " " in helps[entry.group(1)])
         have = runtime_packages(text)
+        cache = open(os.path.join(build, "CMakeCache.txt")).read()
+        if re.search(r"^AP_SANITIZE:STRING=\S", cache, re.M):
+            print("skip: %s's libraries (this build is sanitized; the images "
+                  "build without)" % name)
+            binary_names = ()
         for b in binary_names:
             missing = direct_packages(binaries[b]) - have - BASE
             check("%s installs what %s loads" % (name, b), not missing,

@@ -40,10 +40,16 @@ class Outage {
   absl::Duration OnFailure() {
     const absl::Duration now = clock_->MonotonicNow();
     GoDown(now);
-    absl::Duration delay = backoff_.OnFailure();
-    if (after_health_ && now - since_ < options_.fast_retry_window) {
-      delay = std::min(delay, Jittered(options_.backoff.initial));
+    const bool fast =
+        after_health_ && now - since_ < options_.fast_retry_window;
+    if (after_health_ && !fast && !fast_window_over_) {
+      // The fast retries did not find it: back off from the start, not
+      // from where the capped retries left the backoff.
+      backoff_.Reset();
+      fast_window_over_ = true;
     }
+    absl::Duration delay = backoff_.OnFailure();
+    if (fast) delay = std::min(delay, Jittered(options_.backoff.initial));
     return delay;
   }
   // A ping succeeded: the length of the outage it ended, if one did.
@@ -67,6 +73,7 @@ class Outage {
   void GoDown(absl::Duration now) {
     if (!up_) return;
     up_ = false;
+    fast_window_over_ = false;
     const std::optional<absl::Duration> healthy = backoff_.healthy_since();
     after_health_ = healthy && now - *healthy >= options_.healthy_reset;
     since_ = now;
@@ -83,6 +90,7 @@ class Outage {
   bool up_ = false;
   // Start-up counts as after health: try often at first.
   bool after_health_ = true;
+  bool fast_window_over_ = false;
   absl::Duration since_;
 };
 

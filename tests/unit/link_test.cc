@@ -197,6 +197,28 @@ TEST_F(LinkTest,
   EXPECT_EQ(link_->status().reconnects, 1);
 }
 
+TEST_F(LinkTest, AfterTheFastRetriesTheBackoffStartsOverNotAtTheCap) {
+  Start();
+  ASSERT_TRUE(Linked());
+  for (int i = 0; i < 13; ++i) {  // 65 s of healthy pings
+    Heartbeat(a());
+    SleepOut();
+  }
+  a().SetUp(false);
+  AwaitFailures(1);
+  absl::Duration waited = absl::ZeroDuration();
+  while (waited < options_.fast_retry_window) waited += SleepOut();
+  // Past the window the backoff starts over: 1 s, 2 s, 4 s, each ±20 %
+  // (without the restart it would be at its 30 s cap by now).
+  std::vector<absl::Duration> after;
+  for (int i = 0; i < 3; ++i) after.push_back(SleepOut());
+  EXPECT_LE(after[0], absl::Milliseconds(1200));
+  EXPECT_GE(after[1], absl::Milliseconds(1600));
+  EXPECT_LE(after[1], absl::Milliseconds(2400));
+  EXPECT_GE(after[2], absl::Milliseconds(3200));
+  EXPECT_LE(after[2], absl::Milliseconds(4800));
+}
+
 TEST_F(LinkTest, ASilentStreamIsCanceledAndReopenedOnANewConnection) {
   a().SetIntervals(absl::Seconds(60), absl::Seconds(5));
   Start();

@@ -5,16 +5,17 @@
    healthy_reset; the aggregator is killed with SIGKILL and started again
    after a pause. Measured: from the aggregator's "serving" log line to the
    last operator's "aggregator_linked" line (timestamps from the logs).
-2. Throughput: W interval workflows firing every second (W executions/s
-   offered, spread over the second), each one command step /bin/true, run
-   by the K operators. Measured: executions SUCCEEDED per second over the
-   window, and scheduled -> finished latency (p50/p99, from the records).
+2. Throughput: W interval workflows firing every E seconds (W/E executions
+   a second offered, spread evenly), each one command step /bin/true, run
+   by the K operators. Measured over the window: executions SUCCEEDED per
+   second, scheduled -> started and -> finished (p50/p99, from the
+   records), CPU and peak RSS of the aggregator and of the operators.
 
 Prints the figures; it is not a pass/fail test. Everything runs on
 127.0.0.1 and is stopped at the end.
 
 usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
-       [--workflows=1000] [--seconds=10] [--capacity=16] [--healthy-reset=5s] [--down=3]
+       [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16] [--healthy-reset=5s] [--down=3]
 """
 import argparse
 import datetime
@@ -117,25 +118,48 @@ def reconnect(agg, ops, args):
            percentile(took, 0.5) * 1000))
 
 
-def throughput(agg, api, api_grpc, wf, key, args):
+def cpu_seconds(pid):
+    """User + system CPU of a process so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def throughput(agg, ops, api, api_grpc, wf, key, args):
     users = api_grpc.AggregatorStub(grpc.insecure_channel(agg.address()))
     meta = (("authorization", "Bearer " + key),)
     ids = []
+    # Fires start once every workflow exists, spread evenly over `every`.
+    t0 = time.time() + 5 + args.workflows / 500.0
     for i in range(args.workflows):
         w = wf.Workflow(name="noop-%d" % i)
-        w.trigger.interval.every.seconds = 1
-        # Spread the fires over the second.
-        start = time.time() + 2 + (i % 1000) / 1000.0
+        w.trigger.interval.every.seconds = args.every
+        start = t0 + args.every * i / args.workflows
         w.start_at.seconds = int(start)
         w.start_at.nanos = int((start % 1) * 1e9)
         step = w.steps.add(id="noop")
         step.command.argv.append("/bin/true")
         ids.append(users.CreateWorkflow(api.CreateWorkflowRequest(workflow=w),
                                         metadata=meta, timeout=10).id)
-    window_start = time.time() + 3
-    time.sleep(3 + args.seconds + 2)
+    created = time.time()
+    time.sleep(max(0, t0 - created))
+    pids = [agg.proc.pid] + [p.pid for p in ops.procs]
+    cpu0 = {pid: cpu_seconds(pid) for pid in pids}
+    window_start = t0
+    time.sleep(args.seconds)
+    cpu1 = {pid: cpu_seconds(pid) for pid in pids}
+    rss = {pid: peak_rss_mib(pid) for pid in pids}
     window_end = window_start + args.seconds
-    lat, done = [], 0
+    time.sleep(3)  # the last ones finish
+    started, finished, done = [], [], 0
     for wid in ids:
         resp = users.ListExecutions(api.ListExecutionsRequest(
             workflow_id=wid, page_size=1000), metadata=meta, timeout=10)
@@ -145,15 +169,30 @@ def throughput(agg, api, api_grpc, wf, key, args):
                 continue
             if e.status == wf.EXECUTION_STATUS_SUCCEEDED:
                 done += 1
+                st = e.started_at.seconds + e.started_at.nanos / 1e9
                 fin = e.finished_at.seconds + e.finished_at.nanos / 1e9
-                lat.append(fin - sched)
-    offered = args.workflows * args.seconds
-    print("throughput: %d workflows every 1 s, %d operators: %d of %d "
-          "executions in the %d s window SUCCEEDED (%.0f/s); scheduled -> "
-          "finished p50 %.1f ms, p99 %.1f ms" %
-          (args.workflows, args.operators, done, offered, args.seconds,
-           done / args.seconds, percentile(lat, 0.5) * 1000,
-           percentile(lat, 0.99) * 1000))
+                started.append(st - sched)
+                finished.append(fin - sched)
+    offered = args.workflows * args.seconds / float(args.every)
+    op_cpu = [(cpu1[p] - cpu0[p]) / args.seconds * 100 for p in pids[1:]]
+    print("throughput: %d workflows every %d s (%.0f/s offered), %d "
+          "operators: %d of %.0f executions in the %d s window SUCCEEDED "
+          "(%.0f/s); scheduled -> started p50 %.1f ms, p99 %.1f ms; "
+          "-> finished p50 %.1f ms, p99 %.1f ms" %
+          (args.workflows, args.every, args.workflows / float(args.every),
+           args.operators, done, offered, args.seconds, done / args.seconds,
+           percentile(started, 0.5) * 1000, percentile(started, 0.99) * 1000,
+           percentile(finished, 0.5) * 1000,
+           percentile(finished, 0.99) * 1000))
+    print("resources over the window: aggregator %.0f%% CPU, peak RSS %.0f "
+          "MiB; operators %.1f%% CPU each on average (max %.1f%%), peak RSS "
+          "max %.0f MiB" %
+          ((cpu1[pids[0]] - cpu0[pids[0]]) / args.seconds * 100,
+           rss[pids[0]], sum(op_cpu) / len(op_cpu), max(op_cpu),
+           max(rss[p] for p in pids[1:])))
+    print("(workflows created at %.0f/s)" %
+          (args.workflows / max(0.001, created - (t0 - 5 - args.workflows
+                                                  / 500.0))))
 
 
 def main():
@@ -163,6 +202,8 @@ def main():
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--workflows", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--every", type=int, default=1,
+                        help="each workflow's interval, seconds")
     parser.add_argument("--capacity", type=int, default=16)
     parser.add_argument("--healthy-reset", default="5s")
     parser.add_argument("--down", type=int, default=3)
@@ -190,7 +231,7 @@ def main():
                         args.healthy_reset, args.capacity)
         reconnect(agg, ops, args)
         if args.workflows > 0:
-            throughput(agg, api, api_grpc, wf, key, args)
+            throughput(agg, ops, api, api_grpc, wf, key, args)
     finally:
         if ops:
             ops.stop()

@@ -272,80 +272,104 @@ Link::Watch Link::WatchUntil(absl::Duration next_ping,
   }
 }
 
-void Link::Run() {
-  Outage outage(options_, clock_);
-  EndpointSelector endpoints(options_.endpoints, options_.failover_after,
-                             options_.failback_after);
-  LogRateLimiter failures(clock_, absl::Minutes(1));
+// What the Run loop keeps between iterations.
+struct Link::RunState {
+  RunState(const LinkOptions& options, Clock* clock)
+      : outage(options, clock),
+        endpoints(options.endpoints, options.failover_after,
+                  options.failback_after),
+        failures(clock, absl::Minutes(1)) {}
+  Outage outage;
+  EndpointSelector endpoints;
+  LogRateLimiter failures;
   absl::Duration next_probe;
   // After a Drain the reconnect is routine: logged at DEBUG, unless it
   // takes longer than fast_retry_window.
   bool routine = false;
+};
+
+void Link::Run() {
+  RunState st(options_, clock_);
   while (true) {
     {
       absl::MutexLock l(&mu_);
       if (stop_) break;
       if (stub_ == nullptr) {
-        stub_ = stubs_->Connect(endpoints.current());
-        status_.endpoint = endpoints.current();
+        stub_ = stubs_->Connect(st.endpoints.current());
+        status_.endpoint = st.endpoints.current();
       }
     }
     absl::StatusOr<v1::PingResponse> ping = Ping();
     if (!ping.ok()) {
-      Disconnect();
-      const absl::Duration delay = outage.OnFailure();
-      routine = routine && outage.length() < options_.fast_retry_window;
-      {
-        absl::MutexLock l(&mu_);
-        ++status_.ping_failures;
-        status_.backoff_delay = delay;
-      }
-      const LogRateLimiter::Decision d = failures.Check("ping_failed");
-      if (d.log) {
-        LogEvent(routine ? spdlog::level::debug : spdlog::level::warn,
-                 "ping_failed",
-                 {{"endpoint", endpoints.current()},
-                  {"cause", Cause(ping.status())},
-                  {"retry_in_ms", absl::ToInt64Milliseconds(delay)},
-                  {"suppressed", d.suppressed}});
-      }
-      if (routine) failures.Forget("ping_failed");
-      const std::string failed = endpoints.current();
-      if (endpoints.OnFailure()) {
-        LogEvent(spdlog::level::warn, "failover",
-                 {{"from", failed}, {"to", endpoints.current()}});
-        next_probe = clock_->MonotonicNow() + options_.probe_interval;
-        absl::MutexLock l(&mu_);
-        ++status_.failovers;
-      }
-      if (!WaitUntil(clock_->MonotonicNow() + delay)) break;
+      if (!OnPingFailure(&st, ping.status())) break;
       continue;
     }
-    endpoints.OnSuccess();
-    failures.Forget("ping_failed");
-    if (std::optional<absl::Duration> down = outage.OnSuccess()) {
-      LogEvent(routine ? spdlog::level::debug : spdlog::level::info,
-               "aggregator_linked",
-               {{"endpoint", endpoints.current()},
-                {"aggregator", ping->aggregator_id()},
-                {"outage_ms", absl::ToInt64Milliseconds(*down)}});
-    }
-    routine = false;
-    bool quiesced;
-    {
-      absl::MutexLock l(&mu_);
-      quiesced = quiesce_;
-    }
-    if (stream_ == nullptr && !quiesced) {
-      OpenStream();
-      handler_->OnLinked();
-    }
+    OnPingSuccess(&st, *ping);
     absl::Duration interval = FromProto(ping->ping_interval());
     if (interval <= absl::ZeroDuration()) interval = absl::Seconds(5);
-    const Watch watch =
-        WatchUntil(clock_->MonotonicNow() + interval, &endpoints, &next_probe);
+    const Watch watch = WatchUntil(clock_->MonotonicNow() + interval,
+                                   &st.endpoints, &st.next_probe);
     if (watch == Watch::kStop) break;
-    if (watch == Watch::kStreamEnded) {
+    AfterWatch(&st, watch);
+  }
+  Disconnect();
+}
+
+bool Link::OnPingFailure(RunState* st, const absl::Status& cause) {
+  Disconnect();
+  const absl::Duration delay = st->outage.OnFailure();
+  st->routine = st->routine && st->outage.length() < options_.fast_retry_window;
+  {
+    absl::MutexLock l(&mu_);
+    ++status_.ping_failures;
+    status_.backoff_delay = delay;
+  }
+  const LogRateLimiter::Decision d = st->failures.Check("ping_failed");
+  if (d.log) {
+    LogEvent(st->routine ? spdlog::level::debug : spdlog::level::warn,
+             "ping_failed",
+             {{"endpoint", st->endpoints.current()},
+              {"cause", Cause(cause)},
+              {"retry_in_ms", absl::ToInt64Milliseconds(delay)},
+              {"suppressed", d.suppressed}});
+  }
+  if (st->routine) st->failures.Forget("ping_failed");
+  const std::string failed = st->endpoints.current();
+  if (st->endpoints.OnFailure()) {
+    LogEvent(spdlog::level::warn, "failover",
+             {{"from", failed}, {"to", st->endpoints.current()}});
+    st->next_probe = clock_->MonotonicNow() + options_.probe_interval;
+    absl::MutexLock l(&mu_);
+    ++status_.failovers;
+  }
+  return WaitUntil(clock_->MonotonicNow() + delay);
+}
+
+void Link::OnPingSuccess(RunState* st, const v1::PingResponse& ping) {
+  st->endpoints.OnSuccess();
+  st->failures.Forget("ping_failed");
+  if (std::optional<absl::Duration> down = st->outage.OnSuccess()) {
+    LogEvent(st->routine ? spdlog::level::debug : spdlog::level::info,
+             "aggregator_linked",
+             {{"endpoint", st->endpoints.current()},
+              {"aggregator", ping.aggregator_id()},
+              {"outage_ms", absl::ToInt64Milliseconds(*down)}});
+  }
+  st->routine = false;
+  bool quiesced;
+  {
+    absl::MutexLock l(&mu_);
+    quiesced = quiesce_;
+  }
+  if (stream_ == nullptr && !quiesced) {
+    OpenStream();
+    handler_->OnLinked();
+  }
+}
+
+void Link::AfterWatch(RunState* st, Watch watch) {
+  switch (watch) {
+    case Watch::kStreamEnded: {
       bool drained;
       {
         absl::MutexLock l(&mu_);
@@ -353,23 +377,29 @@ void Link::Run() {
       }
       CloseStream();
       if (drained) {
-        outage.Reset();
-        routine = true;
+        st->outage.Reset();
+        st->routine = true;
       }
-    } else if (watch == Watch::kStale) {
+      break;
+    }
+    case Watch::kStale:
       // An outage like any other: its end is logged with its length.
-      outage.OnStale();
+      st->outage.OnStale();
       Disconnect();
-    } else if (watch == Watch::kReconnect) {
+      break;
+    case Watch::kReconnect:
       Disconnect();
-    } else if (watch == Watch::kQuiesce) {
+      break;
+    case Watch::kQuiesce:
       CloseStream();
       LogEvent(spdlog::level::info, "sync_stream_closed",
-               {{"endpoint", endpoints.current()},
+               {{"endpoint", st->endpoints.current()},
                 {"reason", "draining: no new assignments"}});
-    }
+      break;
+    case Watch::kPing:
+    case Watch::kStop:
+      break;
   }
-  Disconnect();
 }
 
 absl::StatusOr<v1::ReportResponse> Link::Report(const v1::ReportRequest& report,

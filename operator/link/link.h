@@ -104,8 +104,15 @@ class Link {
 
  private:
   struct Stream;
+  struct RunState;
   // How the time between two pings ended.
   enum class Watch { kPing, kStreamEnded, kStale, kReconnect, kQuiesce, kStop };
+
+  // Run's steps: a failed ping (false on Stop), a good one, and what
+  // follows the time between pings.
+  bool OnPingFailure(RunState* st, const absl::Status& cause);
+  void OnPingSuccess(RunState* st, const v1::PingResponse& ping);
+  void AfterWatch(RunState* st, Watch watch);
 
   absl::StatusOr<v1::PingResponse> Ping();
   void OpenStream();

@@ -1,6 +1,8 @@
 #include "operator/node.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/proto_time.h"
 #include "common/version.h"
 
 namespace ap {
@@ -41,7 +43,8 @@ absl::Status OperatorNode::Start() {
       ExecutorOptions{config_.capacity,
                       static_cast<size_t>(config_.max_output_bytes)},
       Runners{&guarded_http_, &command_},
-      [this](v1::ReportRequest outcome) { OnOutcome(std::move(outcome)); });
+      [this](v1::ReportRequest outcome) { OnOutcome(std::move(outcome)); },
+      [this](const v1::Assignment& a) { return OnStart(a); });
   // Outcomes a previous run left in the spool are done: never run again.
   absl::StatusOr<std::vector<Spool::Entry>> left =
       spool_->Oldest(Executor::kRemembered);
@@ -130,6 +133,35 @@ void OperatorNode::OnCancel(const v1::Cancel& c) {
 }
 
 void OperatorNode::OnLinked() { flusher_->Wake(); }
+
+bool OperatorNode::OnStart(const v1::Assignment& a) {
+  v1::ReportRequest running;
+  running.set_operator_id(config_.id);
+  running.set_execution_id(a.execution_id());
+  running.set_attempt(a.attempt());
+  running.set_status(v1::EXECUTION_STATUS_RUNNING);
+  *running.mutable_started_at() = ToProtoTimestamp(clock_->TimeNow());
+  // Best effort: the outcome is what must not be lost, and it is spooled.
+  absl::StatusOr<v1::ReportResponse> r =
+      link_->Report(running, absl::Seconds(2));
+  if (!r.ok()) {
+    LogEvent(spdlog::level::debug, "running_not_reported",
+             {{"execution", a.execution_id()},
+              {"attempt", a.attempt()},
+              {"error", r.status().ToString()}});
+    return true;
+  }
+  if (r->result() == v1::REPORT_RESULT_STALE) {
+    // Re-dispatched elsewhere, or gone: running it would only duplicate.
+    LogEvent(spdlog::level::info, "assignment_not_run",
+             {{"execution", a.execution_id()},
+              {"attempt", a.attempt()},
+              {"reason", absl::StrCat("the aggregator says it is stale: ",
+                                      r->detail())}});
+    return false;
+  }
+  return true;
+}
 
 void OperatorNode::OnOutcome(v1::ReportRequest outcome) {
   outcome.set_operator_id(config_.id);

@@ -56,6 +56,9 @@ class OperatorNode : public LinkHandler {
 
  private:
   void OnOutcome(v1::ReportRequest outcome);
+  // Reports RUNNING (best effort); false when the aggregator answers that
+  // the attempt is stale.
+  bool OnStart(const v1::Assignment& assignment);
 
   const OperatorConfig config_;
   Clock* const clock_;

@@ -9,8 +9,11 @@
 namespace ap {
 
 Executor::Executor(ExecutorOptions options, Runners runners,
-                   OutcomeFn on_outcome)
-    : options_(options), runners_(runners), on_outcome_(std::move(on_outcome)) {
+                   OutcomeFn on_outcome, StartFn on_start)
+    : options_(options),
+      runners_(runners),
+      on_outcome_(std::move(on_outcome)),
+      on_start_(std::move(on_start)) {
   for (int i = 0; i < std::max(1, options_.capacity); ++i) {
     workers_.emplace_back([this] { Work(); });
   }
@@ -76,6 +79,14 @@ void Executor::Work() {
       ++running_;
     }
     const v1::Assignment& a = job->assignment;
+    if (on_start_ && !on_start_(a)) {
+      absl::MutexLock l(&mu_);
+      const std::string key = Key(a.execution_id(), a.attempt());
+      active_.erase(key);
+      Finish(key);
+      --running_;
+      continue;
+    }
     v1::ReportRequest outcome;
     std::string error;
     try {

@@ -41,10 +41,14 @@ struct ExecutorOptions {
 class Executor {
  public:
   using OutcomeFn = std::function<void(v1::ReportRequest outcome)>;
+  // Called on the worker just before an attempt runs; false: the
+  // aggregator no longer wants it (it is not run and has no outcome).
+  using StartFn = std::function<bool(const v1::Assignment& assignment)>;
   enum class Submitted { kQueued, kDuplicate, kDraining };
   static constexpr size_t kRemembered = 10000;
 
-  Executor(ExecutorOptions options, Runners runners, OutcomeFn on_outcome);
+  Executor(ExecutorOptions options, Runners runners, OutcomeFn on_outcome,
+           StartFn on_start = nullptr);
   ~Executor();  // Drain(0)
 
   Submitted Submit(const v1::Assignment& assignment);
@@ -76,6 +80,7 @@ class Executor {
   const ExecutorOptions options_;
   const Runners runners_;
   const OutcomeFn on_outcome_;
+  const StartFn on_start_;
   mutable absl::Mutex mu_;
   std::deque<std::shared_ptr<Job>> queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<Job>> active_

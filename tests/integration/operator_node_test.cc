@@ -155,6 +155,7 @@ TEST_F(OperatorNodeTest, ADrainReportsWhatOutlivesTheGraceAsFailed) {
   const std::string exec = service_.Trigger(kAlice, slow)->id();
   dispatcher_.DispatchPending();
   ASSERT_TRUE(Eventually([&] { return target_.requests.load() == 1; }));
+  EXPECT_EQ(StatusOf(exec), v1::EXECUTION_STATUS_RUNNING);  // reported
   node_->Drain(absl::Milliseconds(100), absl::Seconds(5));
   EXPECT_EQ(node_->spool().depth(), 0u);  // reported before it returned
   auto e = store_.GetExecution(exec);

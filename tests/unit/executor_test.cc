@@ -95,6 +95,28 @@ TEST_F(ExecutorTest, AnAssignmentStillRunningIsNotStartedAgain) {
   EXPECT_EQ(runner_.runs.load(), 1);
 }
 
+TEST_F(ExecutorTest, AnAttemptTheAggregatorCallsStaleAtStartIsNotRun) {
+  std::vector<std::string> asked;
+  Executor executor(
+      ExecutorOptions{1, 1024}, Runners{&runner_, nullptr},
+      [this](v1::ReportRequest r) {
+        absl::MutexLock l(&mu_);
+        outcomes_.push_back(std::move(r));
+      },
+      [&](const v1::Assignment& a) {
+        asked.push_back(a.execution_id());
+        return a.execution_id() != "stale";
+      });
+  executor.Submit(Assign("stale", 1));
+  executor.Submit(Assign("fresh", 1));
+  const auto outcomes = Outcomes(1);
+  executor.Drain(absl::Seconds(5));
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].execution_id(), "fresh");
+  EXPECT_EQ(runner_.runs.load(), 1);
+  EXPECT_EQ(asked, (std::vector<std::string>{"stale", "fresh"}));
+}
+
 TEST_F(ExecutorTest, RememberedOutcomesAreNotRunAgain) {
   auto executor = Make(1);
   executor->Remember("e1", 3);

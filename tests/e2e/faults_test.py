@@ -135,6 +135,18 @@ def open_statuses(wf):
             wf.EXECUTION_STATUS_RUNNING}
 
 
+def every_second_slow(s, target_port):
+    """Creates a workflow firing every second whose one step POSTs its
+    execution id to the target's /slow (1.5 s); returns its id."""
+    w = s.wf.Workflow(name="every-second-slow")
+    w.trigger.cron.schedules.append("* * * * * *")
+    step = w.steps.add(id="hit")
+    step.http.method = "POST"
+    step.http.url = "http://127.0.0.1:%d/slow" % target_port
+    step.http.body = "{{execution.id}}"
+    return s.create(w)
+
+
 def crash(s, target_port, down=3, relink_within=1.5):
     check, wf = s.check, s.wf
     label = s.name
@@ -143,15 +155,9 @@ def crash(s, target_port, down=3, relink_within=1.5):
     s.agg.start()
     for op in ops:
         op.start()
-    w = wf.Workflow(name="every-second")
-    w.trigger.cron.schedules.append("* * * * * *")
-    step = w.steps.add(id="hit")
-    step.http.method = "POST"
     # 1.5 s each: some are always running when the aggregator dies, so
     # their outcomes are made while it is down and must come from spools.
-    step.http.url = "http://127.0.0.1:%d/slow" % target_port
-    step.http.body = "{{execution.id}}"
-    wid = s.create(w)
+    wid = every_second_slow(s, target_port)
     check(label + ": executions succeed before the crash", ap_e2e.wait_until(
         lambda: sum(e.status == wf.EXECUTION_STATUS_SUCCEEDED
                     for e in s.executions(wid)) >= 4, 20))
@@ -311,13 +317,7 @@ def shutdown(s, target_port):
     s.agg.start()
     for op in ops:
         op.start()
-    w = wf.Workflow(name="every-second-slow")
-    w.trigger.cron.schedules.append("* * * * * *")
-    step = w.steps.add(id="hit")
-    step.http.method = "POST"
-    step.http.url = "http://127.0.0.1:%d/slow" % target_port
-    step.http.body = "{{execution.id}}"
-    wid = s.create(w)
+    wid = every_second_slow(s, target_port)
     check("shutdown: executions succeed", ap_e2e.wait_until(
         lambda: sum(e.status == wf.EXECUTION_STATUS_SUCCEEDED
                     for e in s.executions(wid)) >= 3, 20))

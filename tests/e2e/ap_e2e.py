@@ -41,7 +41,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Aggregator:
+class _Process:
+    """What both server processes share: signals, kill, their log."""
+
+    proc = None
+    log_path = None
+
+    def stop(self, sig, timeout=40):
+        """Sends `sig` and returns the exit code."""
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+class Aggregator(_Process):
     """One aggregator process; start() waits until it serves."""
 
     def __init__(self, build, work, extra=()):
@@ -86,20 +107,14 @@ class Aggregator:
         return "127.0.0.1:%d" % self.port
 
     def stop(self, sig, timeout=30):
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=timeout)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        return super().stop(sig, timeout)
 
     def log_tail(self, n=30):
         with open(self.log_path) as f:
             return "".join(f.readlines()[-n:])
 
 
-class Operator:
+class Operator(_Process):
     """One operator process; its log is work/ID.log, its spool work/ID-spool."""
 
     def __init__(self, build, work, endpoints, token, op_id="op-1",
@@ -118,10 +133,6 @@ class Operator:
         self.proc = subprocess.Popen([self.binary] + self.args, env=self.env,
                                      stderr=open(self.log_path, "a"))
 
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
     def http_port(self):
         found = re.findall(r"operator_started .*http_port=(\d+)", self.log())
         return int(found[-1]) if found else None
@@ -133,15 +144,6 @@ class Operator:
             "http://127.0.0.1:%d/metrics" % self.http_port(), timeout=5).read()
         return {m.group(1): float(m.group(2)) for m in re.finditer(
             r'ap_operator_state\{what="(\w+)"\} (\S+)', text.decode())}
-
-    def stop(self, sig, timeout=40):
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=timeout)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def log_times(path, pattern, after=None):

@@ -15,8 +15,6 @@
 namespace ap {
 namespace {
 
-std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
-
 // Over, one way or another: what watch prints (SKIPPED included).
 bool Finished(v1::ExecutionStatus s) {
   return s == v1::EXECUTION_STATUS_SUCCEEDED ||
@@ -27,8 +25,8 @@ bool Finished(v1::ExecutionStatus s) {
 }
 
 std::string DescribePolicy(const v1::Policy& p) {
-  return absl::StrCat("concurrency ", Upper(EnumLabel(p.concurrency())),
-                      ", misfire ", Upper(EnumLabel(p.misfire())), " within ",
+  return absl::StrCat("concurrency ", EnumWord(p.concurrency()), ", misfire ",
+                      EnumWord(p.misfire()), " within ",
                       absl::FormatDuration(FromProto(p.catchup_window())),
                       ", timeout ",
                       absl::FormatDuration(FromProto(p.execution_timeout())),
@@ -40,11 +38,10 @@ std::string Field(const std::string& name, const std::string& value) {
 }
 
 std::vector<std::string> FireRow(const v1::ExpectedFire& f) {
-  return {
-      FormatTimestamp(f.scheduled_at()), Upper(EnumLabel(f.diagnosis())),
-      f.execution_id().empty() ? "-" : f.execution_id(),
-      f.execution_id().empty() ? "-" : Upper(EnumLabel(f.execution_status())),
-      f.detail()};
+  return {FormatTimestamp(f.scheduled_at()), EnumWord(f.diagnosis()),
+          f.execution_id().empty() ? "-" : f.execution_id(),
+          f.execution_id().empty() ? "-" : EnumWord(f.execution_status()),
+          f.detail()};
 }
 
 }  // namespace
@@ -52,7 +49,7 @@ std::vector<std::string> FireRow(const v1::ExpectedFire& f) {
 std::string RenderExamineReport(const v1::ExamineWorkflowResponse& r) {
   const v1::Workflow& w = r.workflow();
   std::string out = absl::StrCat("Workflow ", w.id(), " \"", w.name(), "\" ",
-                                 Upper(EnumLabel(w.status())), "\n");
+                                 EnumWord(w.status()), "\n");
   absl::StrAppend(
       &out, Field("trigger:", DescribeTrigger(w.trigger())),
       Field("start:", FormatTimestamp(w.start_at())),
@@ -77,7 +74,7 @@ std::string RenderExamineReport(const v1::ExamineWorkflowResponse& r) {
     rows.clear();
     for (const v1::Execution& e : r.other_executions()) {
       rows.push_back({e.id(), FormatTimestamp(e.scheduled_at()),
-                      Upper(EnumLabel(e.status())), e.reason()});
+                      EnumWord(e.status()), e.reason()});
     }
     absl::StrAppend(
         &out,
@@ -170,7 +167,7 @@ int WatchCommand(const std::string& id, const ApctlConfig& config,
         ++printed;
         if (config.output == "table") {
           session.out() << FormatTimestamp(e.scheduled_at()) << "  " << e.id()
-                        << "  " << Upper(EnumLabel(e.status())) << "  attempt "
+                        << "  " << EnumWord(e.status()) << "  attempt "
                         << e.attempt() << "  "
                         << (e.operator_id().empty() ? "-" : e.operator_id())
                         << (e.reason().empty() ? "" : "  ") << e.reason()

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "ap/v1/workflow.pb.h"
+#include "common/enum_label.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -28,6 +30,13 @@ absl::StatusOr<std::string> RenderYaml(const google::protobuf::Message& m);
 // A trigger in one line: "30 2 * * * (America/New_York)", "every 5m",
 // "3 fixed time(s)", "manual".
 std::string DescribeTrigger(const v1::Trigger& t);
+
+// An enum value as a word for a table: EXECUTION_STATUS_TIMED_OUT ->
+// "TIMED_OUT".
+template <typename E>
+std::string EnumWord(E value) {
+  return absl::AsciiStrToUpper(EnumLabel(value));
+}
 
 // RFC 3339 in UTC to the second, or "-" for an unset timestamp.
 std::string FormatTimestamp(const google::protobuf::Timestamp& t);

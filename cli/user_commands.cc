@@ -20,12 +20,10 @@
 namespace ap {
 namespace {
 
-std::string Upper(const std::string& s) { return absl::AsciiStrToUpper(s); }
-
 std::vector<std::string> WorkflowRow(const v1::Workflow& w) {
   return {w.id(),
           w.name(),
-          Upper(EnumLabel(w.status())),
+          EnumWord(w.status()),
           DescribeTrigger(w.trigger()),
           FormatTimestamp(w.next_fire_at()),
           FormatTimestamp(w.last_fired_at()),
@@ -43,7 +41,7 @@ std::string Duration(const google::protobuf::Timestamp& from,
 std::vector<std::string> ExecutionRow(const v1::Execution& e) {
   return {e.id(),
           FormatTimestamp(e.scheduled_at()),
-          Upper(EnumLabel(e.status())),
+          EnumWord(e.status()),
           absl::StrCat(e.attempt()),
           e.operator_id().empty() ? "-" : e.operator_id(),
           Duration(e.started_at(), e.finished_at()),

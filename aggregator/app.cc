@@ -86,9 +86,13 @@ int RunAggregator(const AggregatorConfig& config) {
     return 1;
   }
   ExecutionLedger ledger(&store, clock, {config.lease_grace});
-  Dispatcher dispatcher(&ledger, &store, clock);
   AggregatorMetrics metrics;
-  auto dispatch = [&] { metrics.OnAssigned(dispatcher.DispatchPending()); };
+  DispatcherOptions dispatch_options;
+  dispatch_options.on_assigned = [&metrics](size_t n) {
+    metrics.OnAssigned(n);
+  };
+  Dispatcher dispatcher(&ledger, &store, clock, dispatch_options);
+  auto dispatch = [&dispatcher] { dispatcher.Kick(); };
   // Executions canceled (REPLACE, workflow canceled) leave their operator.
   auto cancel = [&dispatcher](const std::vector<v1::Execution>& canceled) {
     dispatcher.Cancel(canceled);
@@ -201,6 +205,7 @@ int RunAggregator(const AggregatorConfig& config) {
     }
     http = *std::move(started);
   }
+  dispatcher.Start();
   loop.Start();
   sweeper.Start();
   leases.Start();
@@ -229,8 +234,9 @@ int RunAggregator(const AggregatorConfig& config) {
   if (http) http->Stop();
   sweeper.Stop();
   leases.Stop();
-  loop.Stop();     // no fire after this
-  rocks->reset();  // flushes RocksDB
+  loop.Stop();        // no fire after this
+  dispatcher.Stop();  // nor a dispatch round
+  rocks->reset();     // flushes RocksDB
   LogEvent(spdlog::level::info, "stopped", {{"fires", loop.fires()}});
   return 0;
 }

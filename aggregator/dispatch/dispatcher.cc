@@ -62,67 +62,89 @@ std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
   auto session = std::make_shared<Session>(operator_id, std::max(1, capacity),
                                            options_.outbox_limit);
   const absl::Time now = clock_->TimeNow();
-  absl::MutexLock l(&mu_);
-  OperatorState& op = operators_[operator_id];
-  if (op.session) {
-    op.session->Close();  // a second Sync replaces the first
-    LogEvent(spdlog::level::info, "sync_replaced", {{"operator", operator_id}});
+  {
+    absl::MutexLock l(&mu_);
+    OperatorState& op = operators_[operator_id];
+    if (op.session) {
+      op.session->Close();  // a second Sync replaces the first
+      LogEvent(spdlog::level::info, "sync_replaced",
+               {{"operator", operator_id}});
+    }
+    op.session = session;
   }
-  op.session = session;
-  op.info.set_id(operator_id);
-  op.info.set_version(version);
-  op.info.set_capacity(session->capacity());
-  op.info.set_connected(true);
-  *op.info.mutable_connected_since() = ToProtoTimestamp(now);
-  *op.info.mutable_last_seen() = ToProtoTimestamp(now);
+  UpdateInfo(operator_id, [&](v1::OperatorInfo& info) {
+    info.set_version(version);
+    info.set_capacity(session->capacity());
+    info.set_connected(true);
+    *info.mutable_connected_since() = ToProtoTimestamp(now);
+    *info.mutable_last_seen() = ToProtoTimestamp(now);
+  });
   return session;
 }
 
 size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
   session->Close();
-  absl::MutexLock l(&mu_);
-  auto it = operators_.find(session->operator_id());
-  // Assignments still queued never reached the operator: hand them back
-  // now rather than at the end of their lease.
+  bool was_current = false;
   size_t returned = 0;
-  for (const v1::NodeMessage& m : session->TakeUnsent()) {
-    if (!m.has_assignment()) continue;
-    const v1::Assignment& a = m.assignment();
-    if (!ledger_
-             ->Unassign(a.execution_id(), session->operator_id(), a.attempt())
-             .ok()) {
-      continue;  // moved on meanwhile (canceled, expired)
+  {
+    absl::MutexLock l(&mu_);
+    ApplyReleasedLocked();
+    auto it = operators_.find(session->operator_id());
+    // Assignments still queued never reached the operator: hand them back
+    // now rather than at the end of their lease.
+    for (const v1::NodeMessage& m : session->TakeUnsent()) {
+      if (!m.has_assignment()) continue;
+      const v1::Assignment& a = m.assignment();
+      if (!ledger_
+               ->Unassign(a.execution_id(), session->operator_id(), a.attempt())
+               .ok()) {
+        continue;  // moved on meanwhile (canceled, expired)
+      }
+      if (it != operators_.end()) it->second.holding.erase(a.execution_id());
+      holder_.erase(a.execution_id());
+      ++returned;
+      LogEvent(spdlog::level::info, "assignment_returned",
+               {{"execution", a.execution_id()},
+                {"attempt", a.attempt()},
+                {"operator", session->operator_id()},
+                {"reason", "stream ended before it was sent"}});
     }
-    if (it != operators_.end()) it->second.holding.erase(a.execution_id());
-    holder_.erase(a.execution_id());
-    ++returned;
-    LogEvent(spdlog::level::info, "assignment_returned",
-             {{"execution", a.execution_id()},
-              {"attempt", a.attempt()},
-              {"operator", session->operator_id()},
-              {"reason", "stream ended before it was sent"}});
+    if (it != operators_.end() && it->second.session == session) {
+      it->second.session.reset();
+      was_current = true;
+    }
   }
-  if (it != operators_.end() && it->second.session == session) {
-    it->second.session.reset();
-    it->second.info.set_connected(false);
+  if (was_current) {
+    UpdateInfo(session->operator_id(),
+               [](v1::OperatorInfo& info) { info.set_connected(false); });
   }
   return returned;
 }
 
 void Dispatcher::Ping(const v1::PingRequest& ping) {
-  absl::MutexLock l(&mu_);
-  OperatorState& op = operators_[ping.operator_id()];
-  op.info.set_id(ping.operator_id());
-  op.info.set_version(ping.version());
-  op.info.set_running(ping.running());
-  op.info.set_queue_depth(ping.queue_depth());
-  *op.info.mutable_ping_latency() = ping.last_ping_latency();
-  *op.info.mutable_last_seen() = ToProtoTimestamp(clock_->TimeNow());
+  const absl::Time now = clock_->TimeNow();
+  UpdateInfo(ping.operator_id(), [&](v1::OperatorInfo& info) {
+    info.set_version(ping.version());
+    info.set_running(ping.running());
+    info.set_queue_depth(ping.queue_depth());
+    *info.mutable_ping_latency() = ping.last_ping_latency();
+    *info.mutable_last_seen() = ToProtoTimestamp(now);
+  });
 }
 
-Dispatcher::OperatorState* Dispatcher::PickLocked(
+void Dispatcher::UpdateInfo(
+    const std::string& operator_id,
+    const std::function<void(v1::OperatorInfo&)>& change) {
+  absl::MutexLock l(&info_mu_);
+  v1::OperatorInfo& info = info_[operator_id];
+  info.set_id(operator_id);
+  change(info);
+}
+
+const std::string* Dispatcher::PickLocked(
     const absl::flat_hash_map<std::string, int>& planned) {
   OperatorState* best = nullptr;
+  const std::string* best_id = nullptr;
   double best_load = 0;
   for (auto& [id, op] : operators_) {
     if (!op.session || !op.session->HasRoom()) continue;
@@ -132,34 +154,37 @@ Dispatcher::OperatorState* Dispatcher::PickLocked(
     if (held >= op.session->capacity()) continue;
     const double load = static_cast<double>(held) / op.session->capacity();
     if (best == nullptr || load < best_load ||
-        (load == best_load && id < best->info.id())) {
+        (load == best_load && id < *best_id)) {
       best = &op;
+      best_id = &id;
       best_load = load;
     }
   }
-  return best;
+  return best_id;
 }
 
-absl::StatusOr<v1::NodeMessage> Dispatcher::AssignmentFor(
-    const v1::Execution& e) {
-  AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
-                      store_->GetWorkflow(e.workflow_id()));
-  if (!w)
-    return absl::NotFoundError(absl::StrCat("workflow ", e.workflow_id()));
+namespace {
+
+v1::NodeMessage AssignmentFor(ExecutionLedger::Assigned assigned) {
+  const v1::Execution& e = assigned.execution;
   v1::NodeMessage m;
   v1::Assignment* a = m.mutable_assignment();
   a->set_execution_id(e.id());
   a->set_attempt(e.attempt());
-  *a->mutable_workflow() = *std::move(w);
+  *a->mutable_workflow() = *std::move(assigned.workflow);
   *a->mutable_scheduled_at() = e.scheduled_at();
   a->set_cause(e.cause());
   *a->mutable_deadline() = e.lease_expires_at();
   return m;
 }
 
+}  // namespace
+
 size_t Dispatcher::DispatchPending() {
+  absl::MutexLock round(&round_mu_);
   size_t assigned = 0;
   absl::MutexLock l(&mu_);
+  ApplyReleasedLocked();
   while (true) {
     if (PickLocked({}) == nullptr) return assigned;
     absl::StatusOr<std::vector<std::string>> pending = ledger_->Pending(512);
@@ -169,33 +194,37 @@ size_t Dispatcher::DispatchPending() {
     std::vector<std::pair<std::string, std::string>> plan;
     absl::flat_hash_map<std::string, int> planned;
     for (const std::string& id : *pending) {
-      OperatorState* best = PickLocked(planned);
+      const std::string* best = PickLocked(planned);
       if (best == nullptr) break;
-      ++planned[best->info.id()];
-      plan.emplace_back(id, best->info.id());
+      ++planned[*best];
+      plan.emplace_back(id, *best);
     }
     if (plan.empty()) return assigned;
-    absl::StatusOr<std::vector<v1::Execution>> done = ledger_->AssignMany(plan);
+    absl::StatusOr<std::vector<ExecutionLedger::Assigned>> done =
+        ledger_->AssignMany(plan);
     if (!done.ok()) {
       LogEvent(spdlog::level::err, "dispatch_failed",
                {{"error", done.status().ToString()}});
       return assigned;
     }
     size_t progressed = 0;
-    for (const v1::Execution& e : *done) {
-      OperatorState& op = operators_[e.operator_id()];
-      absl::StatusOr<v1::NodeMessage> m = AssignmentFor(e);
-      if (!op.session || !m.ok() || !op.session->Push(*std::move(m))) {
+    for (ExecutionLedger::Assigned& a : *done) {
+      const std::string id = a.execution.id();
+      const std::string op_id = a.execution.operator_id();
+      OperatorState& op = operators_[op_id];
+      const bool has_workflow = a.workflow.has_value();
+      if (!op.session || !has_workflow ||
+          !op.session->Push(AssignmentFor(std::move(a)))) {
         // Never reached the operator: hand it back, same attempt.
-        (void)ledger_->Unassign(e.id(), e.operator_id());
+        (void)ledger_->Unassign(id, op_id);
         LogEvent(spdlog::level::warn, "assignment_not_sent",
-                 {{"execution", e.id()},
-                  {"operator", e.operator_id()},
-                  {"error", m.ok() ? "outbox full" : m.status().ToString()}});
+                 {{"execution", id},
+                  {"operator", op_id},
+                  {"error", has_workflow ? "outbox full" : "workflow gone"}});
         continue;
       }
-      op.holding.insert(e.id());
-      holder_[e.id()] = e.operator_id();
+      op.holding.insert(id);
+      holder_[id] = {op_id, ++recorded_};
       ++assigned;
       ++progressed;
     }
@@ -204,28 +233,43 @@ size_t Dispatcher::DispatchPending() {
 }
 
 void Dispatcher::Released(const std::string& execution_id) {
-  absl::MutexLock l(&mu_);
-  auto it = holder_.find(execution_id);
-  if (it == holder_.end()) return;
-  auto op = operators_.find(it->second);
-  if (op != operators_.end()) op->second.holding.erase(execution_id);
-  holder_.erase(it);
+  const uint64_t now = recorded_.load();
+  absl::MutexLock l(&released_mu_);
+  released_.emplace_back(execution_id, now);
+}
+
+void Dispatcher::ApplyReleasedLocked() {
+  std::vector<std::pair<std::string, uint64_t>> released;
+  {
+    absl::MutexLock l(&released_mu_);
+    released.swap(released_);
+  }
+  for (const auto& [execution_id, when] : released) {
+    auto it = holder_.find(execution_id);
+    // Not held, or assigned again after it was released.
+    if (it == holder_.end() || it->second.recorded > when) continue;
+    auto op = operators_.find(it->second.operator_id);
+    if (op != operators_.end()) op->second.holding.erase(execution_id);
+    holder_.erase(it);
+  }
 }
 
 void Dispatcher::Cancel(const std::vector<v1::Execution>& executions) {
   absl::MutexLock l(&mu_);
+  ApplyReleasedLocked();
   for (const v1::Execution& e : executions) {
     auto holder = holder_.find(e.id());
     if (holder == holder_.end()) continue;
-    auto op = operators_.find(holder->second);
+    auto op = operators_.find(holder->second.operator_id);
     if (op == operators_.end() || !op->second.session) continue;
     v1::NodeMessage m;
     m.mutable_cancel()->set_execution_id(e.id());
     m.mutable_cancel()->set_attempt(e.attempt());
     m.mutable_cancel()->set_reason(e.reason());
     if (!op->second.session->Push(std::move(m))) {
-      LogEvent(spdlog::level::warn, "cancel_not_sent",
-               {{"execution", e.id()}, {"operator", holder->second}});
+      LogEvent(
+          spdlog::level::warn, "cancel_not_sent",
+          {{"execution", e.id()}, {"operator", holder->second.operator_id}});
     }
   }
 }
@@ -242,9 +286,9 @@ void Dispatcher::DrainAll(const std::string& reason) {
 }
 
 std::vector<v1::OperatorInfo> Dispatcher::Operators() const {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&info_mu_);
   std::vector<v1::OperatorInfo> out;
-  for (const auto& [id, op] : operators_) out.push_back(op.info);
+  for (const auto& [id, info] : info_) out.push_back(info);
   return out;
 }
 

@@ -9,9 +9,16 @@
 // the others. A second Connect for the same operator replaces (closes) the
 // first. Drain tells every session to go and closes it.
 //
+// Kick() asks for a dispatch round: on the dispatcher's own thread once
+// Start()ed (dispatch_loop.h), else at once in the caller. Released() and
+// Ping() never wait for a round in progress: they are on every report's
+// and every ping's path.
+//
 // Thread-safe. No I/O of its own beyond the ledger.
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +28,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "aggregator/dispatch/dispatch_loop.h"
 #include "aggregator/dispatch/ledger.h"
 #include "ap/v1/aggregator.pb.h"
 #include "ap/v1/node.pb.h"
@@ -65,13 +73,24 @@ class Session {
 
 struct DispatcherOptions {
   size_t outbox_limit = 256;
+  // Told how many executions each Kick()ed round assigned (metrics).
+  std::function<void(size_t)> on_assigned;
 };
 
 class Dispatcher {
  public:
   Dispatcher(ExecutionLedger* ledger, WorkflowStore* store, Clock* clock,
              DispatcherOptions options = {})
-      : ledger_(ledger), store_(store), clock_(clock), options_(options) {}
+      : ledger_(ledger),
+        store_(store),
+        clock_(clock),
+        options_(std::move(options)) {}
+
+  // Runs Kick()ed rounds on a thread of the dispatcher's own, until Stop().
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
+  // A dispatch round soon (started) or now (not started).
+  void Kick() { loop_.Kick(); }
 
   // Registers a Sync stream; closes an earlier session of the same id.
   std::shared_ptr<Session> Connect(const std::string& operator_id,
@@ -85,7 +104,7 @@ class Dispatcher {
   void Ping(const v1::PingRequest& ping);
 
   // Assigns PENDING executions while some session has free capacity.
-  // Returns how many were assigned.
+  // Returns how many were assigned. One round at a time.
   size_t DispatchPending();
   // An execution left an operator (terminal report, lease expiry, cancel).
   void Released(const std::string& execution_id);
@@ -98,27 +117,51 @@ class Dispatcher {
 
  private:
   struct OperatorState {
-    v1::OperatorInfo info;
     std::shared_ptr<Session> session;
     absl::flat_hash_set<std::string> holding;  // execution ids
   };
-  // The least-loaded connected operator with room, counting `planned`
-  // extra executions per operator, or nullptr.
-  OperatorState* PickLocked(
+  // The id of the least-loaded connected operator with room, counting
+  // `planned` extra executions per operator, or nullptr.
+  const std::string* PickLocked(
       const absl::flat_hash_map<std::string, int>& planned)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Builds the Assignment for a just-dispatched execution.
-  absl::StatusOr<v1::NodeMessage> AssignmentFor(const v1::Execution& e);
+  // Frees the slots Released() queued since the last call.
+  void ApplyReleasedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Updates the operator's OperatorInfo (ListOperators).
+  void UpdateInfo(const std::string& operator_id,
+                  const std::function<void(v1::OperatorInfo&)>& change);
 
   ExecutionLedger* const ledger_;
   WorkflowStore* const store_;
   Clock* const clock_;
   const DispatcherOptions options_;
+  // Serializes rounds; taken before mu_.
+  absl::Mutex round_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, OperatorState> operators_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::string> holder_ ABSL_GUARDED_BY(mu_);
+  // Who holds each execution, and when (a value of recorded_) it was
+  // assigned: a Released() queued before a re-assignment of the same
+  // execution must not free the new holder's slot.
+  struct Holder {
+    std::string operator_id;
+    uint64_t recorded;
+  };
+  absl::flat_hash_map<std::string, Holder> holder_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> recorded_{0};
+  // Slots to free (see Released()): execution id, recorded_ at the time.
+  absl::Mutex released_mu_;
+  std::vector<std::pair<std::string, uint64_t>> released_
+      ABSL_GUARDED_BY(released_mu_);
+  mutable absl::Mutex info_mu_;
+  absl::flat_hash_map<std::string, v1::OperatorInfo> info_
+      ABSL_GUARDED_BY(info_mu_);
+  // Last member: stopped (destroyed) before everything its rounds use.
+  DispatchLoop loop_{[this] {
+    const size_t assigned = DispatchPending();
+    if (options_.on_assigned) options_.on_assigned(assigned);
+  }};
 };
 
 }  // namespace ap

@@ -1,17 +1,17 @@
 #ifndef AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
 #define AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
 
-// Group commit: concurrent callers of Submit() are served in batches, one
-// call of `commit` per batch, so that N concurrent reports cost one fsync'd
-// write instead of N.
+// Group commit: concurrent callers of Submit() (one request) and SubmitAll()
+// (several) are served in batches, one call of `commit` per batch, so that
+// N concurrent reports cost one fsync'd write instead of N.
 //
 // No thread of its own. The first caller to find no batch in progress
 // becomes the leader: it locks `serialize` (the lock the commit needs, so
 // that callers arriving while it waits for that lock join this batch),
 // takes every request queued so far (its own included), runs `commit` on
-// them, and wakes the callers it served. Callers that arrive meanwhile queue up; when the
-// leader is done one of them leads the next batch. A lone caller therefore
-// commits at once, with no added latency; under load batches grow by
+// them, and wakes the callers it served. Callers that arrive meanwhile queue
+// up; when the leader is done one of them leads the next batch. A lone caller
+// therefore commits at once, with no added latency; under load batches grow by
 // themselves to the number of callers waiting on the previous write.
 //
 // `commit` receives the batch in arrival order and must set every item's
@@ -42,7 +42,15 @@ class GroupCommit {
         unset_(std::move(unset)) {}
 
   Result Submit(const Request& request) {
-    Waiter self{{&request, unset_}, false};
+    return std::move(SubmitAll({request}).front());
+  }
+
+  // Several requests of one caller, committed together (in the same batch,
+  // in this order); their results in the same order.
+  std::vector<Result> SubmitAll(const std::vector<Request>& requests) {
+    Waiter self;
+    self.items.reserve(requests.size());
+    for (const Request& r : requests) self.items.push_back({&r, unset_});
     std::vector<Waiter*> mine;
     {
       absl::MutexLock l(&mu_);
@@ -51,7 +59,7 @@ class GroupCommit {
         return self.done || !leading_;
       };
       mu_.Await(absl::Condition(&served_or_free));
-      if (self.done) return std::move(self.item.result);
+      if (self.done) return self.Results();
       leading_ = true;
     }
     {
@@ -61,8 +69,9 @@ class GroupCommit {
         mine.swap(queue_);
       }
       std::vector<Item*> batch;
-      batch.reserve(mine.size());
-      for (Waiter* w : mine) batch.push_back(&w->item);
+      for (Waiter* w : mine) {
+        for (Item& item : w->items) batch.push_back(&item);
+      }
       commit_(batch);
     }
     {
@@ -71,7 +80,7 @@ class GroupCommit {
       leading_ = false;
       ++batches_;
     }
-    return std::move(self.item.result);
+    return self.Results();
   }
 
   // Callers queued for the next batch (tests).
@@ -88,8 +97,14 @@ class GroupCommit {
 
  private:
   struct Waiter {
-    Item item;
-    bool done;
+    std::vector<Item> items;
+    bool done = false;
+    std::vector<Result> Results() {
+      std::vector<Result> out;
+      out.reserve(items.size());
+      for (Item& item : items) out.push_back(std::move(item.result));
+      return out;
+    }
   };
 
   absl::Mutex* const serialize_;

@@ -155,9 +155,9 @@ ExecutionLedger::ExecutionLedger(WorkflowStore* store, Clock* clock,
 absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
     absl::string_view execution_id, absl::string_view operator_id) {
   AP_ASSIGN_OR_RETURN(
-      std::vector<v1::Execution> done,
+      std::vector<Assigned> done,
       AssignMany({{std::string(execution_id), std::string(operator_id)}}));
-  if (!done.empty()) return done.front();
+  if (!done.empty()) return std::move(done.front().execution);
   absl::StatusOr<std::optional<v1::Execution>> e =
       store_->GetExecution(execution_id);
   if (!e.ok()) return e.status();
@@ -169,12 +169,13 @@ absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
                    v1::ExecutionStatus_Name((*e)->status()), ", not PENDING"));
 }
 
-absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::AssignMany(
+absl::StatusOr<std::vector<ExecutionLedger::Assigned>>
+ExecutionLedger::AssignMany(
     const std::vector<std::pair<std::string, std::string>>& assignments) {
   absl::MutexLock l(store_->write_mutex());
   const absl::Time now = clock_->TimeNow();
   WorkflowBatch batch;
-  std::vector<v1::Execution> done;
+  std::vector<Assigned> done;
   for (const auto& [execution_id, operator_id] : assignments) {
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
                         store_->GetExecution(execution_id));
@@ -194,7 +195,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::AssignMany(
     *after.mutable_lease_expires_at() =
         ToProtoTimestamp(now + timeout + options_.lease_grace);
     batch.PutExecution(&*before, after);
-    done.push_back(std::move(after));
+    done.push_back({std::move(after), std::move(w)});
   }
   AP_RETURN_IF_ERROR(store_->Write(batch));
   return done;
@@ -246,21 +247,23 @@ absl::StatusOr<v1::ReportResponse> ExecutionLedger::Report(
 
 std::vector<absl::StatusOr<v1::ReportResponse>> ExecutionLedger::ReportMany(
     const std::vector<ReportCall>& calls) {
-  std::vector<ReportCommit::Item> items;
-  items.reserve(calls.size());
-  std::vector<ReportCommit::Item*> valid;
+  std::vector<absl::StatusOr<v1::ReportResponse>> results;
+  results.reserve(calls.size());
+  std::vector<ReportCall> valid;
+  std::vector<size_t> valid_at;  // where each valid call's answer goes
   for (const ReportCall& call : calls) {
     const absl::Status checked = ValidateReport(*call.report);
-    items.push_back({&call, checked.ok() ? NotCommitted() : checked});
-    if (checked.ok()) valid.push_back(&items.back());
+    if (checked.ok()) {
+      valid_at.push_back(results.size());
+      valid.push_back(call);
+    }
+    results.push_back(checked.ok() ? NotCommitted() : checked);
   }
-  if (!valid.empty()) {
-    absl::MutexLock l(store_->write_mutex());
-    CommitReportsLocked(valid);
-  }
-  std::vector<absl::StatusOr<v1::ReportResponse>> results;
-  for (ReportCommit::Item& item : items) {
-    results.push_back(std::move(item.result));
+  if (valid.empty()) return results;
+  std::vector<absl::StatusOr<v1::ReportResponse>> committed =
+      reports_.SubmitAll(valid);
+  for (size_t i = 0; i < valid_at.size(); ++i) {
+    results[valid_at[i]] = std::move(committed[i]);
   }
   return results;
 }

@@ -54,10 +54,17 @@ class ExecutionLedger {
   absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
                                        absl::string_view operator_id);
 
+  // An execution as dispatched, with its workflow as read for the lease
+  // (nullopt if the workflow is gone), so that the caller need not read it
+  // again to build the Assignment.
+  struct Assigned {
+    v1::Execution execution;
+    std::optional<v1::Workflow> workflow;
+  };
   // Assigns several executions in one write: each (execution, operator)
   // pair that is still PENDING is DISPATCHED; the others are left out of
   // the result (nothing else changes).
-  absl::StatusOr<std::vector<v1::Execution>> AssignMany(
+  absl::StatusOr<std::vector<Assigned>> AssignMany(
       const std::vector<std::pair<std::string, std::string>>& assignments);
 
   // Takes back an assignment that never reached the operator (its outbox
@@ -81,8 +88,8 @@ class ExecutionLedger {
                                             const v1::ReportRequest& report);
 
   // Several reports, decided in order as if made one after another (a
-  // later one sees what an earlier one changed) and recorded in one write.
-  // Report() batches concurrent callers through this.
+  // later one sees what an earlier one changed) and recorded in one write,
+  // shared with concurrent Report() and ReportMany() callers.
   struct ReportCall {
     absl::string_view operator_id;
     const v1::ReportRequest* report;

@@ -29,6 +29,24 @@ TEST(GroupCommitTest, ALoneCallerCommitsAtOnce) {
   EXPECT_EQ(commit.batches(), 2u);
 }
 
+TEST(GroupCommitTest, SubmitAllCommitsACallersRequestsTogetherInOrder) {
+  std::vector<std::vector<int>> batches;
+  absl::Mutex serialize;
+  GroupCommit<int, int> commit(
+      &serialize,
+      [&](std::vector<GroupCommit<int, int>::Item*>& batch) {
+        std::vector<int> requests;
+        for (auto* item : batch) {
+          requests.push_back(*item->request);
+          item->result = *item->request * 10;
+        }
+        batches.push_back(requests);
+      },
+      -1);
+  EXPECT_THAT(commit.SubmitAll({3, 1, 2}), ::testing::ElementsAre(30, 10, 20));
+  EXPECT_THAT(batches, ::testing::ElementsAre(::testing::ElementsAre(3, 1, 2)));
+}
+
 TEST(GroupCommitTest, CallersArrivingDuringACommitShareTheNextOne) {
   using Commit = GroupCommit<int, int>;
   absl::Notification first_inside, release_first;

@@ -3,11 +3,12 @@
 // fire, are dispatched, reported SUCCEEDED and persisted (fsync'd). Prints
 // persisted executions/s and scheduled -> persisted latency; then pings/s.
 // usage: node_bench --workflows=N --operators=K --seconds=S --reporters=R
+//        [--batch=B]
 
 #include <algorithm>
-#include <deque>
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,9 @@ ABSL_FLAG(int, workflows, 1000, "interval workflows, each firing every second");
 ABSL_FLAG(int, operators, 4, "in-process operators");
 ABSL_FLAG(int, seconds, 10, "how long to run");
 ABSL_FLAG(int, reporters, 16, "concurrent reporting threads per operator");
+ABSL_FLAG(int, batch, 1,
+          "outcomes per report call: 1 uses Report, more use ReportBatch "
+          "with up to this many");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
   ExecutionLedger ledger(&store, clock);
   Dispatcher dispatcher(&ledger, &store, clock);
   FireLoop loop(&engine, &scheduler, clock,
-                [&](const FireReport&) { dispatcher.DispatchPending(); });
+                [&](const FireReport&) { dispatcher.Kick(); });
   CredentialStore creds(rocks.get());
   std::vector<std::string> tokens;
   for (int i = 0; i < k; ++i) {
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Inbox>> inboxes;
   for (int i = 0; i < k; ++i) inboxes.push_back(std::make_unique<Inbox>());
   const int reporters = absl::GetFlag(FLAGS_reporters);
+  const int batch = std::max(1, absl::GetFlag(FLAGS_batch));
   for (int i = 0; i < k; ++i) {
     auto stub = std::shared_ptr<v1::Node::Stub>(v1::Node::NewStub(
         grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
@@ -118,7 +123,7 @@ int main(int argc, char** argv) {
     for (int j = 0; j < reporters; ++j) {
       operators.emplace_back([&, i, stub, op, inbox] {
         for (;;) {
-          v1::Assignment a;
+          std::vector<v1::Assignment> taken;
           {
             absl::MutexLock l(&inbox->mu);
             inbox->mu.Await(absl::Condition(
@@ -127,34 +132,53 @@ int main(int argc, char** argv) {
                 },
                 inbox));
             if (inbox->queue.empty()) return;
-            a = std::move(inbox->queue.front());
-            inbox->queue.pop_front();
+            while (!inbox->queue.empty() &&
+                   taken.size() < static_cast<size_t>(batch)) {
+              taken.push_back(std::move(inbox->queue.front()));
+              inbox->queue.pop_front();
+            }
+          }
+          v1::ReportBatchRequest reports;
+          for (const v1::Assignment& a : taken) {
+            v1::ReportRequest* r = reports.add_reports();
+            r->set_operator_id(op);
+            r->set_execution_id(a.execution_id());
+            r->set_attempt(a.attempt());
+            r->set_status(v1::EXECUTION_STATUS_SUCCEEDED);
           }
           grpc::ClientContext rctx;
           rctx.AddMetadata("authorization", "Bearer " + tokens[i]);
-          v1::ReportRequest r;
-          r.set_operator_id(op);
-          r.set_execution_id(a.execution_id());
-          r.set_attempt(a.attempt());
-          r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
-          v1::ReportResponse resp;
-          if (!stub->Report(&rctx, r, &resp).ok()) continue;
+          std::vector<v1::ReportResult> results;
+          if (batch == 1) {
+            v1::ReportResponse resp;
+            if (!stub->Report(&rctx, reports.reports(0), &resp).ok()) continue;
+            results.push_back(resp.result());
+          } else {
+            v1::ReportBatchResponse resp;
+            if (!stub->ReportBatch(&rctx, reports, &resp).ok()) continue;
+            for (const auto& r : resp.results()) {
+              results.push_back(r.response().result());
+            }
+          }
           const absl::Time now = absl::Now();
-          if (resp.result() == v1::REPORT_RESULT_ACCEPTED &&
-              now >= measure_from && now < measure_until) {
+          if (now < measure_from || now >= measure_until) continue;
+          std::lock_guard<std::mutex> l(mu);
+          for (size_t n = 0; n < results.size() && n < taken.size(); ++n) {
+            if (results[n] != v1::REPORT_RESULT_ACCEPTED) continue;
             ++persisted;
-            std::lock_guard<std::mutex> l(mu);
-            latency.push_back(now - FromProto(a.scheduled_at()));
+            latency.push_back(now - FromProto(taken[n].scheduled_at()));
           }
         }
       });
     }
   }
+  dispatcher.Start();
   loop.Start();
   absl::SleepFor(measure_from - absl::Now() + absl::Seconds(seconds));
   stop = true;
   dispatcher.DrainAll("bench over");
   loop.Stop();
+  dispatcher.Stop();
   for (auto& t : operators) t.join();
   std::sort(latency.begin(), latency.end());
   auto pct = [&](double p) {

@@ -7,22 +7,31 @@
 #include "grpcpp/server_context.h"
 
 namespace ap {
-namespace {}  // namespace
+namespace {
 
-absl::StatusOr<std::string> NodeServiceImpl::Authenticate(
-    const grpc::ServerContext* ctx, const std::string& claimed) {
+absl::Status CheckClaim(const std::string& claimed, const std::string& id) {
+  if (claimed == id) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("operator_id: \"", claimed,
+                   "\" does not match the token's operator (", id, ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NodeServiceImpl::TokenOperator(
+    const grpc::ServerContext* ctx) {
   auto it = ctx->client_metadata().find("authorization");
   const std::string header =
       it == ctx->client_metadata().end()
           ? ""
           : std::string(it->second.data(), it->second.size());
-  AP_ASSIGN_OR_RETURN(std::string id,
-                      credentials_->AuthenticateOperator(header));
-  if (claimed != id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("operator_id: \"", claimed,
-                     "\" does not match the token's operator (", id, ")"));
-  }
+  return credentials_->AuthenticateOperator(header);
+}
+
+absl::StatusOr<std::string> NodeServiceImpl::Authenticate(
+    const grpc::ServerContext* ctx, const std::string& claimed) {
+  AP_ASSIGN_OR_RETURN(std::string id, TokenOperator(ctx));
+  AP_RETURN_IF_ERROR(CheckClaim(claimed, id));
   return id;
 }
 
@@ -63,8 +72,7 @@ grpc::Status NodeServiceImpl::Sync(
             {"version", req->version()},
             {"capacity", req->capacity()},
             {"peer", ctx->peer()}});
-  const size_t assigned = dispatcher_->DispatchPending();
-  if (metrics_) metrics_->OnAssigned(assigned);
+  dispatcher_->Kick();
   uint64_t heartbeats = 0;
   const char* ended = "stream closed";
   while (!ctx->IsCancelled()) {
@@ -88,10 +96,7 @@ grpc::Status NodeServiceImpl::Sync(
       break;
     }
   }
-  if (dispatcher_->Disconnect(session) > 0) {
-    const size_t assigned = dispatcher_->DispatchPending();
-    if (metrics_) metrics_->OnAssigned(assigned);
-  }
+  if (dispatcher_->Disconnect(session) > 0) dispatcher_->Kick();
   LogEvent(
       spdlog::level::info, "operator_disconnected",
       {{"operator", *id}, {"reason", ctx->IsCancelled() ? "canceled" : ended}});
@@ -103,23 +108,78 @@ grpc::Status NodeServiceImpl::Report(grpc::ServerContext* ctx,
                                      v1::ReportResponse* resp) {
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  // PENDING: the operator hands back an attempt it will not start.
-  const bool hand_back = req->status() == v1::EXECUTION_STATUS_PENDING;
   absl::StatusOr<v1::ReportResponse> r =
-      hand_back ? ledger_->HandBack(*id, req->execution_id(), req->attempt())
-                : ledger_->Report(*id, *req);
+      IsHandBack(*req)
+          ? ledger_->HandBack(*id, req->execution_id(), req->attempt())
+          : ledger_->Report(*id, *req);
+  if (Settle(*req, r)) dispatcher_->Kick();
   if (!r.ok()) return ToGrpcStatus(r.status());
-  *resp = *r;
-  if (metrics_) metrics_->OnReport(r->result(), req->status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeServiceImpl::ReportBatch(grpc::ServerContext* ctx,
+                                          const v1::ReportBatchRequest* req,
+                                          v1::ReportBatchResponse* resp) {
+  absl::StatusOr<std::string> id = TokenOperator(ctx);
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  if (req->reports_size() > kMaxReportBatch) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("reports: ", req->reports_size(),
+                     " in one batch; at most ", kMaxReportBatch)));
+  }
+  std::vector<absl::StatusOr<v1::ReportResponse>> results(
+      req->reports_size(), absl::InternalError("not decided"));
+  std::vector<ExecutionLedger::ReportCall> calls;
+  std::vector<int> call_at;
+  for (int i = 0; i < req->reports_size(); ++i) {
+    const v1::ReportRequest& r = req->reports(i);
+    if (absl::Status claim = CheckClaim(r.operator_id(), *id); !claim.ok()) {
+      results[i] = claim;
+    } else if (IsHandBack(r)) {
+      results[i] = ledger_->HandBack(*id, r.execution_id(), r.attempt());
+    } else {
+      calls.push_back({*id, &r});
+      call_at.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<v1::ReportResponse>> decided =
+      ledger_->ReportMany(calls);
+  for (size_t j = 0; j < call_at.size(); ++j) {
+    results[call_at[j]] = std::move(decided[j]);
+  }
+  bool released = false;
+  for (int i = 0; i < req->reports_size(); ++i) {
+    released |= Settle(req->reports(i), results[i]);
+    v1::ReportBatchResult* out = resp->add_results();
+    if (results[i].ok()) {
+      *out->mutable_response() = *std::move(results[i]);
+    } else {
+      out->set_error_code(static_cast<int>(results[i].status().code()));
+      out->set_error_message(std::string(results[i].status().message()));
+    }
+  }
+  if (released) dispatcher_->Kick();
+  return grpc::Status::OK;
+}
+
+bool NodeServiceImpl::IsHandBack(const v1::ReportRequest& r) {
+  // PENDING: the operator hands back an attempt it will not start.
+  return r.status() == v1::EXECUTION_STATUS_PENDING;
+}
+
+bool NodeServiceImpl::Settle(const v1::ReportRequest& r,
+                             const absl::StatusOr<v1::ReportResponse>& answer) {
+  if (!answer.ok()) return false;
+  if (metrics_) metrics_->OnReport(answer->result(), r.status());
   // Only an accepted outcome frees the slot: a stale one may be about an
   // execution that now runs elsewhere.
-  if ((hand_back || IsTerminal(req->status())) &&
-      r->result() == v1::REPORT_RESULT_ACCEPTED) {
-    dispatcher_->Released(req->execution_id());
-    const size_t assigned = dispatcher_->DispatchPending();
-    if (metrics_) metrics_->OnAssigned(assigned);
+  if ((IsHandBack(r) || IsTerminal(r.status())) &&
+      answer->result() == v1::REPORT_RESULT_ACCEPTED) {
+    dispatcher_->Released(r.execution_id());
+    return true;
   }
-  return grpc::Status::OK;
+  return false;
 }
 
 }  // namespace ap

@@ -49,11 +49,23 @@ class NodeServiceImpl final : public v1::Node::Service {
                     grpc::ServerWriter<v1::NodeMessage>* writer) override;
   grpc::Status Report(grpc::ServerContext* ctx, const v1::ReportRequest* req,
                       v1::ReportResponse* resp) override;
+  grpc::Status ReportBatch(grpc::ServerContext* ctx,
+                           const v1::ReportBatchRequest* req,
+                           v1::ReportBatchResponse* resp) override;
+
+  static constexpr int kMaxReportBatch = 1000;
 
  private:
+  // The operator the call's token belongs to.
+  absl::StatusOr<std::string> TokenOperator(const grpc::ServerContext* ctx);
   // The operator the token belongs to, if it is `claimed`.
   absl::StatusOr<std::string> Authenticate(const grpc::ServerContext* ctx,
                                            const std::string& claimed);
+  static bool IsHandBack(const v1::ReportRequest& r);
+  // Metrics and the freed slot for a decided report; true when it freed
+  // a slot (dispatch more).
+  bool Settle(const v1::ReportRequest& r,
+              const absl::StatusOr<v1::ReportResponse>& answer);
 
   Dispatcher* const dispatcher_;
   ExecutionLedger* const ledger_;

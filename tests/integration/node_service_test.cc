@@ -139,6 +139,60 @@ TEST_F(NodeServiceTest, PendingWorkIsAssignedOnConnectAndReportedOnce) {
   ctx->TryCancel();
 }
 
+TEST_F(NodeServiceTest, ReportBatchAnswersEachReportInOrder) {
+  const std::string exec = Trigger();
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(ReadWork(reader.get(), &m));
+  ASSERT_EQ(m.assignment().execution_id(), exec);
+
+  v1::ReportBatchRequest batch;
+  v1::ReportRequest* done = batch.add_reports();
+  done->set_operator_id("op-1");
+  done->set_execution_id(exec);
+  done->set_attempt(1);
+  done->set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  *batch.add_reports() = *done;  // the same again, in the same batch
+  v1::ReportRequest* foreign = batch.add_reports();
+  *foreign = *done;
+  foreign->set_operator_id("op-2");  // not the token's operator
+  v1::ReportRequest* invalid = batch.add_reports();
+  *invalid = *done;
+  invalid->set_status(v1::EXECUTION_STATUS_SKIPPED);
+  v1::ReportBatchResponse resp;
+  ASSERT_TRUE(stub_->ReportBatch(As(token_).get(), batch, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 4);
+  EXPECT_EQ(resp.results(0).response().result(), v1::REPORT_RESULT_ACCEPTED);
+  EXPECT_EQ(resp.results(1).response().result(), v1::REPORT_RESULT_DUPLICATE);
+  EXPECT_EQ(resp.results(2).error_code(),
+            static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(resp.results(2).error_message(), ::testing::HasSubstr("op-2"));
+  EXPECT_EQ(resp.results(3).error_code(),
+            static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(resp.results(0).error_code(), 0);
+  EXPECT_EQ((**store_.GetExecution(exec)).status(),
+            v1::EXECUTION_STATUS_SUCCEEDED);
+  ctx->TryCancel();
+}
+
+TEST_F(NodeServiceTest, ReportBatchRefusesTooManyAndForeignTokens) {
+  v1::ReportBatchRequest batch;
+  for (int i = 0; i <= NodeServiceImpl::kMaxReportBatch; ++i) {
+    v1::ReportRequest* r = batch.add_reports();
+    r->set_operator_id("op-1");
+    r->set_execution_id("x");
+    r->set_attempt(1);
+    r->set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  }
+  v1::ReportBatchResponse resp;
+  grpc::Status s = stub_->ReportBatch(As(token_).get(), batch, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("at most 1000"));
+  EXPECT_EQ(stub_->ReportBatch(As(api_key_).get(), {}, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(NodeServiceTest, WorkCreatedWhileConnectedIsPushed) {
   auto ctx = As(token_);
   auto reader = stub_->Sync(ctx.get(), Hello());

@@ -188,12 +188,12 @@ TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
           "ExamineWorkflow", "PreviewSchedule", "ListOperators"));
 }
 
-TEST(ProtoContractTest, NodeServiceDeclaresPingSyncReport) {
+TEST(ProtoContractTest, NodeServiceDeclaresPingSyncReportAndReportBatch) {
   const pb::ServiceDescriptor* node =
       v1::PingRequest::descriptor()->file()->FindServiceByName("Node");
   ASSERT_NE(node, nullptr);
-  EXPECT_THAT(Methods(node),
-              ::testing::UnorderedElementsAre("Ping", "Sync", "Report"));
+  EXPECT_THAT(Methods(node), ::testing::UnorderedElementsAre(
+                                 "Ping", "Sync", "Report", "ReportBatch"));
   EXPECT_TRUE(node->FindMethodByName("Sync")->server_streaming());
   EXPECT_FALSE(node->FindMethodByName("Sync")->client_streaming());
 }

@@ -213,7 +213,7 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
       (*stored)->status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return std::optional<absl::Time>();  // stale Scheduler entry
   }
-  const v1::Workflow before = **stored;
+  const v1::Workflow before = *std::move(*stored);
   v1::Workflow after = before;
   absl::StatusOr<Trigger> trigger = TriggerOf(after);
   if (!trigger.ok()) return trigger.status();

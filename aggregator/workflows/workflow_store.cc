@@ -39,14 +39,21 @@ bool IsTerminal(v1::ExecutionStatus status) {
 
 void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
                                 const v1::Workflow& after) {
-  if (before != nullptr && (before->owner() != after.owner() ||
-                            before->status() != after.status())) {
+  // Index keys are rewritten only when they change: a fire changes the
+  // record, not its owner or status, and every key written costs.
+  const bool indexed_as_before = before != nullptr &&
+                                 before->owner() == after.owner() &&
+                                 before->status() == after.status();
+  if (before != nullptr && !indexed_as_before) {
     batch_.Delete(
         keys::StatusIndex(before->owner(), before->status(), before->id()));
     batch_.Delete(keys::OwnerIndex(before->owner(), before->id()));
   }
-  batch_.Put(keys::OwnerIndex(after.owner(), after.id()), "");
-  batch_.Put(keys::StatusIndex(after.owner(), after.status(), after.id()), "");
+  if (!indexed_as_before) {
+    batch_.Put(keys::OwnerIndex(after.owner(), after.id()), "");
+    batch_.Put(keys::StatusIndex(after.owner(), after.status(), after.id()),
+               "");
+  }
   batch_.Put(keys::Workflow(after.id()), after.SerializeAsString());
   // Each status change is kept, so examine can tell what the workflow was
   // doing at any past fire time.
@@ -77,9 +84,15 @@ void WorkflowBatch::PutExecution(const v1::Execution* before,
           keys::Pending(FromProto(before->scheduled_at()), before->id()));
     }
   }
-  if (IsOpen(after.status()))
+  const bool was_open = before != nullptr && IsOpen(before->status());
+  if (IsOpen(after.status()) && !was_open) {
     batch_.Put(keys::Open(after.workflow_id(), after.id()), "");
-  if (after.status() == v1::EXECUTION_STATUS_PENDING) {
+  }
+  // An execution's workflow and scheduled time never change, nor do the
+  // keys made of them.
+  const bool was_pending =
+      before != nullptr && before->status() == v1::EXECUTION_STATUS_PENDING;
+  if (after.status() == v1::EXECUTION_STATUS_PENDING && !was_pending) {
     batch_.Put(keys::Pending(scheduled, after.id()), "");
   }
   batch_.Put(keys::Execution(after.workflow_id(), after.id()),
@@ -130,12 +143,11 @@ absl::Status WorkflowStore::LoadIndex() {
   absl::MutexLock l(&index_mu_);
   if (index_loaded_) return absl::OkStatus();
   std::vector<std::string> ids;
-  AP_RETURN_IF_ERROR(
-      store_->Scan(keys::kOpenPrefix, "",
-                   [&](absl::string_view key, absl::string_view) {
-                     ids.emplace_back(keys::LastComponent(key));
-                     return true;
-                   }));
+  AP_RETURN_IF_ERROR(store_->Scan(
+      keys::kOpenPrefix, "", [&](absl::string_view key, absl::string_view) {
+        ids.emplace_back(keys::LastComponent(key));
+        return true;
+      }));
   OpenIndex fresh;
   for (const std::string& id : ids) {
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e, GetExecution(id));

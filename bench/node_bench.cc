@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,6 +38,7 @@ ABSL_FLAG(int, reporters, 16, "concurrent reporting threads per operator");
 ABSL_FLAG(int, batch, 1,
           "outcomes per report call: 1 uses Report, more use ReportBatch "
           "with up to this many");
+ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
@@ -196,29 +199,55 @@ int main(int argc, char** argv) {
 
   std::printf("report writes (group commits): %llu\n",
               static_cast<unsigned long long>(ledger.report_writes()));
-  // Pings/s: k clients, 3 s.
+  // Pings/s: 2k channels, each with `ping_inflight` calls in flight
+  // (callback API: a finished ping starts the next), 3 s.
   std::atomic<int64_t> pings = 0;
   std::atomic<bool> ping_stop = false;
-  std::vector<std::thread> pingers;
+  const int inflight = absl::GetFlag(FLAGS_ping_inflight);
+  struct PingCall {
+    grpc::ClientContext ctx;
+    v1::PingRequest req;
+    v1::PingResponse resp;
+  };
+  std::vector<std::unique_ptr<v1::Node::Stub>> ping_stubs;
   for (int i = 0; i < k * 2; ++i) {
-    pingers.emplace_back([&, i] {
-      auto stub = v1::Node::NewStub(
-          grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-      v1::PingRequest p;
-      p.set_operator_id("op-" + std::to_string(i % k));
-      while (!ping_stop) {
-        grpc::ClientContext ctx;
-        ctx.AddMetadata("authorization", "Bearer " + tokens[i % k]);
-        v1::PingResponse resp;
-        if (stub->Ping(&ctx, p, &resp).ok()) ++pings;
-      }
-    });
+    ping_stubs.push_back(v1::Node::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+  }
+  absl::Mutex ping_mu;
+  int outstanding = 0;
+  std::function<void(int)> ping_once = [&](int i) {
+    auto call = std::make_shared<PingCall>();
+    call->ctx.AddMetadata("authorization", "Bearer " + tokens[i % k]);
+    call->req.set_operator_id("op-" + std::to_string(i % k));
+    ping_stubs[i]->async()->Ping(&call->ctx, &call->req, &call->resp,
+                                 [&, i, call](grpc::Status s) {
+                                   if (s.ok()) ++pings;
+                                   if (!ping_stop) {
+                                     ping_once(i);
+                                     return;
+                                   }
+                                   absl::MutexLock l(&ping_mu);
+                                   --outstanding;
+                                 });
+  };
+  {
+    absl::MutexLock l(&ping_mu);
+    outstanding = k * 2 * inflight;
+  }
+  for (int i = 0; i < k * 2; ++i) {
+    for (int j = 0; j < inflight; ++j) ping_once(i);
   }
   absl::SleepFor(absl::Seconds(3));
+  const int64_t pinged = pings;
   ping_stop = true;
-  for (auto& t : pingers) t.join();
-  std::printf("pings: %d clients, %.0f pings/s\n", k * 2,
-              static_cast<double>(pings) / 3);
+  {
+    absl::MutexLock l(&ping_mu);
+    ping_mu.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &outstanding));
+  }
+  std::printf("pings: %d channels x %d in flight, %.0f pings/s\n", k * 2,
+              inflight, static_cast<double>(pinged) / 3);
   server->Shutdown(absl::Seconds(1));
   std::filesystem::remove_all(dir);
   return 0;

@@ -19,7 +19,7 @@ absl::Status CheckClaim(const std::string& claimed, const std::string& id) {
 }  // namespace
 
 absl::StatusOr<std::string> NodeServiceImpl::TokenOperator(
-    const grpc::ServerContext* ctx) {
+    const grpc::ServerContextBase* ctx) {
   auto it = ctx->client_metadata().find("authorization");
   const std::string header =
       it == ctx->client_metadata().end()
@@ -29,17 +29,21 @@ absl::StatusOr<std::string> NodeServiceImpl::TokenOperator(
 }
 
 absl::StatusOr<std::string> NodeServiceImpl::Authenticate(
-    const grpc::ServerContext* ctx, const std::string& claimed) {
+    const grpc::ServerContextBase* ctx, const std::string& claimed) {
   AP_ASSIGN_OR_RETURN(std::string id, TokenOperator(ctx));
   AP_RETURN_IF_ERROR(CheckClaim(claimed, id));
   return id;
 }
 
-grpc::Status NodeServiceImpl::Ping(grpc::ServerContext* ctx,
-                                   const v1::PingRequest* req,
-                                   v1::PingResponse* resp) {
+grpc::ServerUnaryReactor* NodeServiceImpl::Ping(
+    grpc::CallbackServerContext* ctx, const v1::PingRequest* req,
+    v1::PingResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
-  if (!id.ok()) return ToGrpcStatus(id.status());
+  if (!id.ok()) {
+    reactor->Finish(ToGrpcStatus(id.status()));
+    return reactor;
+  }
   dispatcher_->Ping(*req);
   if (metrics_) metrics_->OnPing();
   *resp->mutable_server_time() = ToProtoTimestamp(clock_->TimeNow());
@@ -47,7 +51,8 @@ grpc::Status NodeServiceImpl::Ping(grpc::ServerContext* ctx,
   *resp->mutable_heartbeat_interval() =
       ToProtoDuration(options_.heartbeat_interval);
   resp->set_aggregator_id(options_.aggregator_id);
-  return grpc::Status::OK;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::Status NodeServiceImpl::Sync(

@@ -28,7 +28,11 @@ struct NodeServiceOptions {
   absl::Duration connect_window = absl::Seconds(10);
 };
 
-class NodeServiceImpl final : public v1::Node::Service {
+// Ping is served on gRPC's callback API (no hand-off to a sync-server
+// thread per call: pings are the most frequent call); the others are
+// synchronous (Sync holds a thread per stream by design).
+class NodeServiceImpl final
+    : public v1::Node::WithCallbackMethod_Ping<v1::Node::Service> {
  public:
   // `metrics` is optional.
   NodeServiceImpl(Dispatcher* dispatcher, ExecutionLedger* ledger,
@@ -43,8 +47,9 @@ class NodeServiceImpl final : public v1::Node::Service {
         connects_(clock, options_.max_connects, options_.connect_window),
         metrics_(metrics) {}
 
-  grpc::Status Ping(grpc::ServerContext* ctx, const v1::PingRequest* req,
-                    v1::PingResponse* resp) override;
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* ctx,
+                                 const v1::PingRequest* req,
+                                 v1::PingResponse* resp) override;
   grpc::Status Sync(grpc::ServerContext* ctx, const v1::SyncRequest* req,
                     grpc::ServerWriter<v1::NodeMessage>* writer) override;
   grpc::Status Report(grpc::ServerContext* ctx, const v1::ReportRequest* req,
@@ -57,9 +62,9 @@ class NodeServiceImpl final : public v1::Node::Service {
 
  private:
   // The operator the call's token belongs to.
-  absl::StatusOr<std::string> TokenOperator(const grpc::ServerContext* ctx);
+  absl::StatusOr<std::string> TokenOperator(const grpc::ServerContextBase* ctx);
   // The operator the token belongs to, if it is `claimed`.
-  absl::StatusOr<std::string> Authenticate(const grpc::ServerContext* ctx,
+  absl::StatusOr<std::string> Authenticate(const grpc::ServerContextBase* ctx,
                                            const std::string& claimed);
   static bool IsHandBack(const v1::ReportRequest& r);
   // Metrics and the freed slot for a decided report; true when it freed

@@ -71,20 +71,21 @@ std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
                {{"operator", operator_id}});
     }
     op.session = session;
+    // Under mu_, so that a Disconnect of the replaced session cannot mark
+    // the operator disconnected after this.
+    UpdateInfo(operator_id, [&](v1::OperatorInfo& info) {
+      info.set_version(version);
+      info.set_capacity(session->capacity());
+      info.set_connected(true);
+      *info.mutable_connected_since() = ToProtoTimestamp(now);
+      *info.mutable_last_seen() = ToProtoTimestamp(now);
+    });
   }
-  UpdateInfo(operator_id, [&](v1::OperatorInfo& info) {
-    info.set_version(version);
-    info.set_capacity(session->capacity());
-    info.set_connected(true);
-    *info.mutable_connected_since() = ToProtoTimestamp(now);
-    *info.mutable_last_seen() = ToProtoTimestamp(now);
-  });
   return session;
 }
 
 size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
   session->Close();
-  bool was_current = false;
   size_t returned = 0;
   {
     absl::MutexLock l(&mu_);
@@ -111,12 +112,9 @@ size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
     }
     if (it != operators_.end() && it->second.session == session) {
       it->second.session.reset();
-      was_current = true;
+      UpdateInfo(session->operator_id(),
+                 [](v1::OperatorInfo& info) { info.set_connected(false); });
     }
-  }
-  if (was_current) {
-    UpdateInfo(session->operator_id(),
-               [](v1::OperatorInfo& info) { info.set_connected(false); });
   }
   return returned;
 }
@@ -143,7 +141,6 @@ void Dispatcher::UpdateInfo(
 
 const std::string* Dispatcher::PickLocked(
     const absl::flat_hash_map<std::string, int>& planned) {
-  OperatorState* best = nullptr;
   const std::string* best_id = nullptr;
   double best_load = 0;
   for (auto& [id, op] : operators_) {
@@ -153,9 +150,8 @@ const std::string* Dispatcher::PickLocked(
                      (extra == planned.end() ? 0 : extra->second);
     if (held >= op.session->capacity()) continue;
     const double load = static_cast<double>(held) / op.session->capacity();
-    if (best == nullptr || load < best_load ||
+    if (best_id == nullptr || load < best_load ||
         (load == best_load && id < *best_id)) {
-      best = &op;
       best_id = &id;
       best_load = load;
     }

@@ -128,7 +128,8 @@ class Dispatcher {
 
   // Frees the slots Released() queued since the last call.
   void ApplyReleasedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Updates the operator's OperatorInfo (ListOperators).
+  // Updates the operator's OperatorInfo (ListOperators). Takes info_mu_
+  // (after mu_ when both are held).
   void UpdateInfo(const std::string& operator_id,
                   const std::function<void(v1::OperatorInfo&)>& change);
 
@@ -154,7 +155,7 @@ class Dispatcher {
   absl::Mutex released_mu_;
   std::vector<std::pair<std::string, uint64_t>> released_
       ABSL_GUARDED_BY(released_mu_);
-  mutable absl::Mutex info_mu_;
+  mutable absl::Mutex info_mu_ ABSL_ACQUIRED_AFTER(mu_);
   absl::flat_hash_map<std::string, v1::OperatorInfo> info_
       ABSL_GUARDED_BY(info_mu_);
   // Last member: stopped (destroyed) before everything its rounds use.

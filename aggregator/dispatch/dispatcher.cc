@@ -209,8 +209,15 @@ size_t Dispatcher::DispatchPending() {
       const std::string op_id = a.execution.operator_id();
       OperatorState& op = operators_[op_id];
       const bool has_workflow = a.workflow.has_value();
+      // Held before it is pushed: once pushed, the operator may run it and
+      // report before this thread goes on, and a Released() that saw an
+      // older recorded_ would be ignored, leaking the slot.
+      op.holding.insert(id);
+      holder_[id] = {op_id, ++recorded_};
       if (!op.session || !has_workflow ||
           !op.session->Push(AssignmentFor(std::move(a)))) {
+        op.holding.erase(id);
+        holder_.erase(id);
         // Never reached the operator: hand it back, same attempt.
         (void)ledger_->Unassign(id, op_id);
         LogEvent(spdlog::level::warn, "assignment_not_sent",
@@ -219,8 +226,6 @@ size_t Dispatcher::DispatchPending() {
                   {"error", has_workflow ? "outbox full" : "workflow gone"}});
         continue;
       }
-      op.holding.insert(id);
-      holder_[id] = {op_id, ++recorded_};
       ++assigned;
       ++progressed;
     }

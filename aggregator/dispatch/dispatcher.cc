@@ -28,9 +28,11 @@ bool Session::Push(v1::NodeMessage message) {
   return true;
 }
 
-bool Session::HasRoom() const {
+size_t Session::Room() const {
   absl::MutexLock l(&mu_);
-  return !closed_ && outbox_.size() < outbox_limit_;
+  return closed_ || outbox_.size() >= outbox_limit_
+             ? 0
+             : outbox_limit_ - outbox_.size();
 }
 
 void Session::Close() {
@@ -144,10 +146,14 @@ const std::string* Dispatcher::PickLocked(
   const std::string* best_id = nullptr;
   double best_load = 0;
   for (auto& [id, op] : operators_) {
-    if (!op.session || !op.session->HasRoom()) continue;
     auto extra = planned.find(id);
-    const int held = static_cast<int>(op.holding.size()) +
-                     (extra == planned.end() ? 0 : extra->second);
+    const int extra_n = extra == planned.end() ? 0 : extra->second;
+    // Never plan more than the outbox takes: what does not fit would be
+    // written DISPATCHED and then handed back, two writes for nothing.
+    if (!op.session || static_cast<size_t>(extra_n) >= op.session->Room()) {
+      continue;
+    }
+    const int held = static_cast<int>(op.holding.size()) + extra_n;
     if (held >= op.session->capacity()) continue;
     const double load = static_cast<double>(held) / op.session->capacity();
     if (best_id == nullptr || load < best_load ||

@@ -49,8 +49,8 @@ class Session {
   bool Next(Clock* clock, absl::Time deadline, v1::NodeMessage* out);
   // False when the outbox is full or the session closed.
   bool Push(v1::NodeMessage message);
-  // Whether Push would take another message.
-  bool HasRoom() const;
+  // How many more messages Push would take (0 once closed).
+  size_t Room() const;
   void Close();
   bool closed() const;
   // Puts back a message whose write failed, first in line, even when

@@ -1,11 +1,15 @@
 #include "aggregator/dispatch/dispatch_loop.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace ap {
 
-DispatchLoop::DispatchLoop(std::function<void()> round)
-    : round_(std::move(round)) {}
+DispatchLoop::DispatchLoop(std::function<void()> round, Clock* clock,
+                           absl::Duration min_gap)
+    : round_(std::move(round)),
+      clock_(clock != nullptr ? clock : Clock::Real()),
+      min_gap_(min_gap) {}
 
 DispatchLoop::~DispatchLoop() { Stop(); }
 
@@ -46,6 +50,7 @@ uint64_t DispatchLoop::rounds() const {
 }
 
 void DispatchLoop::Run() {
+  absl::Time last_start = absl::InfinitePast();
   for (;;) {
     {
       absl::MutexLock l(&mu_);
@@ -53,10 +58,21 @@ void DispatchLoop::Run() {
         return kicked_ || stop_;
       };
       mu_.Await(absl::Condition(&woken));
+      if (min_gap_ > absl::ZeroDuration()) {
+        auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stop_;
+        };
+        // Bounded by min_gap_ from now, should the wall clock step back.
+        const absl::Time now = clock_->TimeNow();
+        clock_->AwaitWithDeadline(
+            &mu_, absl::Condition(&stopping),
+            std::min(last_start + min_gap_, now + min_gap_));
+      }
       if (stop_) return;
       kicked_ = false;
       ++rounds_;
     }
+    last_start = clock_->TimeNow();
     round_();
   }
 }

@@ -8,8 +8,12 @@
 //
 // Kicks that arrive while a round runs coalesce into one more round, so a
 // thousand reports a second cost as many rounds as the loop can run, not a
-// thousand. Before Start() and after Stop(), Kick() runs the round in the
-// caller's thread, at once (unit tests and tools without the thread).
+// thousand. Rounds start at least `min_gap` apart: a round takes the
+// store's write lock, and back-to-back rounds (kicked by every report)
+// would barge in ahead of the report commits and fire rounds waiting for
+// it, starving them. Before Start() and after Stop(), Kick() runs the
+// round in the caller's thread, at once (unit tests and tools without the
+// thread).
 //
 // Thread-safe.
 
@@ -18,12 +22,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace ap {
 
 class DispatchLoop {
  public:
-  explicit DispatchLoop(std::function<void()> round);
+  explicit DispatchLoop(std::function<void()> round, Clock* clock = nullptr,
+                        absl::Duration min_gap = absl::ZeroDuration());
   ~DispatchLoop();
 
   void Start();
@@ -39,6 +46,8 @@ class DispatchLoop {
   void Run();
 
   const std::function<void()> round_;
+  Clock* const clock_;
+  const absl::Duration min_gap_;
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool kicked_ ABSL_GUARDED_BY(mu_) = false;

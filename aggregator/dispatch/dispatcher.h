@@ -73,6 +73,9 @@ class Session {
 
 struct DispatcherOptions {
   size_t outbox_limit = 256;
+  // Rounds on the dispatcher's thread start at least this far apart (see
+  // dispatch_loop.h).
+  absl::Duration min_round_gap = absl::Milliseconds(2);
   // Told how many executions each Kick()ed round assigned (metrics).
   std::function<void(size_t)> on_assigned;
 };
@@ -160,9 +163,10 @@ class Dispatcher {
       ABSL_GUARDED_BY(info_mu_);
   // Last member: stopped (destroyed) before everything its rounds use.
   DispatchLoop loop_{[this] {
-    const size_t assigned = DispatchPending();
-    if (options_.on_assigned) options_.on_assigned(assigned);
-  }};
+                       const size_t assigned = DispatchPending();
+                       if (options_.on_assigned) options_.on_assigned(assigned);
+                     },
+                     clock_, options_.min_round_gap};
 };
 
 }  // namespace ap

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/clock.h"
 #include "gtest/gtest.h"
 
 namespace ap {
@@ -46,6 +48,38 @@ TEST(DispatchLoopTest, KicksDuringARoundCoalesceIntoOneMoreRound) {
   }
   loop.Stop();
   EXPECT_EQ(calls, 2);
+}
+
+TEST(DispatchLoopTest, RoundsStartAtLeastTheMinimumGapApart) {
+  SimulatedClock clock(absl::UnixEpoch());
+  absl::Mutex mu;
+  std::vector<absl::Time> starts;
+  DispatchLoop loop(
+      [&] {
+        absl::MutexLock l(&mu);
+        starts.push_back(clock.TimeNow());
+      },
+      &clock, absl::Milliseconds(10));
+  loop.Start();
+  loop.Kick();
+  auto rounds_are = [&](size_t n) {
+    absl::MutexLock l(&mu);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return starts.size() >= n;
+    };
+    return mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  };
+  ASSERT_TRUE(rounds_are(1));
+  loop.Kick();
+  // The second round waits on the clock for the gap, not for a kick.
+  clock.BlockUntilWaiters(1);
+  EXPECT_EQ(clock.GetEarliestWakeupTime(),
+            absl::UnixEpoch() + absl::Milliseconds(10));
+  EXPECT_EQ(loop.rounds(), 1u);
+  clock.AdvanceTime(absl::Milliseconds(10));
+  ASSERT_TRUE(rounds_are(2));
+  loop.Stop();
+  EXPECT_EQ(starts[1] - starts[0], absl::Milliseconds(10));
 }
 
 TEST(DispatchLoopTest, AKickNeverRunsTheRoundInTheCallerOnceStarted) {

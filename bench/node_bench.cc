@@ -39,6 +39,10 @@ ABSL_FLAG(int, batch, 1,
           "outcomes per report call: 1 uses Report, more use ReportBatch "
           "with up to this many");
 ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
+ABSL_FLAG(double, min_round_gap_ms, 2, "DispatcherOptions::min_round_gap");
+ABSL_FLAG(bool, dispatch_thread, true,
+          "dispatch rounds on the dispatcher's thread (false: in the "
+          "thread that asks, as before the dispatch loop)");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
@@ -66,7 +70,10 @@ int main(int argc, char** argv) {
   FiringEngine engine(&store, &scheduler, clock);
   (void)engine.Recover();
   ExecutionLedger ledger(&store, clock);
-  Dispatcher dispatcher(&ledger, &store, clock);
+  DispatcherOptions dispatch_options;
+  dispatch_options.min_round_gap =
+      absl::Milliseconds(absl::GetFlag(FLAGS_min_round_gap_ms));
+  Dispatcher dispatcher(&ledger, &store, clock, dispatch_options);
   FireLoop loop(&engine, &scheduler, clock,
                 [&](const FireReport&) { dispatcher.Kick(); });
   CredentialStore creds(rocks.get());
@@ -175,7 +182,7 @@ int main(int argc, char** argv) {
       });
     }
   }
-  dispatcher.Start();
+  if (absl::GetFlag(FLAGS_dispatch_thread)) dispatcher.Start();
   loop.Start();
   absl::SleepFor(measure_from - absl::Now() + absl::Seconds(seconds));
   stop = true;

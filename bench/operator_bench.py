@@ -15,7 +15,8 @@ Prints the figures; it is not a pass/fail test. Everything runs on
 127.0.0.1 and is stopped at the end.
 
 usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
-       [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16] [--healthy-reset=5s] [--down=3]
+       [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16]
+       [--healthy-reset=5s] [--down=3] [--create-rate=300]
 """
 import argparse
 import concurrent.futures
@@ -134,13 +135,16 @@ def peak_rss_mib(pid):
     return 0
 
 
-def throughput(agg, ops, api, api_grpc, wf, key, args):
+def throughput(agg, ops, api, api_grpc, wf, keys, args):
+    """`keys`: API keys of one owner per 1,000 workflows (an owner may
+    have 10,000, and each create counts the owner's workflows); workflow i
+    belongs to keys[i % len(keys)]."""
     users = api_grpc.AggregatorStub(grpc.insecure_channel(agg.address()))
-    meta = (("authorization", "Bearer " + key),)
+    metas = [(("authorization", "Bearer " + key),) for key in keys]
     # Fires start once every workflow exists, spread evenly over `every`
-    # (creates run 8 at a time; 300/s is a safe guess of their rate).
+    # (creates run 8 at a time, at about --create-rate a second).
     create_start = time.time()
-    t0 = create_start + 5 + args.workflows / 300.0
+    t0 = create_start + 5 + args.workflows / float(args.create_rate)
 
     def create(i):
         w = wf.Workflow(name="noop-%d" % i)
@@ -151,7 +155,8 @@ def throughput(agg, ops, api, api_grpc, wf, key, args):
         step = w.steps.add(id="noop")
         step.command.argv.append("/bin/true")
         return users.CreateWorkflow(api.CreateWorkflowRequest(workflow=w),
-                                    metadata=meta, timeout=30).id
+                                    metadata=metas[i % len(metas)],
+                                    timeout=30).id
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         ids = list(pool.map(create, range(args.workflows)))
@@ -169,14 +174,14 @@ def throughput(agg, ops, api, api_grpc, wf, key, args):
     window_end = window_start + args.seconds
     time.sleep(3)  # the last ones finish
 
-    def executions(wid):
+    def executions(i):
         return users.ListExecutions(api.ListExecutionsRequest(
-            workflow_id=wid, page_size=1000), metadata=meta,
-            timeout=30).executions
+            workflow_id=ids[i], page_size=1000),
+            metadata=metas[i % len(metas)], timeout=30).executions
 
     started, finished, done = [], [], 0
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        for listed in pool.map(executions, ids):
+        for listed in pool.map(executions, range(len(ids))):
             for e in listed:
                 sched = e.scheduled_at.seconds + e.scheduled_at.nanos / 1e9
                 if not window_start <= sched < window_end:
@@ -218,6 +223,9 @@ def main():
     parser.add_argument("--every", type=int, default=1,
                         help="each workflow's interval, seconds")
     parser.add_argument("--capacity", type=int, default=16)
+    parser.add_argument("--create-rate", type=int, default=300,
+                        help="creates a second to plan for (fires begin "
+                        "once all should exist)")
     parser.add_argument("--healthy-reset", default="5s")
     parser.add_argument("--down", type=int, default=3)
     parser.add_argument("--keep", action="store_true",
@@ -231,7 +239,9 @@ def main():
     from ap.v1 import workflow_pb2 as wf
 
     agg = ap_e2e.Aggregator(args.build, args.work, ["--log-level=info"])
-    key = agg.secret("keys", "create", "--owner=bench", "--role=writer")
+    keys = [agg.secret("keys", "create", "--owner=bench-%d" % i,
+                       "--role=writer")
+            for i in range(max(1, (args.workflows + 999) // 1000))]
     # A token is bound to its operator id: one each.
     tokens = [agg.secret("operators", "add", "--id=op-%d" % i)
               for i in range(args.operators)]
@@ -244,7 +254,7 @@ def main():
                         args.healthy_reset, args.capacity)
         reconnect(agg, ops, args)
         if args.workflows > 0:
-            throughput(agg, ops, api, api_grpc, wf, key, args)
+            throughput(agg, ops, api, api_grpc, wf, keys, args)
     finally:
         if ops:
             ops.stop()

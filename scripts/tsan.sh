@@ -8,11 +8,21 @@
 # ships (apt-get source, Debian's patches applied: same inline namespace,
 # options and SONAME), builds its synchronization library and what it
 # depends on (base, malloc_internal, time, ...) with TSan, and runs the
-# tests with those libraries first on LD_LIBRARY_PATH. gRPC and
-# protobuf stay Debian's, uninstrumented; tests/tsan.supp lists what is
-# suppressed inside them and why.
+# tests with those libraries first on LD_LIBRARY_PATH. gRPC, protobuf,
+# RocksDB, OpenSSL, spdlog and the rest of Abseil stay Debian's,
+# uninstrumented; tests/tsan.supp suppresses reports inside them (a frame
+# in one of those libraries), never in our code.
+#
+# State (2026-12-02): unit and integration tests, 521 of 524 clean. Left:
+# ProtoJsonTest.EveryMessageRoundTripsThroughJsonWithEveryFieldSet crashes
+# inside libprotobuf's map reflection under TSan only (plain and ASan
+# builds pass it); TlsTest.MutualTlsNeedsAClientCertificate and
+# ReplServerTest.SessionsAreBounded failed once each under -j2 and pass
+# when run again or alone. The e2e tests (real processes with timing
+# promises) are not meant to run under TSan's slowdown.
 #
 # usage: scripts/tsan.sh [ctest args...]   (TSAN_DIR, default build-tsan)
+#   e.g. scripts/tsan.sh -R '^(unit|integration)[.]'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -4,7 +4,9 @@
 // A fresh directory under the test's temporary directory, named after the
 // test and removed at the end.
 
-#include <cstdint>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -12,14 +14,23 @@
 
 namespace ap::testing {
 
+// A new, empty directory under the test temp dir, named after `prefix`,
+// unique across processes (mkdtemp): ctest -j runs test processes side by
+// side, and a name made from an object's address can repeat in two of them
+// (it does under TSan, whose address layout is fixed).
+inline std::string MakeTempDir(const std::string& prefix) {
+  std::string path = ::testing::TempDir() + "/ap-" + prefix + "-XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << path << ": " << std::strerror(errno);
+  }
+  return path;
+}
+
 class TempDir {
  public:
   TempDir() {
-    path_ = ::testing::TempDir() + "/ap-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-            "-" + std::to_string(reinterpret_cast<uintptr_t>(this));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
+    path_ = MakeTempDir(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
   TempDir(const TempDir&) = delete;

@@ -10,16 +10,15 @@
 
 #include "aggregator/store/rocksdb_store.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace ap::testing {
 
 class TempStore {
  public:
   TempStore() {
-    dir_ = ::testing::TempDir() + "/ap-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name() +
-           "-" + std::to_string(reinterpret_cast<uintptr_t>(this));
-    std::filesystem::remove_all(dir_);
+    dir_ = MakeTempDir(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     Open();
   }
   ~TempStore() {

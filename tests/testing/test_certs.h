@@ -9,15 +9,14 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace ap::testing {
 
 class TestCerts {
  public:
   TestCerts() {
-    dir_ = ::testing::TempDir() + "/certs-" +
-           std::to_string(reinterpret_cast<uintptr_t>(this));
-    std::filesystem::create_directories(dir_);
+    dir_ = MakeTempDir("certs");
     const std::string key =
         " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     Run("openssl req -x509" + key +

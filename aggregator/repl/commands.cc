@@ -29,7 +29,7 @@ constexpr char kHelp[] =
     "  stats                 store and aggregator figures\n"
     "  help                  this text\n"
     "  exit                  close the session\n"
-    "key prefixes: wf/ wfo/ wfs/ ex/ open/ pend/ evt/ key/ optok/ meta/ (see "
+    "key prefixes: wf/ wfo/ wfs/ ex/ open/ evt/ key/ optok/ meta/ (see "
     "docs/storage.md)\n";
 
 ReplCommands::Result Usage(absl::string_view why) {

@@ -47,12 +47,6 @@ std::string Open(absl::string_view workflow_id,
   return absl::StrCat(OpenPrefix(workflow_id), execution_id);
 }
 
-std::string Pending(absl::Time scheduled_at, absl::string_view execution_id) {
-  // Nanoseconds since 1970, zero-padded so that text order is time order.
-  const int64_t ns = std::max<int64_t>(0, absl::ToUnixNanos(scheduled_at));
-  return absl::StrFormat("%s%020d/%s", kPendingPrefix, ns, execution_id);
-}
-
 std::string EventPrefix(absl::string_view workflow_id) {
   return absl::StrCat("evt/", workflow_id, "/");
 }

@@ -11,7 +11,6 @@
 //   wfs/<owner>/<status:02>/<workflow>   "" (the same, by status)
 //   ex/<workflow>/<execution>            ap.v1.Execution (by scheduled time)
 //   open/<workflow>/<execution>          "" (executions not yet finished)
-//   pend/<scheduled:020>/<execution>     "" (PENDING, oldest first)
 //   evt/<workflow>/<at:020>              text: the workflow's status from
 //                                        then on (ACTIVE, PAUSED, ...)
 //
@@ -30,7 +29,9 @@
 namespace ap::keys {
 
 inline constexpr char kWorkflowPrefix[] = "wf/";
-inline constexpr char kPendingPrefix[] = "pend/";
+// Schema version 1 kept the dispatch queue under pend/ (deleted by the
+// migration to version 2).
+inline constexpr char kSchema1PendingPrefix[] = "pend/";
 inline constexpr char kOpenPrefix[] = "open/";
 
 std::string Workflow(absl::string_view workflow_id);
@@ -44,7 +45,6 @@ std::string Execution(absl::string_view workflow_id,
 std::string ExecutionPrefix(absl::string_view workflow_id);
 std::string Open(absl::string_view workflow_id, absl::string_view execution_id);
 std::string OpenPrefix(absl::string_view workflow_id);
-std::string Pending(absl::Time scheduled_at, absl::string_view execution_id);
 std::string Event(absl::string_view workflow_id, absl::Time at);
 std::string EventPrefix(absl::string_view workflow_id);
 // The time inside an Event key.

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/store/keys.h"
+#include "common/log/log.h"
 #include "common/status.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -95,8 +97,36 @@ absl::Status RocksDbStore::CheckSchemaVersion() {
         "store has schema version ", version, " but this aggregator knows ",
         kSchemaVersion, "; run a newer aggregator"));
   }
-  // Older versions get migrated here once there is a version 2.
+  if (version == 1) {
+    if (absl::Status s = MigrateFrom1(); !s.ok()) return s;
+    version = 2;
+  }
   schema_version_ = version;
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbStore::MigrateFrom1() {
+  // Version 2 no longer keeps the dispatch queue as pend/ keys (it lives in
+  // memory, rebuilt from open/). Deleting them is idempotent, so a crash
+  // part way only leaves the rest for the next start.
+  constexpr size_t kPerBatch = 10000;
+  size_t deleted = 0;
+  for (;;) {
+    WriteBatch batch;
+    size_t n = 0;
+    absl::Status scanned = Scan(keys::kSchema1PendingPrefix, "",
+                                [&](absl::string_view key, absl::string_view) {
+                                  batch.Delete(key);
+                                  return ++n < kPerBatch;
+                                });
+    if (!scanned.ok()) return scanned;
+    if (n < kPerBatch) batch.Put(kSchemaVersionKey, "2");
+    if (absl::Status s = Write(batch); !s.ok()) return s;
+    deleted += n;
+    if (n < kPerBatch) break;
+  }
+  LogEvent(spdlog::level::info, "store_migrated",
+           {{"from", 1}, {"to", 2}, {"pend_keys_deleted", deleted}});
   return absl::OkStatus();
 }
 

@@ -6,7 +6,8 @@
 // Open() creates the directory if needed and checks the schema version kept
 // under the key "meta/schema_version": a new store is stamped with
 // kSchemaVersion; a store written by a newer build is refused
-// (FAILED_PRECONDITION) rather than misread. With sync_writes, every Write
+// (FAILED_PRECONDITION) rather than misread, and an older one is migrated
+// (1 -> 2: the pend/ keys are deleted). With sync_writes, every Write
 // is fsync'd before it returns, so a batch that returned survives a crash
 // of the machine, not only of the process.
 
@@ -22,7 +23,7 @@ class DB;
 
 namespace ap {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr char kSchemaVersionKey[] = "meta/schema_version";
 
 struct RocksDbOptions {
@@ -55,6 +56,7 @@ class RocksDbStore final : public Store {
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes,
                std::string path);
   absl::Status CheckSchemaVersion();
+  absl::Status MigrateFrom1();
 
   std::unique_ptr<rocksdb::DB> db_;
   bool sync_writes_;

@@ -73,27 +73,15 @@ void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {
 
 void WorkflowBatch::PutExecution(const v1::Execution* before,
                                  const v1::Execution& after) {
-  const absl::Time scheduled = FromProto(after.scheduled_at());
   if (before != nullptr) {
     if (IsOpen(before->status()) && !IsOpen(after.status())) {
       batch_.Delete(keys::Open(before->workflow_id(), before->id()));
     }
-    if (before->status() == v1::EXECUTION_STATUS_PENDING &&
-        after.status() != v1::EXECUTION_STATUS_PENDING) {
-      batch_.Delete(
-          keys::Pending(FromProto(before->scheduled_at()), before->id()));
-    }
   }
+  // An execution's workflow never changes, nor does its open/ key.
   const bool was_open = before != nullptr && IsOpen(before->status());
   if (IsOpen(after.status()) && !was_open) {
     batch_.Put(keys::Open(after.workflow_id(), after.id()), "");
-  }
-  // An execution's workflow and scheduled time never change, nor do the
-  // keys made of them.
-  const bool was_pending =
-      before != nullptr && before->status() == v1::EXECUTION_STATUS_PENDING;
-  if (after.status() == v1::EXECUTION_STATUS_PENDING && !was_pending) {
-    batch_.Put(keys::Pending(scheduled, after.id()), "");
   }
   batch_.Put(keys::Execution(after.workflow_id(), after.id()),
              after.SerializeAsString());
@@ -102,7 +90,6 @@ void WorkflowBatch::PutExecution(const v1::Execution* before,
 
 void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
   batch_.Delete(keys::Open(e.workflow_id(), e.id()));
-  batch_.Delete(keys::Pending(FromProto(e.scheduled_at()), e.id()));
   batch_.Delete(keys::Execution(e.workflow_id(), e.id()));
   index_changes_.push_back(OpenIndex::Closed(e.id()));
 }

@@ -201,10 +201,8 @@ TEST_F(FiringTest, FireIsRecordedPendingWithTheWorkflowsNewNextFire) {
   EXPECT_EQ(FromProto(w.last_fired_at()), kT0 + absl::Minutes(1));
   EXPECT_EQ(FromProto(w.next_fire_at()), kT0 + absl::Minutes(2));
   EXPECT_EQ(w.execution_count(), 1);
-  // Indexed as open and as waiting for an operator.
+  // Indexed as open (the dispatch queue is in memory, built from open/).
   EXPECT_TRUE(rocks_->Get(keys::Open(id, ex[0].id()))->has_value());
-  EXPECT_TRUE(rocks_->Get(keys::Pending(kT0 + absl::Minutes(1), ex[0].id()))
-                  ->has_value());
 }
 
 TEST_F(FiringTest, RestartNeitherLosesNorRepeatsAFire) {

@@ -54,7 +54,7 @@ TEST_F(ReplCommandsTest, ListShowsKeysUnderAPrefix) {
 TEST_F(ReplCommandsTest, GetDecodesOrEscapes) {
   EXPECT_THAT(Run("get x/raw"), HasSubstr("\\x01\\x02zz"));
   EXPECT_THAT(Run("get nope"), HasSubstr("(not found)"));
-  EXPECT_THAT(Run("get meta/schema_version"), HasSubstr("\"1\""));
+  EXPECT_THAT(Run("get meta/schema_version"), HasSubstr("\"2\""));
 }
 
 TEST_F(ReplCommandsTest, RmRemovesAndSaysWhat) {
@@ -183,7 +183,7 @@ TEST_F(ReplServerTest, ServesCommandsOnASocketOnlyItsUserCanUse) {
   ASSERT_GE(fd, 0);
   EXPECT_THAT(ReadReply(fd), HasSubstr("type help"));
   EXPECT_THAT(Ask(fd, "list meta/*\n"), HasSubstr("meta/schema_version"));
-  EXPECT_THAT(Ask(fd, "get meta/schema_version\r\n"), HasSubstr("\"1\""));
+  EXPECT_THAT(Ask(fd, "get meta/schema_version\r\n"), HasSubstr("\"2\""));
   EXPECT_THAT(Ask(fd, "exit\n"), HasSubstr("bye"));
   close(fd);
 }

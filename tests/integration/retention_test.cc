@@ -90,7 +90,7 @@ TEST_F(RetentionTest, NeverRemovesOpenExecutions) {
   Retention retention(&store_, &clock_, {1, absl::Minutes(1)});
   EXPECT_EQ(*retention.Sweep(), 0u);
   EXPECT_EQ(Kept(id).size(), 5u);
-  EXPECT_EQ(temp_.Count(keys::kPendingPrefix), 5);
+  EXPECT_EQ(temp_.Count(keys::kOpenPrefix), 5);
 }
 
 TEST_F(RetentionTest, RemovesIndexEntriesWithTheRecords) {

@@ -276,7 +276,7 @@ TEST_F(WorkflowServiceTest, DeleteRemovesTheWorkflowItsExecutionsAndIndexes) {
   EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(w.id())), 0);
   EXPECT_EQ(temp_.Count(keys::OpenPrefix(w.id())), 0);
   EXPECT_EQ(temp_.Count(keys::OwnerPrefix("alice")), 1);
-  EXPECT_EQ(temp_.Count(keys::kPendingPrefix), 3);  // the other workflow's
+  EXPECT_EQ(temp_.Count(keys::kOpenPrefix), 3);  // the other workflow's
   Tick(absl::Minutes(1));
   EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(w.id())), 0);
   EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(other.id())), 4);

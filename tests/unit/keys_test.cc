@@ -46,13 +46,6 @@ TEST(KeysTest, WorkflowIdOfRoundTrips) {
   EXPECT_FALSE(keys::WorkflowIdOf("-20260308T070000.000Z").ok());
 }
 
-TEST(KeysTest, PendingKeysSortByScheduledTime) {
-  EXPECT_LT(keys::Pending(kFire, "b"),
-            keys::Pending(kFire + absl::Seconds(1), "a"));
-  EXPECT_LT(keys::Pending(absl::FromUnixSeconds(9), "x"),
-            keys::Pending(absl::FromUnixSeconds(10), "x"));
-}
-
 TEST(KeysTest, IndexesNestUnderTheirPrefixes) {
   EXPECT_EQ(keys::OwnerIndex("team-a", "W"), "wfo/team-a/W");
   EXPECT_EQ(keys::StatusIndex("team-a", v1::WORKFLOW_STATUS_PAUSED, "W"),

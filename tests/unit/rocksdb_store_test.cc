@@ -54,7 +54,26 @@ TEST_F(RocksDbStoreTest, NewStoreCreatesTheDirectoryAndStampsTheSchema) {
   ASSERT_NE(store, nullptr);
   EXPECT_TRUE(std::filesystem::is_directory(dir_));
   EXPECT_EQ(store->schema_version(), kSchemaVersion);
-  EXPECT_EQ(**store->Get(kSchemaVersionKey), "1");
+  EXPECT_EQ(**store->Get(kSchemaVersionKey), "2");
+}
+
+TEST_F(RocksDbStoreTest, Schema1StoreIsMigratedByDroppingItsPendKeys) {
+  constexpr int kPend = 25001;  // more than one migration batch
+  {
+    auto store = OpenOrDie();
+    WriteBatch b;
+    b.Put(kSchemaVersionKey, "1");
+    for (int i = 0; i < kPend; ++i) b.Put(absl::StrCat("pend/", i), "");
+    b.Put("open/W/E", "");
+    b.Put("pendant/kept", "x");
+    ASSERT_THAT(store->Write(b), IsOk());
+  }
+  auto store = OpenOrDie();
+  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(**store->Get(kSchemaVersionKey), "2");
+  EXPECT_THAT(ScanAll(*store, "pend/"), ::testing::IsEmpty());
+  EXPECT_EQ(**store->Get("open/W/E"), "");
+  EXPECT_EQ(**store->Get("pendant/kept"), "x");
 }
 
 TEST_F(RocksDbStoreTest, WritesSurviveReopening) {

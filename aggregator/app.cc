@@ -141,7 +141,7 @@ int RunAggregator(const AggregatorConfig& config) {
               {"error", server.status().ToString()}});
     return 1;
   }
-  ReplCommands repl_commands(rocks->get(), [&] {
+  ReplCommands repl_commands(&store, [&] {
     return absl::StrCat("workflows_known: ", scheduler.size(), "\n",
                         "workflows_armed: ", scheduler.armed(), "\n",
                         "fires_since_start: ", loop.fires(), "\n");

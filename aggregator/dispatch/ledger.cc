@@ -180,9 +180,7 @@ ExecutionLedger::AssignMany(
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
                         store_->GetExecution(execution_id));
     if (!before || before->status() != v1::EXECUTION_STATUS_PENDING) {
-      // The queue said PENDING; only a raw key change can make it wrong.
-      store_->Reindex(execution_id, before);
-      continue;
+      continue;  // changed since the queue was read (canceled, deleted)
     }
     AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
                         store_->GetWorkflow(before->workflow_id()));
@@ -374,8 +372,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
         (e->status() != v1::EXECUTION_STATUS_DISPATCHED &&
          e->status() != v1::EXECUTION_STATUS_RUNNING) ||
         FromProto(e->lease_expires_at()) > now) {
-      store_->Reindex(id, e);  // the index was behind a raw key change
-      continue;
+      continue;  // changed since the leases were read (reported, canceled)
     }
     AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
                         store_->GetWorkflow(e->workflow_id()));

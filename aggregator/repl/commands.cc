@@ -163,13 +163,13 @@ ReplCommands::Result ReplCommands::Remove(absl::string_view arg, bool yes) {
       absl::StrAppend(&out, "removed ", absl::CHexEscape(keys[i]), "\n");
     }
   }
-  absl::Status s = store_->Write(batch);
+  absl::Status s = workflows_->WriteRaw(batch);
   if (!s.ok()) return {absl::StrCat("error: ", s.message(), "\n"), false};
   absl::StrAppend(&out, keys.size(), " key(s) removed");
   if (!keys.empty()) {
     absl::StrAppend(&out,
-                    "; raw keys: indexes and the running scheduler were not "
-                    "told (restart the aggregator to reload)");
+                    "; raw keys: key indexes and the running scheduler were "
+                    "not told (restart the aggregator to reload)");
   }
   absl::StrAppend(&out, "\n");
   return {out, false};

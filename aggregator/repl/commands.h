@@ -10,14 +10,17 @@
 //   gc                    compaction
 //   stats                 store and aggregator figures
 //   help, exit
-// rm works on raw keys: it bypasses the indexes and the running scheduler,
-// which the output says. Any malformed line gets the usage. Thread-safe.
+// rm works on raw keys: it bypasses the key indexes and the running
+// scheduler, which the output says; the open executions kept in memory
+// follow (WorkflowStore::WriteRaw). Any malformed line gets the usage.
+// Thread-safe.
 
 #include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "aggregator/store/store.h"
+#include "aggregator/workflows/workflow_store.h"
 
 namespace ap {
 
@@ -29,8 +32,10 @@ class ReplCommands {
   };
 
   // `app_stats` adds the aggregator's own figures to `stats`.
-  ReplCommands(Store* store, std::function<std::string()> app_stats)
-      : store_(store), app_stats_(std::move(app_stats)) {}
+  ReplCommands(WorkflowStore* workflows, std::function<std::string()> app_stats)
+      : workflows_(workflows),
+        store_(workflows->raw()),
+        app_stats_(std::move(app_stats)) {}
 
   Result Execute(absl::string_view line);
 
@@ -41,6 +46,7 @@ class ReplCommands {
   Result Get(absl::string_view key);
   Result Remove(absl::string_view arg, bool yes);
 
+  WorkflowStore* const workflows_;
   Store* const store_;
   std::function<std::string()> app_stats_;
 };

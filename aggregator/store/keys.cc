@@ -30,7 +30,7 @@ std::string StatusIndex(absl::string_view owner, v1::WorkflowStatus status,
 }
 
 std::string ExecutionPrefix(absl::string_view workflow_id) {
-  return absl::StrCat("ex/", workflow_id, "/");
+  return absl::StrCat(kExecutionPrefix, workflow_id, "/");
 }
 
 std::string Execution(absl::string_view workflow_id,

@@ -33,6 +33,7 @@ inline constexpr char kWorkflowPrefix[] = "wf/";
 // migration to version 2).
 inline constexpr char kSchema1PendingPrefix[] = "pend/";
 inline constexpr char kOpenPrefix[] = "open/";
+inline constexpr char kExecutionPrefix[] = "ex/";
 
 std::string Workflow(absl::string_view workflow_id);
 std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id);

@@ -5,7 +5,7 @@
 namespace ap {
 
 OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
-  Entry entry{e.id(), {}, {}};
+  Entry entry{e.id()};
   switch (e.status()) {
     case v1::EXECUTION_STATUS_PENDING:
       entry.pending_since = FromProto(e.scheduled_at());
@@ -18,8 +18,9 @@ OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
       }
       break;
     default:
-      break;
+      return entry;  // closed
   }
+  entry.record = std::make_shared<const v1::Execution>(e);
   return entry;
 }
 
@@ -30,10 +31,16 @@ void OpenIndex::Apply(const Entry& entry) {
     if (old.lease_until) leases_.erase({*old.lease_until, old.id});
     by_id_.erase(it);
   }
-  if (!entry.pending_since && !entry.lease_until) return;
+  if (entry.record == nullptr) return;
   if (entry.pending_since) pending_.insert({*entry.pending_since, entry.id});
   if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
   by_id_.emplace(entry.id, entry);
+}
+
+std::shared_ptr<const v1::Execution> OpenIndex::Find(
+    absl::string_view id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second.record;
 }
 
 std::vector<std::string> OpenIndex::Pending(size_t max, absl::Time now) const {

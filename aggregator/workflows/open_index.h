@@ -1,17 +1,18 @@
 #ifndef AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
 #define AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
 
-// The open executions in memory: the dispatch queue (PENDING, oldest
-// scheduled first) and the leases (DISPATCHED or RUNNING, soonest expiry
-// first).
+// The open executions in memory: their records as last written, the
+// dispatch queue (PENDING, oldest scheduled first) and the leases
+// (DISPATCHED or RUNNING, soonest expiry first).
 //
-// The store keeps the same facts durably (pend/ and open/ keys), but a
-// RocksDB prefix scan walks every deleted key not yet compacted away, and a
-// queue deletes a key for every execution it hands out: at thousands of
-// executions a second the scan of pend/ came to dominate dispatch. This
-// index is rebuilt from the store at start and updated from each committed
-// WorkflowBatch. Not thread-safe (WorkflowStore guards it).
+// The store keeps the same facts durably (ex/ records and open/ keys), but
+// a RocksDB prefix scan walks every deleted key not yet compacted away, and
+// each change of an execution would read its record first: at thousands of
+// executions a second both came to dominate dispatch. This index is rebuilt
+// from the store at start and updated from each committed WorkflowBatch.
+// Not thread-safe (WorkflowStore guards it).
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -26,18 +27,23 @@ namespace ap {
 
 class OpenIndex {
  public:
-  // What the index holds for one execution; both empty once it is closed.
+  // What the index holds for one execution; all empty once it is closed.
   struct Entry {
     std::string id;
-    std::optional<absl::Time> pending_since;  // its scheduled time
+    std::shared_ptr<const v1::Execution> record;  // null: closed
+    std::optional<absl::Time> pending_since;      // its scheduled time
     std::optional<absl::Time> lease_until;
     absl::Time not_before = absl::InfinitePast();  // retry backoff
   };
+  // The entry for `e` as stored: closed unless IsOpen(e.status()).
   static Entry EntryFor(const v1::Execution& e);
-  static Entry Closed(std::string id) { return {std::move(id), {}, {}}; }
+  static Entry Closed(std::string id) { return {std::move(id)}; }
 
   // Replaces whatever the index held for entry.id.
   void Apply(const Entry& entry);
+
+  // The record of an open execution; null if it is not open.
+  std::shared_ptr<const v1::Execution> Find(absl::string_view id) const;
 
   // Up to `max` PENDING executions due by `now` (not waiting out a retry
   // backoff), oldest scheduled first.

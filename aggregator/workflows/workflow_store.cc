@@ -1,5 +1,6 @@
 #include "aggregator/workflows/workflow_store.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/store/keys.h"
 #include "common/proto_time.h"
@@ -101,6 +102,20 @@ absl::StatusOr<std::optional<v1::Workflow>> WorkflowStore::GetWorkflow(
 
 absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::GetExecution(
     absl::string_view execution_id) {
+  {
+    absl::MutexLock l(&index_mu_);
+    if (index_loaded_) {
+      if (std::shared_ptr<const v1::Execution> open =
+              index_.Find(execution_id)) {
+        return std::optional<v1::Execution>(*open);
+      }
+    }
+  }
+  return ReadExecution(execution_id);
+}
+
+absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::ReadExecution(
+    absl::string_view execution_id) {
   absl::StatusOr<std::string> workflow_id = keys::WorkflowIdOf(execution_id);
   if (!workflow_id.ok()) return std::optional<v1::Execution>();
   return Load<v1::Execution>(store_,
@@ -108,6 +123,7 @@ absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::GetExecution(
 }
 
 absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
+  write_mu_.AssertHeld();
   if (batch.empty()) return absl::OkStatus();
   if (absl::Status s = store_->Write(batch.raw()); !s.ok()) return s;
   absl::MutexLock l(&index_mu_);
@@ -137,7 +153,7 @@ absl::Status WorkflowStore::LoadIndex() {
       }));
   OpenIndex fresh;
   for (const std::string& id : ids) {
-    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e, GetExecution(id));
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e, ReadExecution(id));
     if (e) fresh.Apply(OpenIndex::EntryFor(*e));
   }
   index_ = std::move(fresh);
@@ -157,6 +173,18 @@ absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(
   AP_RETURN_IF_ERROR(LoadIndex());
   absl::MutexLock l(&index_mu_);
   return index_.LeasesExpiredBy(now);
+}
+
+absl::Status WorkflowStore::WriteRaw(const WriteBatch& batch) {
+  absl::MutexLock l(&write_mu_);
+  AP_RETURN_IF_ERROR(store_->Write(batch));
+  for (const WriteBatch::Op& op : batch.ops()) {
+    if (!absl::StartsWith(op.key, keys::kExecutionPrefix)) continue;
+    const std::string id(keys::LastComponent(op.key));
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> stored, ReadExecution(id));
+    Reindex(id, stored);
+  }
+  return absl::OkStatus();
 }
 
 void WorkflowStore::Reindex(absl::string_view execution_id,

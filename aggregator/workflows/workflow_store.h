@@ -5,11 +5,12 @@
 // in step: every change goes through a WorkflowBatch, which updates a
 // record and its index entries in the same atomic write.
 //
-// Read-modify-write sequences (firing, pause, report, ...) hold
-// write_mutex() from the read to the write, so they never interleave.
-// Reads alone need no lock. The dispatch queue and the leases are also
-// kept in memory (open_index.h), loaded on first use and updated by each
-// Write. Thread-safe.
+// Every Write, and every read-modify-write sequence (firing, pause,
+// report, ...) from the read to the write, holds write_mutex(), so they
+// never interleave. Reads alone need no lock. The open executions, the
+// dispatch queue and the leases are also kept in memory (open_index.h),
+// loaded on first use and updated by each Write; once loaded, an open
+// execution is read from there. Thread-safe.
 
 #include <functional>
 #include <optional>
@@ -59,7 +60,8 @@ class WorkflowStore {
   absl::StatusOr<std::optional<v1::Workflow>> GetWorkflow(absl::string_view id);
   absl::StatusOr<std::optional<v1::Execution>> GetExecution(
       absl::string_view execution_id);
-  absl::Status Write(const WorkflowBatch& batch);
+  absl::Status Write(const WorkflowBatch& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // Up to `max` PENDING execution ids due by `now`, oldest scheduled first.
   absl::StatusOr<std::vector<std::string>> PendingExecutions(size_t max,
@@ -68,11 +70,11 @@ class WorkflowStore {
   // DISPATCHED or RUNNING execution ids whose lease ran out by `now`.
   absl::StatusOr<std::vector<std::string>> ExpiredLeases(absl::Time now)
       ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Makes the in-memory index agree with `stored` (the record as read, or
-  // nullopt when it is gone), after someone changed keys behind the
-  // WorkflowStore's back (the REPL can delete raw keys).
-  void Reindex(absl::string_view execution_id,
-               const std::optional<v1::Execution>& stored);
+  // Writes raw keys (the REPL's rm) under the write mutex, then makes what
+  // is kept in memory agree with the store for each execution record the
+  // batch touched. Other indexes (wfo/, wfs/, open/) are not repaired.
+  absl::Status WriteRaw(const WriteBatch& batch)
+      ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
   // Executions of a workflow not yet finished, oldest first.
   absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(
@@ -85,6 +87,14 @@ class WorkflowStore {
   Store* raw() { return store_; }
 
  private:
+  // The execution as stored, not from the index.
+  absl::StatusOr<std::optional<v1::Execution>> ReadExecution(
+      absl::string_view execution_id);
+  // Makes the in-memory index agree with `stored` (the record as read, or
+  // nullopt when it is gone).
+  void Reindex(absl::string_view execution_id,
+               const std::optional<v1::Execution>& stored)
+      ABSL_LOCKS_EXCLUDED(index_mu_);
   // Builds the index from open/ on first use.
   absl::Status LoadIndex() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
+#include "tests/testing/write_locked.h"
 
 namespace ap {
 namespace {
@@ -56,7 +57,7 @@ class ExamineTest : public ::testing::Test {
     }
     WorkflowBatch b;
     b.PutExecution(&before, after);
-    ASSERT_THAT(store_.Write(b), IsOk());
+    ASSERT_THAT(WriteLocked(store_, b), IsOk());
   }
   v1::ExamineWorkflowResponse Examine(const std::string& id, absl::Time since,
                                       absl::Time until) {

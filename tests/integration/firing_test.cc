@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
+#include "tests/testing/write_locked.h"
 
 namespace ap {
 namespace {
@@ -115,7 +116,7 @@ class FiringTest : public ::testing::Test {
     if (next) *w.mutable_next_fire_at() = ToProtoTimestamp(*next);
     WorkflowBatch b;
     b.PutWorkflow(nullptr, w);
-    EXPECT_THAT(store_->Write(b), IsOk());
+    EXPECT_THAT(WriteLocked(*store_, b), IsOk());
     scheduler_->Upsert(w.id(), std::move(trigger), clock_.TimeNow());
     return w.id();
   }
@@ -384,7 +385,7 @@ TEST_F(FiringTest, RecoverArmsActiveAndKnowsPausedWorkflows) {
   p.set_status(v1::WORKFLOW_STATUS_PAUSED);
   WorkflowBatch b;
   b.PutWorkflow(&before, p);
-  ASSERT_THAT(store_->Write(b), IsOk());
+  ASSERT_THAT(WriteLocked(*store_, b), IsOk());
   Restart();
   EXPECT_EQ(scheduler_->size(), 2u);
   EXPECT_EQ(scheduler_->armed(), 1u);
@@ -401,7 +402,7 @@ TEST_F(FiringTest, NonActiveWorkflowIsNeverFiredEvenIfArmed) {
   w.set_status(v1::WORKFLOW_STATUS_CANCELED);
   WorkflowBatch b;
   b.PutWorkflow(&before, w);
-  ASSERT_THAT(store_->Write(b), IsOk());  // the Scheduler was not told
+  ASSERT_THAT(WriteLocked(*store_, b), IsOk());  // the Scheduler was not told
   Run(absl::Minutes(2));
   EXPECT_THAT(Executions(id), SizeIs(0));
   EXPECT_EQ(scheduler_->size(), 0u);
@@ -416,7 +417,7 @@ TEST_F(FiringTest, AnExistingExecutionIsNeverOverwritten) {
   *manual.mutable_scheduled_at() = ToProtoTimestamp(kT0 + absl::Minutes(1));
   WorkflowBatch b;
   b.PutExecution(nullptr, manual);
-  ASSERT_THAT(store_->Write(b), IsOk());
+  ASSERT_THAT(WriteLocked(*store_, b), IsOk());
   Run(absl::Minutes(1));
   std::vector<v1::Execution> ex = Executions(id);
   ASSERT_THAT(ex, SizeIs(1));

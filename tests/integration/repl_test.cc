@@ -42,7 +42,8 @@ class ReplCommandsTest : public ::testing::Test {
   }
 
   ap::testing::TempStore temp_;
-  ReplCommands repl_{temp_.get(), [] { return std::string("workflows: 2\n"); }};
+  WorkflowStore workflows_{temp_.get()};
+  ReplCommands repl_{&workflows_, [] { return std::string("workflows: 2\n"); }};
 };
 
 TEST_F(ReplCommandsTest, ListShowsKeysUnderAPrefix) {
@@ -108,7 +109,7 @@ TEST(ReplBackupTest, AnAggregatorStartsFromABackup) {
 
   const std::string dir = temp.dir() + "-backup";
   std::filesystem::remove_all(dir);
-  ReplCommands repl(temp.get(), nullptr);
+  ReplCommands repl(&store, nullptr);
   EXPECT_THAT(repl.Execute("backup " + dir).output,
               HasSubstr("backup written"));
   EXPECT_THAT(repl.Execute("backup " + dir).output, HasSubstr("exists"));
@@ -168,7 +169,8 @@ class ReplServerTest : public ::testing::Test {
   }
 
   ap::testing::TempStore temp_;
-  ReplCommands commands_{temp_.get(), nullptr};
+  WorkflowStore workflows_{temp_.get()};
+  ReplCommands commands_{&workflows_, nullptr};
   std::string path_;
   ReplServerOptions options_;
 };

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
+#include "tests/testing/write_locked.h"
 
 namespace ap {
 namespace {
@@ -41,7 +42,7 @@ class RetentionTest : public ::testing::Test {
       done.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
       WorkflowBatch b;
       b.PutExecution(&e, done);
-      ASSERT_THAT(store_.Write(b), IsOk());
+      ASSERT_THAT(WriteLocked(store_, b), IsOk());
     }
   }
   std::vector<absl::Time> Kept(const std::string& id) {

@@ -61,7 +61,8 @@ int RunAggregator(const AggregatorConfig& config) {
         {{"data_dir", config.data_dir}, {"error", rocks.status().ToString()}});
     return 1;
   }
-  WorkflowStore store(rocks->get());
+  WorkflowStore store(rocks->get(),
+                      static_cast<size_t>(config.workflow_cache));
   Scheduler scheduler;
   FiringOptions firing;
   firing.misfire_threshold = config.misfire_threshold;

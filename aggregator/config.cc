@@ -65,6 +65,9 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddDuration("retention_interval", &config->retention_interval,
                       absl::Seconds(1), absl::Hours(24),
                       "how often retention sweeps the store");
+  schema->AddInt("workflow_cache", &config->workflow_cache, 0, 10'000'000,
+                 "workflow records kept parsed in memory, so a fire and its "
+                 "dispatch do not read them from the store (0: none)");
   schema->AddDuration("ping_interval", &config->ping_interval,
                       absl::Milliseconds(100), absl::Minutes(10),
                       "how often operators are told to ping");

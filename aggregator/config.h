@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "aggregator/workflows/workflow_store.h"
 #include "common/config/schema.h"
 
 namespace ap {
@@ -43,6 +44,8 @@ struct AggregatorConfig {
   absl::Duration ping_interval = absl::Seconds(5);
   absl::Duration heartbeat_interval = absl::Seconds(5);
   absl::Duration lease_grace = absl::Seconds(30);
+  // Parsed workflow records kept in memory (0: none).
+  int64_t workflow_cache = WorkflowStore::kDefaultWorkflowCache;
   // A fire handled later than this counts as missed (misfire policy).
   absl::Duration misfire_threshold = absl::Minutes(1);
 

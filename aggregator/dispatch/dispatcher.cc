@@ -173,7 +173,7 @@ v1::NodeMessage AssignmentFor(ExecutionLedger::Assigned assigned) {
   v1::Assignment* a = m.mutable_assignment();
   a->set_execution_id(e.id());
   a->set_attempt(e.attempt());
-  *a->mutable_workflow() = *std::move(assigned.workflow);
+  *a->mutable_workflow() = *assigned.workflow;
   *a->mutable_scheduled_at() = e.scheduled_at();
   a->set_cause(e.cause());
   *a->mutable_deadline() = e.lease_expires_at();
@@ -214,7 +214,7 @@ size_t Dispatcher::DispatchPending() {
       const std::string id = a.execution.id();
       const std::string op_id = a.execution.operator_id();
       OperatorState& op = operators_[op_id];
-      const bool has_workflow = a.workflow.has_value();
+      const bool has_workflow = a.workflow != nullptr;
       // Held before it is pushed: once pushed, the operator may run it and
       // report before this thread goes on, and a Released() that saw an
       // older recorded_ would be ignored, leaking the slot.

@@ -26,7 +26,8 @@
 
 namespace ap {
 
-template <typename Request, typename Result>
+// `Serialize` is a mutex type with Lock() and Unlock().
+template <typename Request, typename Result, typename Serialize = absl::Mutex>
 class GroupCommit {
  public:
   struct Item {
@@ -36,7 +37,7 @@ class GroupCommit {
   using CommitFn = std::function<void(std::vector<Item*>& batch)>;
 
   // `commit` runs with `serialize` held.
-  GroupCommit(absl::Mutex* serialize, CommitFn commit, Result unset)
+  GroupCommit(Serialize* serialize, CommitFn commit, Result unset)
       : serialize_(serialize),
         commit_(std::move(commit)),
         unset_(std::move(unset)) {}
@@ -63,7 +64,7 @@ class GroupCommit {
       leading_ = true;
     }
     {
-      absl::MutexLock s(serialize_);
+      serialize_->Lock();
       {
         absl::MutexLock l(&mu_);
         mine.swap(queue_);
@@ -73,6 +74,7 @@ class GroupCommit {
         for (Item& item : w->items) batch.push_back(&item);
       }
       commit_(batch);
+      serialize_->Unlock();
     }
     {
       absl::MutexLock l(&mu_);
@@ -107,7 +109,7 @@ class GroupCommit {
     }
   };
 
-  absl::Mutex* const serialize_;
+  Serialize* const serialize_;
   const CommitFn commit_;
   const Result unset_;
   mutable absl::Mutex mu_;

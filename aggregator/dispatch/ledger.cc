@@ -172,7 +172,7 @@ absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
 absl::StatusOr<std::vector<ExecutionLedger::Assigned>>
 ExecutionLedger::AssignMany(
     const std::vector<std::pair<std::string, std::string>>& assignments) {
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   const absl::Time now = clock_->TimeNow();
   WorkflowBatch batch;
   std::vector<Assigned> done;
@@ -182,8 +182,8 @@ ExecutionLedger::AssignMany(
     if (!before || before->status() != v1::EXECUTION_STATUS_PENDING) {
       continue;  // changed since the queue was read (canceled, deleted)
     }
-    AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
-                        store_->GetWorkflow(before->workflow_id()));
+    AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> w,
+                        store_->FindWorkflow(before->workflow_id()));
     const absl::Duration timeout =
         w ? FromProto(w->policy().execution_timeout()) : absl::Hours(1);
     v1::Execution after = *before;
@@ -202,7 +202,7 @@ ExecutionLedger::AssignMany(
 absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
                                        absl::string_view operator_id,
                                        std::optional<int> attempt) {
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> before,
                       store_->GetExecution(execution_id));
   if (!before || before->status() != v1::EXECUTION_STATUS_DISPATCHED ||
@@ -362,7 +362,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
   const absl::Time now = clock_->TimeNow();
   AP_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ExpiredLeases(now));
   if (ids.empty()) return std::vector<v1::Execution>();
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   std::vector<v1::Execution> changed;
   WorkflowBatch batch;
   for (const std::string& id : ids) {

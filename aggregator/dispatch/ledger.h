@@ -24,6 +24,7 @@
 // while the previous write was in progress. Thread-safe.
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,11 +56,11 @@ class ExecutionLedger {
                                        absl::string_view operator_id);
 
   // An execution as dispatched, with its workflow as read for the lease
-  // (nullopt if the workflow is gone), so that the caller need not read it
+  // (null if the workflow is gone), so that the caller need not read it
   // again to build the Assignment.
   struct Assigned {
     v1::Execution execution;
-    std::optional<v1::Workflow> workflow;
+    std::shared_ptr<const v1::Workflow> workflow;
   };
   // Assigns several executions in one write: each (execution, operator)
   // pair that is still PENDING is DISPATCHED; the others are left out of
@@ -113,7 +114,7 @@ class ExecutionLedger {
 
  private:
   using ReportCommit =
-      GroupCommit<ReportCall, absl::StatusOr<v1::ReportResponse>>;
+      GroupCommit<ReportCall, absl::StatusOr<v1::ReportResponse>, FairMutex>;
 
   void CommitReportsLocked(std::vector<ReportCommit::Item*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());

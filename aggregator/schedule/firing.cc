@@ -38,7 +38,7 @@ FiringEngine::FiringEngine(WorkflowStore* store, Scheduler* scheduler,
     : store_(store), scheduler_(scheduler), clock_(clock), options_(options) {}
 
 absl::StatusOr<size_t> FiringEngine::Recover() {
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   size_t loaded = 0;
   absl::Status s = store_->ForEachWorkflow([&](const v1::Workflow& w) {
     const bool paused = w.status() == v1::WORKFLOW_STATUS_PAUSED;
@@ -67,7 +67,7 @@ absl::StatusOr<size_t> FiringEngine::Recover() {
 absl::StatusOr<FireReport> FiringEngine::FireDue() {
   const absl::Time now = clock_->TimeNow();
   FireReport report;
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   const std::vector<Scheduler::Fire> due =
       scheduler_->TakeDue(now, options_.max_batch);
   if (due.empty()) return report;
@@ -206,14 +206,13 @@ void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
 absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
     const Scheduler::Fire& fire, absl::Time now, WorkflowBatch* batch,
     FireReport* report) {
-  absl::StatusOr<std::optional<v1::Workflow>> stored =
-      store_->GetWorkflow(fire.workflow_id);
+  absl::StatusOr<std::shared_ptr<const v1::Workflow>> stored =
+      store_->FindWorkflow(fire.workflow_id);
   if (!stored.ok()) return stored.status();
-  if (!stored->has_value() ||
-      (*stored)->status() != v1::WORKFLOW_STATUS_ACTIVE) {
+  if (*stored == nullptr || (*stored)->status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return std::optional<absl::Time>();  // stale Scheduler entry
   }
-  const v1::Workflow before = *std::move(*stored);
+  const v1::Workflow& before = **stored;
   v1::Workflow after = before;
   absl::StatusOr<Trigger> trigger = TriggerOf(after);
   if (!trigger.ok()) return trigger.status();
@@ -244,7 +243,7 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
 
 absl::StatusOr<v1::Execution> FiringEngine::FireNow(
     absl::string_view workflow_id, FireReport* report) {
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   absl::StatusOr<std::optional<v1::Workflow>> stored =
       store_->GetWorkflow(workflow_id);
   if (!stored.ok()) return stored.status();

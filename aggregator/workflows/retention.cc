@@ -31,7 +31,7 @@ absl::StatusOr<size_t> Retention::Sweep() {
 }
 
 absl::StatusOr<size_t> Retention::SweepWorkflow(absl::string_view workflow_id) {
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   const std::string prefix = keys::ExecutionPrefix(workflow_id);
   int64_t total = 0;
   AP_RETURN_IF_ERROR(store_->raw()->Scan(

@@ -131,7 +131,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
   }
   if (next) *w.mutable_next_fire_at() = ToProtoTimestamp(*next);
 
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   AP_RETURN_IF_ERROR(CheckOwnerQuota(caller.owner));
   WorkflowBatch batch;
   batch.PutWorkflow(nullptr, w);
@@ -218,7 +218,7 @@ absl::StatusOr<v1::ListWorkflowsResponse> WorkflowService::List(
 absl::StatusOr<v1::Workflow> WorkflowService::PauseLocked(
     const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
   if (before.status() == v1::WORKFLOW_STATUS_PAUSED) return before;
   if (before.status() != v1::WORKFLOW_STATUS_ACTIVE) {
@@ -239,7 +239,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::PauseLocked(
 absl::StatusOr<v1::Workflow> WorkflowService::ResumeLocked(
     const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
   if (before.status() == v1::WORKFLOW_STATUS_ACTIVE) return before;
   if (before.status() != v1::WORKFLOW_STATUS_PAUSED) {
@@ -284,7 +284,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
   std::vector<v1::Execution> canceled;
   v1::Workflow after;
   {
-    absl::MutexLock l(store_->write_mutex());
+    FairMutexLock l(store_->write_mutex());
     AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
     if (before.status() == v1::WORKFLOW_STATUS_CANCELED) return before;
     if (before.status() == v1::WORKFLOW_STATUS_COMPLETED) {
@@ -322,7 +322,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
 absl::Status WorkflowService::DeleteLocked(const Caller& caller,
                                            absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
-  absl::MutexLock l(store_->write_mutex());
+  FairMutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, id));
   scheduler_->Remove(w.id());
   // Executions first, in chunks; the workflow record goes last, so an

@@ -56,6 +56,8 @@ void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
                "");
   }
   batch_.Put(keys::Workflow(after.id()), after.SerializeAsString());
+  workflow_changes_.push_back(
+      {after.id(), std::make_shared<const v1::Workflow>(after)});
   // Each status change is kept, so examine can tell what the workflow was
   // doing at any past fire time.
   if (before == nullptr || before->status() != after.status()) {
@@ -70,6 +72,7 @@ void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {
   batch_.Delete(keys::StatusIndex(w.owner(), w.status(), w.id()));
   batch_.Delete(keys::OwnerIndex(w.owner(), w.id()));
   batch_.Delete(keys::Workflow(w.id()));
+  workflow_changes_.push_back({w.id(), nullptr});
 }
 
 void WorkflowBatch::PutExecution(const v1::Execution* before,
@@ -95,9 +98,25 @@ void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
   index_changes_.push_back(OpenIndex::Closed(e.id()));
 }
 
+absl::StatusOr<std::shared_ptr<const v1::Workflow>> WorkflowStore::FindWorkflow(
+    absl::string_view id) {
+  if (std::shared_ptr<const v1::Workflow> hit = workflows_.Find(id)) {
+    return hit;
+  }
+  const uint64_t version = workflows_.Version();
+  AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> stored,
+                      Load<v1::Workflow>(store_, keys::Workflow(id)));
+  if (!stored) return nullptr;
+  auto read = std::make_shared<const v1::Workflow>(*std::move(stored));
+  workflows_.Fill(read, version);
+  return read;
+}
+
 absl::StatusOr<std::optional<v1::Workflow>> WorkflowStore::GetWorkflow(
     absl::string_view id) {
-  return Load<v1::Workflow>(store_, keys::Workflow(id));
+  AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> w, FindWorkflow(id));
+  if (w == nullptr) return std::optional<v1::Workflow>();
+  return std::optional<v1::Workflow>(*w);
 }
 
 absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::GetExecution(
@@ -125,7 +144,26 @@ absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::ReadExecution(
 absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
   write_mu_.AssertHeld();
   if (batch.empty()) return absl::OkStatus();
-  if (absl::Status s = store_->Write(batch.raw()); !s.ok()) return s;
+  if (absl::Status s = store_->Write(batch.raw()); !s.ok()) {
+    // Nothing of the batch should be stored, but what is kept in memory
+    // is made to agree with what the store says now, in case it was.
+    for (const WorkflowBatch::WorkflowChange& w : batch.workflow_changes()) {
+      workflows_.Erase(w.id);
+    }
+    for (const OpenIndex::Entry& change : batch.index_changes()) {
+      absl::StatusOr<std::optional<v1::Execution>> stored =
+          ReadExecution(change.id);
+      if (stored.ok()) Reindex(change.id, *stored);
+    }
+    return s;
+  }
+  for (const WorkflowBatch::WorkflowChange& w : batch.workflow_changes()) {
+    if (w.after) {
+      workflows_.Put(w.after);
+    } else {
+      workflows_.Erase(w.id);
+    }
+  }
   absl::MutexLock l(&index_mu_);
   if (index_loaded_) {
     for (const OpenIndex::Entry& change : batch.index_changes()) {
@@ -142,7 +180,7 @@ absl::Status WorkflowStore::LoadIndex() {
   }
   // Every writer of executions holds write_mu_, so open/ cannot change
   // while it is read.
-  absl::MutexLock w(&write_mu_);
+  FairMutexLock w(&write_mu_);
   absl::MutexLock l(&index_mu_);
   if (index_loaded_) return absl::OkStatus();
   std::vector<std::string> ids;
@@ -176,9 +214,12 @@ absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(
 }
 
 absl::Status WorkflowStore::WriteRaw(const WriteBatch& batch) {
-  absl::MutexLock l(&write_mu_);
+  FairMutexLock l(&write_mu_);
   AP_RETURN_IF_ERROR(store_->Write(batch));
   for (const WriteBatch::Op& op : batch.ops()) {
+    if (absl::StartsWith(op.key, keys::kWorkflowPrefix)) {
+      workflows_.Erase(keys::LastComponent(op.key));
+    }
     if (!absl::StartsWith(op.key, keys::kExecutionPrefix)) continue;
     const std::string id(keys::LastComponent(op.key));
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> stored, ReadExecution(id));

@@ -7,12 +7,15 @@
 //
 // Every Write, and every read-modify-write sequence (firing, pause,
 // report, ...) from the read to the write, holds write_mutex(), so they
-// never interleave. Reads alone need no lock. The open executions, the
+// never interleave; it is handed over in the order asked for (FairMutex), so
+// the fire loop, dispatch rounds and report commits take turns. Reads alone
+// need no lock. The open executions, the
 // dispatch queue and the leases are also kept in memory (open_index.h),
 // loaded on first use and updated by each Write; once loaded, an open
 // execution is read from there. Thread-safe.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +24,9 @@
 #include "absl/synchronization/mutex.h"
 #include "aggregator/store/store.h"
 #include "aggregator/workflows/open_index.h"
+#include "aggregator/workflows/workflow_cache.h"
 #include "ap/v1/workflow.pb.h"
+#include "common/sync/fair_mutex.h"
 
 namespace ap {
 
@@ -45,18 +50,36 @@ class WorkflowBatch {
   const std::vector<OpenIndex::Entry>& index_changes() const {
     return index_changes_;
   }
+  // The workflow records this batch writes (null: deleted), in order.
+  struct WorkflowChange {
+    std::string id;
+    std::shared_ptr<const v1::Workflow> after;
+  };
+  const std::vector<WorkflowChange>& workflow_changes() const {
+    return workflow_changes_;
+  }
 
  private:
   WriteBatch batch_;
   std::vector<OpenIndex::Entry> index_changes_;
+  std::vector<WorkflowChange> workflow_changes_;
 };
 
 class WorkflowStore {
  public:
-  explicit WorkflowStore(Store* store) : store_(store) {}
+  static constexpr size_t kDefaultWorkflowCache = 50'000;
+  // Keeps up to `workflow_cache` parsed workflows in memory
+  // (workflow_cache.h; 0: none).
+  explicit WorkflowStore(Store* store,
+                         size_t workflow_cache = kDefaultWorkflowCache)
+      : store_(store), workflows_(workflow_cache) {}
 
-  absl::Mutex* write_mutex() { return &write_mu_; }
+  FairMutex* write_mutex() { return &write_mu_; }
 
+  // The workflow as last written (from the cache when it holds it), null
+  // if there is none. Never modify it: copy.
+  absl::StatusOr<std::shared_ptr<const v1::Workflow>> FindWorkflow(
+      absl::string_view id);
   absl::StatusOr<std::optional<v1::Workflow>> GetWorkflow(absl::string_view id);
   absl::StatusOr<std::optional<v1::Execution>> GetExecution(
       absl::string_view execution_id);
@@ -72,7 +95,8 @@ class WorkflowStore {
       ABSL_LOCKS_EXCLUDED(write_mu_);
   // Writes raw keys (the REPL's rm) under the write mutex, then makes what
   // is kept in memory agree with the store for each execution record the
-  // batch touched. Other indexes (wfo/, wfs/, open/) are not repaired.
+  // batch touched, and drops the workflow records it touched from the
+  // cache. Other indexes (wfo/, wfs/, open/) are not repaired.
   absl::Status WriteRaw(const WriteBatch& batch)
       ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
@@ -99,7 +123,8 @@ class WorkflowStore {
   absl::Status LoadIndex() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
   Store* const store_;
-  absl::Mutex write_mu_;
+  WorkflowCache workflows_;
+  FairMutex write_mu_;
   absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   bool index_loaded_ ABSL_GUARDED_BY(index_mu_) = false;
   OpenIndex index_ ABSL_GUARDED_BY(index_mu_);

@@ -49,7 +49,7 @@ class WorkflowServiceTest : public ::testing::Test {
     // Hooks run without the write lock (they may dispatch, which takes it):
     // taking it here would deadlock if they did not.
     hooks.on_change = [this] {
-      absl::MutexLock l(store_.write_mutex());
+      FairMutexLock l(store_.write_mutex());
       ++changes_;
     };
     hooks.on_canceled = [this](const std::vector<v1::Execution>& e) {

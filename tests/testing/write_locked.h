@@ -4,14 +4,13 @@
 // WorkflowStore::Write for a test that sets up records directly: takes the
 // store's write mutex, as every writer in the aggregator holds it.
 
-#include "absl/synchronization/mutex.h"
 #include "aggregator/workflows/workflow_store.h"
 
 namespace ap {
 
 inline absl::Status WriteLocked(WorkflowStore& store,
                                 const WorkflowBatch& batch) {
-  absl::MutexLock l(store.write_mutex());
+  FairMutexLock l(store.write_mutex());
   return store.Write(batch);
 }
 

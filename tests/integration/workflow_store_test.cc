@@ -1,0 +1,132 @@
+// WorkflowStore: what it keeps in memory (parsed workflows, open
+// executions) always agrees with the store, through writes, failed writes
+// and raw writes.
+
+#include "aggregator/workflows/workflow_store.h"
+
+#include "aggregator/store/keys.h"
+#include "common/proto_time.h"
+#include "gtest/gtest.h"
+#include "tests/testing/faulty_store.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_store.h"
+#include "tests/testing/write_locked.h"
+
+namespace ap {
+namespace {
+
+using ::ap::testing::IsOk;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+constexpr char kWorkflow[] = "01JDX6Q8Z3M0V4W9K2N5R7T1YB";
+
+v1::Workflow Wf(const std::string& name) {
+  v1::Workflow w;
+  w.set_id(kWorkflow);
+  w.set_owner("alice");
+  w.set_name(name);
+  w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
+  return w;
+}
+
+v1::Execution Exec(v1::ExecutionStatus status) {
+  v1::Execution e;
+  e.set_id(keys::ExecutionId(kWorkflow, kT0));
+  e.set_workflow_id(kWorkflow);
+  e.set_status(status);
+  e.set_attempt(1);
+  *e.mutable_scheduled_at() = ToProtoTimestamp(kT0);
+  return e;
+}
+
+class WorkflowStoreTest : public ::testing::Test {
+ protected:
+  // Reads a workflow's name through the store (cache or not).
+  std::string Name() {
+    absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
+        store_.FindWorkflow(kWorkflow);
+    EXPECT_THAT(w, IsOk());
+    return w.ok() && *w != nullptr ? (*w)->name() : "(none)";
+  }
+  v1::ExecutionStatus Status() {
+    absl::StatusOr<std::optional<v1::Execution>> e =
+        store_.GetExecution(keys::ExecutionId(kWorkflow, kT0));
+    EXPECT_THAT(e, IsOk());
+    return e.ok() && e->has_value() ? (*e)->status()
+                                    : v1::EXECUTION_STATUS_UNSPECIFIED;
+  }
+  absl::Status Put(const v1::Workflow* before, const v1::Workflow& after) {
+    WorkflowBatch b;
+    b.PutWorkflow(before, after);
+    return WriteLocked(store_, b);
+  }
+  absl::Status Put(const v1::Execution* before, const v1::Execution& after) {
+    WorkflowBatch b;
+    b.PutExecution(before, after);
+    return WriteLocked(store_, b);
+  }
+
+  ap::testing::TempStore temp_;
+  ap::testing::FaultyStore faulty_{temp_.get()};
+  WorkflowStore store_{&faulty_};
+};
+
+TEST_F(WorkflowStoreTest, EveryCommittedWorkflowWriteIsWhatIsRead) {
+  const v1::Workflow one = Wf("one");
+  ASSERT_THAT(Put(nullptr, one), IsOk());
+  EXPECT_EQ(Name(), "one");
+  const v1::Workflow two = Wf("two");
+  ASSERT_THAT(Put(&one, two), IsOk());
+  EXPECT_EQ(Name(), "two");
+  WorkflowBatch del;
+  del.DeleteWorkflow(two);
+  ASSERT_THAT(WriteLocked(store_, del), IsOk());
+  EXPECT_EQ(Name(), "(none)");
+}
+
+TEST_F(WorkflowStoreTest, AFailedWriteLeavesTheStoredVersionVisible) {
+  const v1::Workflow one = Wf("one");
+  ASSERT_THAT(Put(nullptr, one), IsOk());
+  const v1::Execution pending = Exec(v1::EXECUTION_STATUS_PENDING);
+  ASSERT_THAT(Put(nullptr, pending), IsOk());
+  ASSERT_THAT(store_.PendingExecutions(10, kT0), IsOk());  // loads the index
+  EXPECT_EQ(Name(), "one");
+
+  faulty_.fail_writes = true;
+  EXPECT_FALSE(Put(&one, Wf("two")).ok());
+  EXPECT_FALSE(Put(&pending, Exec(v1::EXECUTION_STATUS_DISPATCHED)).ok());
+  EXPECT_EQ(Name(), "one");
+  EXPECT_EQ(Status(), v1::EXECUTION_STATUS_PENDING);
+  EXPECT_EQ(store_.PendingExecutions(10, kT0)->size(), 1u);
+}
+
+TEST_F(WorkflowStoreTest, OpenExecutionsFollowEveryChangeUntilClosed) {
+  const v1::Execution pending = Exec(v1::EXECUTION_STATUS_PENDING);
+  ASSERT_THAT(Put(nullptr, pending), IsOk());
+  ASSERT_THAT(store_.PendingExecutions(10, kT0), IsOk());  // loads the index
+  v1::Execution running = Exec(v1::EXECUTION_STATUS_RUNNING);
+  *running.mutable_lease_expires_at() =
+      ToProtoTimestamp(kT0 + absl::Minutes(5));
+  ASSERT_THAT(Put(&pending, running), IsOk());
+  EXPECT_EQ(Status(), v1::EXECUTION_STATUS_RUNNING);
+  ASSERT_THAT(Put(&running, Exec(v1::EXECUTION_STATUS_SUCCEEDED)), IsOk());
+  EXPECT_EQ(Status(), v1::EXECUTION_STATUS_SUCCEEDED);  // from the store
+  EXPECT_TRUE(store_.ExpiredLeases(kT0 + absl::Hours(1))->empty());
+}
+
+TEST_F(WorkflowStoreTest, RawWritesAreSeenByTheNextRead) {
+  ASSERT_THAT(Put(nullptr, Wf("one")), IsOk());
+  ASSERT_THAT(Put(nullptr, Exec(v1::EXECUTION_STATUS_PENDING)), IsOk());
+  ASSERT_THAT(store_.PendingExecutions(10, kT0), IsOk());
+  EXPECT_EQ(Name(), "one");
+  WriteBatch raw;  // as the REPL's rm does
+  raw.Delete(keys::Workflow(kWorkflow));
+  raw.Delete(keys::Execution(kWorkflow, keys::ExecutionId(kWorkflow, kT0)));
+  ASSERT_THAT(store_.WriteRaw(raw), IsOk());
+  EXPECT_EQ(Name(), "(none)");
+  EXPECT_EQ(Status(), v1::EXECUTION_STATUS_UNSPECIFIED);
+  EXPECT_TRUE(store_.PendingExecutions(10, kT0)->empty());
+}
+
+}  // namespace
+}  // namespace ap

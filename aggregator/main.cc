@@ -46,6 +46,8 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                retention_max_age);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                retention_interval);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int64_t,
+               workflow_cache);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                ping_interval);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,

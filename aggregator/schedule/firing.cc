@@ -167,15 +167,18 @@ std::vector<FiringEngine::Decision> FiringEngine::Decide(
 }
 
 // Adds a round's new executions, and the open ones REPLACE canceled.
+// Moves the created executions into the batch.
 void FiringEngine::WriteRound(const std::vector<v1::Execution>& open_before,
-                              const Round& round, WorkflowBatch* batch,
+                              Round& round, WorkflowBatch* batch,
                               FireReport* report) {
   for (size_t i = 0; i < round.open.size(); ++i) {
     if (IsOpen(round.open[i].status())) continue;
     batch->PutExecution(&open_before[i], round.open[i]);
     report->canceled.push_back(round.open[i]);
   }
-  for (const v1::Execution& c : round.created) batch->PutExecution(nullptr, c);
+  for (v1::Execution& c : round.created) {
+    batch->PutExecution(nullptr, std::move(c));
+  }
 }
 
 // REPLACE cancels every open execution; FORBID turns the run into a skip.
@@ -237,7 +240,7 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
     *after.mutable_next_fire_at() = ToProtoTimestamp(*next);
   }
   *after.mutable_updated_at() = ToProtoTimestamp(now);
-  batch->PutWorkflow(&before, after);
+  batch->PutWorkflow(&before, std::move(after));
   return next;
 }
 
@@ -276,6 +279,7 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
   AP_RETURN_IF_ERROR(
       Record({Decision{at, true, v1::EXECUTION_CAUSE_MANUAL, ""}}, now, &after,
              &round, report));
+  v1::Execution created = round.created.front();
   WorkflowBatch batch;
   WriteRound(*open_before, round, &batch, report);
   if (round.maxed) {
@@ -286,7 +290,7 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
   batch.PutWorkflow(&before, after);
   AP_RETURN_IF_ERROR(store_->Write(batch));
   if (round.maxed) scheduler_->Remove(after.id());
-  return round.created.front();
+  return created;
 }
 
 // Turns decisions into execution records, oldest first.

@@ -95,7 +95,7 @@ class FiringEngine {
   absl::Status Record(std::vector<Decision> decisions, absl::Time now,
                       v1::Workflow* workflow, Round* round, FireReport* report);
   static void WriteRound(const std::vector<v1::Execution>& open_before,
-                         const Round& round, WorkflowBatch* batch,
+                         Round& round, WorkflowBatch* batch,
                          FireReport* report);
   static void ApplyConcurrency(const v1::Workflow& workflow,
                                const std::string& new_id,

@@ -5,6 +5,12 @@
 namespace ap {
 
 OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
+  return EntryFor(std::make_shared<const v1::Execution>(e));
+}
+
+OpenIndex::Entry OpenIndex::EntryFor(
+    std::shared_ptr<const v1::Execution> kept) {
+  const v1::Execution& e = *kept;
   Entry entry{e.id()};
   switch (e.status()) {
     case v1::EXECUTION_STATUS_PENDING:
@@ -20,7 +26,7 @@ OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
     default:
       return entry;  // closed
   }
-  entry.record = std::make_shared<const v1::Execution>(e);
+  entry.record = std::move(kept);
   return entry;
 }
 

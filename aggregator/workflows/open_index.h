@@ -37,6 +37,7 @@ class OpenIndex {
   };
   // The entry for `e` as stored: closed unless IsOpen(e.status()).
   static Entry EntryFor(const v1::Execution& e);
+  static Entry EntryFor(std::shared_ptr<const v1::Execution> e);
   static Entry Closed(std::string id) { return {std::move(id)}; }
 
   // Replaces whatever the index held for entry.id.

@@ -39,7 +39,9 @@ bool IsTerminal(v1::ExecutionStatus status) {
 }
 
 void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
-                                const v1::Workflow& after) {
+                                v1::Workflow after_in) {
+  auto kept = std::make_shared<const v1::Workflow>(std::move(after_in));
+  const v1::Workflow& after = *kept;
   // Index keys are rewritten only when they change: a fire changes the
   // record, not its owner or status, and every key written costs.
   const bool indexed_as_before = before != nullptr &&
@@ -56,8 +58,7 @@ void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
                "");
   }
   batch_.Put(keys::Workflow(after.id()), after.SerializeAsString());
-  workflow_changes_.push_back(
-      {after.id(), std::make_shared<const v1::Workflow>(after)});
+  workflow_changes_.push_back({after.id(), kept});
   // Each status change is kept, so examine can tell what the workflow was
   // doing at any past fire time.
   if (before == nullptr || before->status() != after.status()) {
@@ -76,7 +77,9 @@ void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {
 }
 
 void WorkflowBatch::PutExecution(const v1::Execution* before,
-                                 const v1::Execution& after) {
+                                 v1::Execution after_in) {
+  auto kept = std::make_shared<const v1::Execution>(std::move(after_in));
+  const v1::Execution& after = *kept;
   if (before != nullptr) {
     if (IsOpen(before->status()) && !IsOpen(after.status())) {
       batch_.Delete(keys::Open(before->workflow_id(), before->id()));
@@ -89,7 +92,7 @@ void WorkflowBatch::PutExecution(const v1::Execution* before,
   }
   batch_.Put(keys::Execution(after.workflow_id(), after.id()),
              after.SerializeAsString());
-  index_changes_.push_back(OpenIndex::EntryFor(after));
+  index_changes_.push_back(OpenIndex::EntryFor(std::move(kept)));
 }
 
 void WorkflowBatch::DeleteExecution(const v1::Execution& e) {

@@ -39,9 +39,11 @@ class WorkflowBatch {
  public:
   // `before` is the stored version (nullptr for a new record), so that
   // stale index entries are removed.
-  void PutWorkflow(const v1::Workflow* before, const v1::Workflow& after);
+  // `after` is kept (for the cache): move it in when it is not needed.
+  void PutWorkflow(const v1::Workflow* before, v1::Workflow after);
   void DeleteWorkflow(const v1::Workflow& workflow);
-  void PutExecution(const v1::Execution* before, const v1::Execution& after);
+  // `after` is kept (for the open index): move it in when not needed.
+  void PutExecution(const v1::Execution* before, v1::Execution after);
   void DeleteExecution(const v1::Execution& execution);
 
   const WriteBatch& raw() const { return batch_; }

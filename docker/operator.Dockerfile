@@ -8,7 +8,7 @@ RUN apt-get update \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       grpc-proto libabsl-dev libspdlog-dev libfmt-dev librocksdb-dev \
       libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev \
-      prometheus-cpp-dev \
+      prometheus-cpp-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -28,7 +28,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libabsl20220623 libcpp-httplib0.11 libcurl4 libfmt9 libgrpc++1.51 \
       libgrpc29 libprometheus-cpp-core1.0 libprotobuf32 libspdlog1.10 \
-      libyaml-cpp0.7 ca-certificates tzdata curl \
+      libyaml-cpp0.7 libjemalloc2 ca-certificates tzdata curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10002 --home-dir /var/lib/ap-operator --shell /usr/sbin/nologin ap \
  && mkdir -p /var/lib/ap-operator/spool /etc/ap \

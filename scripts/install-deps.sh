@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libspdlog-dev libfmt-dev librocksdb-dev
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  libjemalloc-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   tzdata socat netcat-openbsd openssl curl chromium python3-grpcio python3-grpc-tools
   docker-compose python3-yaml
 )

@@ -16,6 +16,17 @@ namespace {
 // Counting missed fires stops here (a per-second schedule down for months).
 constexpr size_t kMaxMissedCounted = 10'000'000;
 
+// Adds one workflow's part of a round to the round's report.
+void Merge(FireReport part, FireReport* round) {
+  round->recorded += part.recorded;
+  round->skipped += part.skipped;
+  round->completed += part.completed;
+  for (v1::Execution& e : part.canceled)
+    round->canceled.push_back(std::move(e));
+  round->lateness.insert(round->lateness.end(), part.lateness.begin(),
+                         part.lateness.end());
+}
+
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
@@ -66,6 +77,33 @@ absl::StatusOr<size_t> FiringEngine::Recover() {
 
 absl::StatusOr<FireReport> FiringEngine::FireDue() {
   const absl::Time now = clock_->TimeNow();
+  return FireDue(now, Prepare(now));
+}
+
+FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now) {
+  PreparedRound round;
+  for (const auto& [id, at] : scheduler_->PeekDue(now, options_.max_batch)) {
+    absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
+        store_->FindWorkflow(id);
+    // FORBID and REPLACE depend on the open executions: done under the lock.
+    if (!w.ok() || *w == nullptr ||
+        (*w)->status() != v1::WORKFLOW_STATUS_ACTIVE ||
+        (*w)->policy().concurrency() != v1::CONCURRENCY_POLICY_ALLOW) {
+      continue;
+    }
+    Prepared p{*w, at, {}, {}, std::nullopt};
+    const Scheduler::Fire fire{id, at, v1::EXECUTION_CAUSE_UNSPECIFIED, {}};
+    absl::StatusOr<std::optional<absl::Time>> next =
+        HandleWorkflow(fire, now, p.from, &p.batch, &p.report);
+    if (!next.ok()) continue;  // tried again under the lock
+    p.next = *next;
+    round.emplace(id, std::move(p));
+  }
+  return round;
+}
+
+absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
+                                                 PreparedRound prepared) {
   FireReport report;
   FairMutexLock l(store_->write_mutex());
   const std::vector<Scheduler::Fire> due =
@@ -82,8 +120,23 @@ absl::StatusOr<FireReport> FiringEngine::FireDue() {
     // first appearance handles every fire due up to now.
     if (!seen.insert(fire.workflow_id).second) continue;
     taken.emplace_back(fire.workflow_id, fire.scheduled_at);
+    absl::StatusOr<std::shared_ptr<const v1::Workflow>> stored =
+        store_->FindWorkflow(fire.workflow_id);
+    if (!stored.ok()) {
+      failure = stored.status();
+      break;
+    }
+    auto ahead = prepared.find(fire.workflow_id);
+    if (ahead != prepared.end() && ahead->second.from == *stored &&
+        ahead->second.scheduled_at == fire.scheduled_at) {
+      Prepared& p = ahead->second;
+      batch.Append(std::move(p.batch));
+      Merge(std::move(p.report), &report);
+      rearm.emplace_back(fire.workflow_id, p.next);
+      continue;
+    }
     absl::StatusOr<std::optional<absl::Time>> next =
-        HandleWorkflow(fire, now, &batch, &report);
+        HandleWorkflow(fire, now, *stored, &batch, &report);
     if (!next.ok()) {
       failure = next.status();
       break;
@@ -207,15 +260,13 @@ void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
 }
 
 absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
-    const Scheduler::Fire& fire, absl::Time now, WorkflowBatch* batch,
+    const Scheduler::Fire& fire, absl::Time now,
+    const std::shared_ptr<const v1::Workflow>& stored, WorkflowBatch* batch,
     FireReport* report) {
-  absl::StatusOr<std::shared_ptr<const v1::Workflow>> stored =
-      store_->FindWorkflow(fire.workflow_id);
-  if (!stored.ok()) return stored.status();
-  if (*stored == nullptr || (*stored)->status() != v1::WORKFLOW_STATUS_ACTIVE) {
+  if (stored == nullptr || stored->status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return std::optional<absl::Time>();  // stale Scheduler entry
   }
-  const v1::Workflow& before = **stored;
+  const v1::Workflow& before = *stored;
   v1::Workflow after = before;
   absl::StatusOr<Trigger> trigger = TriggerOf(after);
   if (!trigger.ok()) return trigger.status();

@@ -21,13 +21,16 @@
 // neither lost nor recorded twice, across restarts too (Recover re-arms
 // every workflow at its stored next_fire_at).
 //
-// Thread-safe: holds the WorkflowStore's write mutex for each round.
+// Thread-safe: holds the WorkflowStore's write mutex for each round, after
+// computing what it can without it (Prepare).
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "aggregator/schedule/scheduler.h"
@@ -67,8 +70,30 @@ class FiringEngine {
   // their next_fire_at, PAUSED ones known but unarmed. Returns how many.
   absl::StatusOr<size_t> Recover();
 
-  // Handles every fire due now (at most max_batch workflows per call).
+  // One workflow's round computed ahead (see Prepare).
+  struct Prepared {
+    std::shared_ptr<const v1::Workflow> from;  // the record it was made from
+    absl::Time scheduled_at;                   // the fire it starts with
+    WorkflowBatch batch;
+    FireReport report;
+    std::optional<absl::Time> next;
+  };
+  using PreparedRound = absl::flat_hash_map<std::string, Prepared>;
+
+  // Handles every fire due now (at most max_batch workflows per call):
+  // FireDue(now, Prepare(now)).
   absl::StatusOr<FireReport> FireDue();
+  // Computes the round of each ALLOW workflow due by `now` from its cached
+  // record, without the store's write lock: the costly part of a round
+  // (decisions, new records, serialization), so that dispatch and report
+  // commits can write meanwhile. Nothing is changed.
+  PreparedRound Prepare(absl::Time now);
+  // Takes the due fires and writes the round under the write lock. A
+  // prepared workflow's work is used only if its record is still the very
+  // one it was made from (records are immutable once cached: a change makes
+  // a new one) and the fire is the same; every other workflow is handled
+  // there, as if nothing had been prepared.
+  absl::StatusOr<FireReport> FireDue(absl::Time now, PreparedRound prepared);
 
   // Records a MANUAL execution of an ACTIVE or PAUSED workflow now, under
   // the same concurrency and max_executions rules (FORBID while one is open
@@ -90,7 +115,8 @@ class FiringEngine {
   // Plans one workflow's due fires into `batch`; returns its next fire
   // after `now`, or nullopt when it should leave the Scheduler.
   absl::StatusOr<std::optional<absl::Time>> HandleWorkflow(
-      const Scheduler::Fire& fire, absl::Time now, WorkflowBatch* batch,
+      const Scheduler::Fire& fire, absl::Time now,
+      const std::shared_ptr<const v1::Workflow>& stored, WorkflowBatch* batch,
       FireReport* report);
   absl::Status Record(std::vector<Decision> decisions, absl::Time now,
                       v1::Workflow* workflow, Round* round, FireReport* report);

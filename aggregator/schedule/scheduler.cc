@@ -69,6 +69,16 @@ std::vector<Scheduler::Fire> Scheduler::TakeDue(absl::Time now, size_t max) {
   return fires;
 }
 
+std::vector<std::pair<std::string, absl::Time>> Scheduler::PeekDue(
+    absl::Time now, size_t max) const {
+  absl::MutexLock l(&mu_);
+  std::vector<std::pair<std::string, absl::Time>> out;
+  for (const TimerQueue<Entry>::Armed& a : queue_.ArmedBy(now, max)) {
+    out.emplace_back(*a.id, a.at);
+  }
+  return out;
+}
+
 std::optional<absl::Time> Scheduler::NextFireTime() const {
   absl::MutexLock l(&mu_);
   std::optional<TimerQueue<Entry>::Armed> top = queue_.Earliest();

@@ -54,6 +54,11 @@ class Scheduler {
 
   // Pops up to `max` fires due at or before `now`, oldest first.
   std::vector<Fire> TakeDue(absl::Time now, size_t max);
+  // What TakeDue would start with, without taking anything: up to `max`
+  // workflows armed at or before `now` and the time each is armed at,
+  // earliest first.
+  std::vector<std::pair<std::string, absl::Time>> PeekDue(absl::Time now,
+                                                          size_t max) const;
 
   // The earliest armed fire time.
   std::optional<absl::Time> NextFireTime() const;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <queue>
 #include <string>
 #include <utility>
 #include <vector>
@@ -94,6 +95,29 @@ class TimerQueue {
   std::optional<Armed> Earliest() const {
     if (heap_.empty()) return std::nullopt;
     return Armed{heap_[0].at, heap_[0].node->key};
+  }
+
+  // Up to `max` armed entries due at or before `now`, earliest first, as
+  // popping them would give, but nothing changes: a best-first walk of the
+  // heap's due part, O(max log max).
+  std::vector<Armed> ArmedBy(absl::Time now, size_t max) const {
+    std::vector<Armed> out;
+    auto later = [this](size_t a, size_t b) {
+      return Before(heap_[b], heap_[a]);
+    };
+    std::priority_queue<size_t, std::vector<size_t>, decltype(later)> next(
+        later);
+    if (!heap_.empty()) next.push(0);
+    while (!next.empty() && out.size() < max) {
+      const size_t pos = next.top();
+      next.pop();
+      if (heap_[pos].at > now) break;  // the earliest left is not due
+      out.push_back({heap_[pos].at, heap_[pos].node->key});
+      for (size_t child : {2 * pos + 1, 2 * pos + 2}) {
+        if (child < heap_.size()) next.push(child);
+      }
+    }
+    return out;
   }
 
   size_t size() const { return nodes_.size(); }

@@ -8,6 +8,7 @@
 // Implementations are thread-safe.
 
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,12 @@ class WriteBatch {
   }
   void Delete(absl::string_view key) {
     ops_.push_back({true, std::string(key), {}});
+  }
+  // Adds `other`'s operations after these.
+  void Append(WriteBatch&& other) {
+    ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
+                std::make_move_iterator(other.ops_.end()));
+    other.ops_.clear();
   }
   const std::vector<Op>& ops() const { return ops_; }
   bool empty() const { return ops_.empty(); }

@@ -101,6 +101,18 @@ void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
   index_changes_.push_back(OpenIndex::Closed(e.id()));
 }
 
+void WorkflowBatch::Append(WorkflowBatch&& other) {
+  batch_.Append(std::move(other.batch_));
+  for (auto& change : other.index_changes_) {
+    index_changes_.push_back(std::move(change));
+  }
+  for (auto& change : other.workflow_changes_) {
+    workflow_changes_.push_back(std::move(change));
+  }
+  other.index_changes_.clear();
+  other.workflow_changes_.clear();
+}
+
 absl::StatusOr<std::shared_ptr<const v1::Workflow>> WorkflowStore::FindWorkflow(
     absl::string_view id) {
   if (std::shared_ptr<const v1::Workflow> hit = workflows_.Find(id)) {

@@ -46,6 +46,9 @@ class WorkflowBatch {
   void PutExecution(const v1::Execution* before, v1::Execution after);
   void DeleteExecution(const v1::Execution& execution);
 
+  // Adds `other`'s changes after these (one workflow's, to a round's).
+  void Append(WorkflowBatch&& other);
+
   const WriteBatch& raw() const { return batch_; }
   bool empty() const { return batch_.empty(); }
   // The open-index changes this batch makes, in order.

@@ -424,5 +424,67 @@ TEST_F(FiringTest, AnExistingExecutionIsNeverOverwritten) {
   EXPECT_EQ(ex[0].status(), v1::EXECUTION_STATUS_SUCCEEDED);
 }
 
+// Prepare computes a round without the write lock; FireDue(now, prepared)
+// writes it. Between the two anything may change.
+
+TEST_F(FiringTest, APreparedRoundIsWrittenWhenNothingChangedMeanwhile) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  const absl::Time now = clock_.TimeNow();
+  FiringEngine::PreparedRound prepared = engine_->Prepare(now);
+  ASSERT_EQ(prepared.size(), 1u);
+  absl::StatusOr<FireReport> r = engine_->FireDue(now, std::move(prepared));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->recorded, 1u);
+  ASSERT_THAT(Executions(id), SizeIs(1));
+  EXPECT_EQ(Executions(id)[0].status(), kPending);
+  const v1::Workflow w = Get(id);
+  EXPECT_EQ(w.execution_count(), 1);
+  EXPECT_EQ(FromProto(w.next_fire_at()), kT0 + absl::Minutes(2));
+  EXPECT_EQ(scheduler_->NextFireTime(id), kT0 + absl::Minutes(2));
+}
+
+TEST_F(FiringTest, AManualTriggerBetweenPrepareAndWriteIsNotLost) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  const absl::Time now = clock_.TimeNow();
+  FiringEngine::PreparedRound prepared = engine_->Prepare(now);
+  clock_.AdvanceTime(absl::Milliseconds(5));
+  FireReport manual;
+  ASSERT_THAT(engine_->FireNow(id, &manual), IsOk());
+  // The prepared round was made from the record before the trigger; using
+  // it would overwrite the trigger's execution_count and last_fired_at.
+  ASSERT_THAT(engine_->FireDue(now, std::move(prepared)), IsOk());
+  EXPECT_THAT(Executions(id), SizeIs(2));
+  EXPECT_EQ(Get(id).execution_count(), 2);
+}
+
+TEST_F(FiringTest, APauseBetweenPrepareAndWriteWins) {
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  const absl::Time now = clock_.TimeNow();
+  FiringEngine::PreparedRound prepared = engine_->Prepare(now);
+  const v1::Workflow before = Get(id);
+  v1::Workflow paused = before;
+  paused.set_status(v1::WORKFLOW_STATUS_PAUSED);
+  WorkflowBatch b;  // as the service pauses: record, then Scheduler
+  b.PutWorkflow(&before, paused);
+  ASSERT_THAT(WriteLocked(*store_, b), IsOk());
+  scheduler_->Pause(id);
+  ASSERT_THAT(engine_->FireDue(now, std::move(prepared)), IsOk());
+  EXPECT_THAT(Executions(id), SizeIs(0));
+  EXPECT_EQ(Get(id).status(), v1::WORKFLOW_STATUS_PAUSED);
+  EXPECT_EQ(scheduler_->NextFireTime(id), std::nullopt);
+}
+
+TEST_F(FiringTest, OnlyAllowWorkflowsArePrepared) {
+  Create("* * * * *");
+  Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));
+  Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_REPLACE));
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_EQ(engine_->Prepare(clock_.TimeNow()).size(), 1u);
+  EXPECT_EQ(Fire().recorded, 3u);
+}
+
 }  // namespace
 }  // namespace ap

@@ -33,6 +33,32 @@ TEST(TimerQueueTest, TiesAreBrokenById) {
   EXPECT_EQ(*q.Earliest()->id, "a");
 }
 
+TEST(TimerQueueTest, ArmedByListsWhatPoppingWouldGiveWithoutPopping) {
+  TimerQueue<int> q;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    q.Put(id, 0);
+    q.Arm(id, kT0 + absl::Milliseconds(rng() % 2000));
+  }
+  const absl::Time now = kT0 + absl::Seconds(1);
+  const std::vector<TimerQueue<int>::Armed> peeked = q.ArmedBy(now, 100);
+  ASSERT_EQ(peeked.size(), 100u);
+  EXPECT_EQ(q.armed(), 500u);  // nothing taken
+  for (const TimerQueue<int>::Armed& p : peeked) {
+    const TimerQueue<int>::Armed top = *q.Earliest();
+    EXPECT_EQ(*p.id, *top.id);
+    EXPECT_EQ(p.at, top.at);
+    q.Disarm(*top.id);
+  }
+  // Only what is due: fewer than `max` when fewer are due.
+  const size_t due = q.ArmedBy(now, 1000).size();
+  for (const TimerQueue<int>::Armed& p : q.ArmedBy(now, 1000)) {
+    EXPECT_LE(p.at, now);
+  }
+  EXPECT_LT(due, 400u);
+}
+
 TEST(TimerQueueTest, RearmMovesAnEntryBothWays) {
   TimerQueue<int> q;
   q.Put("a", 0);

@@ -14,9 +14,10 @@
 # in one of those libraries), never in our code.
 #
 # State (2026-12-02, evening): unit and integration tests, 543 of 544 pass
-# with no report (run with -E "e2e|fuzz|EveryMessageRoundTrips"). Left: ProtoJsonTest.EveryMessageRoundTripsThroughJsonWithEveryFieldSet
-# crashes inside libprotobuf's map reflection under TSan only (plain and
-# ASan builds pass it). The e2e tests (real processes with timing
+# with no report (run with -E "e2e|fuzz|EveryMessageRoundTrips"). Left:
+# ProtoJsonTest.EveryMessageRoundTripsThroughJsonWithEveryFieldSet crashes
+# inside libprotobuf's map reflection under TSan only (plain and ASan
+# builds pass it). The e2e tests (real processes with timing
 # promises) are not meant to run under TSan's slowdown.
 #
 # usage: scripts/tsan.sh [ctest args...]   (TSAN_DIR, default build-tsan)

@@ -82,6 +82,8 @@ absl::StatusOr<FireReport> FiringEngine::FireDue() {
 
 FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now) {
   PreparedRound round;
+  // Without the cache no prepared workflow could be recognised as current.
+  if (!store_->caches_workflows()) return round;
   for (const auto& [id, at] : scheduler_->PeekDue(now, options_.max_batch)) {
     absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
         store_->FindWorkflow(id);

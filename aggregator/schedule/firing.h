@@ -86,7 +86,8 @@ class FiringEngine {
   // Computes the round of each ALLOW workflow due by `now` from its cached
   // record, without the store's write lock: the costly part of a round
   // (decisions, new records, serialization), so that dispatch and report
-  // commits can write meanwhile. Nothing is changed.
+  // commits can write meanwhile. Nothing is changed. Empty when the store
+  // does not cache workflows.
   PreparedRound Prepare(absl::Time now);
   // Takes the due fires and writes the round under the write lock. A
   // prepared workflow's work is used only if its record is still the very

@@ -42,6 +42,7 @@ class WorkflowCache {
   void Erase(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
+  size_t capacity() const { return capacity_; }
 
  private:
   void InsertLocked(std::shared_ptr<const v1::Workflow> w)

@@ -86,6 +86,9 @@ class WorkflowStore {
   absl::StatusOr<std::shared_ptr<const v1::Workflow>> FindWorkflow(
       absl::string_view id);
   absl::StatusOr<std::optional<v1::Workflow>> GetWorkflow(absl::string_view id);
+  // Whether FindWorkflow hands out the same record object until it changes
+  // (false with the cache off: each read makes a new one).
+  bool caches_workflows() const { return workflows_.capacity() > 0; }
   absl::StatusOr<std::optional<v1::Execution>> GetExecution(
       absl::string_view execution_id);
   absl::Status Write(const WorkflowBatch& batch)

@@ -477,6 +477,16 @@ TEST_F(FiringTest, APauseBetweenPrepareAndWriteWins) {
   EXPECT_EQ(scheduler_->NextFireTime(id), std::nullopt);
 }
 
+TEST_F(FiringTest, NothingIsPreparedWithoutTheWorkflowCache) {
+  const std::string id = Create("* * * * *");
+  WorkflowStore uncached(flaky_.get(), /*workflow_cache=*/0);
+  FiringEngine engine(&uncached, scheduler_.get(), &clock_);
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_TRUE(engine.Prepare(clock_.TimeNow()).empty());
+  ASSERT_THAT(engine.FireDue(), IsOk());
+  EXPECT_THAT(Executions(id), SizeIs(1));
+}
+
 TEST_F(FiringTest, OnlyAllowWorkflowsArePrepared) {
   Create("* * * * *");
   Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));

@@ -166,9 +166,7 @@ absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
       workflows_.Erase(w.id);
     }
     for (const OpenIndex::Entry& change : batch.index_changes()) {
-      absl::StatusOr<std::optional<v1::Execution>> stored =
-          ReadExecution(change.id);
-      if (stored.ok()) Reindex(change.id, *stored);
+      (void)Reload(change.id);  // unreadable: memory keeps what it had
     }
     return s;
   }
@@ -236,19 +234,19 @@ absl::Status WorkflowStore::WriteRaw(const WriteBatch& batch) {
       workflows_.Erase(keys::LastComponent(op.key));
     }
     if (!absl::StartsWith(op.key, keys::kExecutionPrefix)) continue;
-    const std::string id(keys::LastComponent(op.key));
-    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> stored, ReadExecution(id));
-    Reindex(id, stored);
+    AP_RETURN_IF_ERROR(Reload(keys::LastComponent(op.key)));
   }
   return absl::OkStatus();
 }
 
-void WorkflowStore::Reindex(absl::string_view execution_id,
-                            const std::optional<v1::Execution>& stored) {
+absl::Status WorkflowStore::Reload(absl::string_view execution_id) {
+  AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> stored,
+                      ReadExecution(execution_id));
   absl::MutexLock l(&index_mu_);
-  if (!index_loaded_) return;
+  if (!index_loaded_) return absl::OkStatus();
   index_.Apply(stored ? OpenIndex::EntryFor(*stored)
                       : OpenIndex::Closed(std::string(execution_id)));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::Execution>> WorkflowStore::OpenExecutions(

@@ -122,10 +122,9 @@ class WorkflowStore {
   // The execution as stored, not from the index.
   absl::StatusOr<std::optional<v1::Execution>> ReadExecution(
       absl::string_view execution_id);
-  // Makes the in-memory index agree with `stored` (the record as read, or
-  // nullopt when it is gone).
-  void Reindex(absl::string_view execution_id,
-               const std::optional<v1::Execution>& stored)
+  // Reads the execution from the store and makes the in-memory index
+  // agree with it (gone: closed).
+  absl::Status Reload(absl::string_view execution_id)
       ABSL_LOCKS_EXCLUDED(index_mu_);
   // Builds the index from open/ on first use.
   absl::Status LoadIndex() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);

@@ -39,15 +39,29 @@ apctl() { "$build/cli/apctl" "$@"; }
 # this script and the watch; they are then stopped in reverse order (the
 # watch, the operator draining, the aggregator draining).
 pids=()
+names=()
 stop() {
   trap - INT TERM EXIT
   echo
   echo "stopping..."
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
+    terminate "${pids[i]}" "${names[i]}"
   done
   echo "stopped; logs and data in $demo"
+}
+# SIGTERM, then up to 60 s for the drain (the operator's shutdown_grace is
+# 30 s), then SIGKILL. Polls instead of `wait`: the watch dies of the same
+# Ctrl-C that interrupts the script's `wait` for it, and bash 5.2 can then
+# miss that exit and block in a second `wait` for as long as any other
+# child lives (the demo hung so).
+terminate() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 600); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  echo "the $2 did not stop within 60 s of SIGTERM; killing it" >&2
+  kill -KILL "$1" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
@@ -55,6 +69,7 @@ setsid "$aggregator" --data-dir="$demo/data" --grpc-listen="$grpc" \
   --http-listen="$http" --repl-socket="$demo/ap.sock" \
   2>>"$demo/aggregator.log" &
 pids+=($!)
+names+=(aggregator)
 for _ in $(seq 1 100); do
   apctl --timeout=1s health >/dev/null 2>&1 && break
   sleep 0.2
@@ -68,6 +83,7 @@ setsid "$build/operator/operator" --aggregator="$grpc" --id=demo-operator \
   --spool-dir="$demo/spool" --http-listen="$op_http" \
   2>>"$demo/operator.log" &
 pids+=($!)
+names+=(operator)
 
 id=$(apctl workflow list --status=active | awk '$2 == "demo-every-5s" {print $1; exit}')
 if [ -z "$id" ]; then
@@ -99,4 +115,5 @@ Ctrl-C stops everything.
 EOF2
 apctl watch "$id" &
 pids+=($!)
+names+=(watch)
 wait "${pids[-1]}"

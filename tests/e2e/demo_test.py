@@ -26,7 +26,17 @@ def processes_using(path):
     return [int(p) for p in out.split()]
 
 
-def run_demo(src, env, check, label):
+def describe(pids):
+    out = []
+    for pid in pids:
+        try:
+            out.append(open("/proc/%d/cmdline" % pid).read().replace("\0", " "))
+        except OSError:
+            out.append(str(pid))
+    return "; ".join(out) or "nothing"
+
+
+def run_demo(src, env, demo, check, label):
     start = time.monotonic()
     proc = subprocess.Popen([os.path.join(src, "scripts", "run.sh")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -52,13 +62,24 @@ def run_demo(src, env, check, label):
     check(label + ": the telemetry address is printed",
           any("/telemetry" in l for l in lines))
     os.killpg(proc.pid, signal.SIGINT)
+    left = "nothing"
     try:
         code = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        code = None
+        # Say what was still running, then end it all: the servers hold
+        # the output pipe, so reading it would block until they exit.
+        pids = processes_using(demo)
+        code, left = None, describe(pids)
+        for pid in pids + [proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
     rest = proc.stdout.read().decode(errors="replace")
     check(label + ": Ctrl-C stops it", code is not None and "stopped" in rest,
-          "exit %s; output: %s" % (code, rest))
+          "exit %s; still running: %s; output: %s" % (
+              code, left, rest))
     return "".join(lines)
 
 
@@ -72,14 +93,14 @@ def main():
                AP_DEMO_HTTP="127.0.0.1:%d" % ap_e2e.free_port(),
                AP_DEMO_OPERATOR_HTTP="127.0.0.1:%d" % ap_e2e.free_port())
     try:
-        first = run_demo(src, env, check, "first run")
+        first = run_demo(src, env, demo, check, "first run")
         check("no process is left behind",
               wait_gone(demo), str(processes_using(demo)))
         creds = open(os.path.join(demo, "credentials.env")).read()
         check("credentials are kept private",
               oct(os.stat(os.path.join(demo, "credentials.env")).st_mode
                   & 0o777) == "0o600" and "AP_API_KEY=apk_" in creds)
-        second = run_demo(src, env, check, "second run")
+        second = run_demo(src, env, demo, check, "second run")
         workflow = [l for l in first.splitlines() if "firing every 5 s" in l]
         check("the second run reuses the workflow",
               workflow and workflow[0] in second, second)

@@ -14,6 +14,7 @@
 #include "common/config/flags.h"
 #include "common/log/log.h"
 #include "common/signals.h"
+#include "common/sync/deadlock_detection.h"
 
 ABSL_FLAG(std::string, config, "", "YAML config file [env AP_CONFIG]");
 ABSL_FLAG(bool, validate, false,
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aggregator: %s\n", std::string(s.message()).c_str());
     return 2;
   }
+  ap::DisableMutexDeadlockDetection();
   ap::InstallTerminationHandlers();
   return ap::RunAggregator(config);
 }

@@ -25,6 +25,7 @@
 #include "bench/bench_util.h"
 #include "bench/populate.h"
 #include "common/proto_time.h"
+#include "common/sync/deadlock_detection.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, mode, "fire", "create, fire, lateness or restart");
@@ -204,6 +205,7 @@ void Restart(int n, const std::string& dir) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  ap::DisableMutexDeadlockDetection();
   spdlog::set_level(spdlog::level::warn);
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int n = absl::GetFlag(FLAGS_workflows);

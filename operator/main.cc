@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "common/config/flags.h"
 #include "common/log/log.h"
+#include "common/sync/deadlock_detection.h"
 #include "operator/app.h"
 #include "operator/config.h"
 
@@ -68,5 +69,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "operator: %s\n", std::string(s.message()).c_str());
     return 2;
   }
+  ap::DisableMutexDeadlockDetection();
   return ap::RunOperator(config);
 }

@@ -192,6 +192,7 @@ absl::Status CredentialStore::RemoveOperator(absl::string_view operator_id) {
                                  store_, kOperatorKeys, [&](const auto& r) {
                                    return r.operator_id() == operator_id;
                                  }));
+  ForgetOperators();
   if (n == 0) {
     return absl::NotFoundError(absl::StrCat("no operator ", operator_id));
   }
@@ -224,6 +225,16 @@ absl::StatusOr<std::string> CredentialStore::AuthenticateOperator(
     return absl::UnauthenticatedError(
         "this is an API key; the Node API needs an operator token (apo_...)");
   }
+  const absl::Duration now = clock_->MonotonicNow();
+  uint64_t generation;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = known_operators_.find(secret);
+    if (it != known_operators_.end() && now < it->second.until) {
+      return it->second.operator_id;
+    }
+    generation = generation_;
+  }
   AP_ASSIGN_OR_RETURN(
       std::optional<std::string> raw,
       store_->Get(absl::StrCat(kOperatorKeys, Sha256Hex(secret))));
@@ -231,7 +242,20 @@ absl::StatusOr<std::string> CredentialStore::AuthenticateOperator(
   if (!raw || !r.ParseFromString(*raw)) {
     return absl::UnauthenticatedError("unknown or removed operator token");
   }
+  absl::MutexLock l(&mu_);
+  // Not if an operator was removed since the read: it may have been this.
+  if (generation != generation_) return r.operator_id();
+  // Expired entries of removed tokens would otherwise stay: drop them all
+  // now and then (the live ones come back at their next call).
+  if (known_operators_.size() >= 1024) known_operators_.clear();
+  known_operators_[secret] = {r.operator_id(), now + kOperatorCacheTime};
   return r.operator_id();
+}
+
+void CredentialStore::ForgetOperators() {
+  absl::MutexLock l(&mu_);
+  known_operators_.clear();
+  ++generation_;
 }
 
 }  // namespace ap

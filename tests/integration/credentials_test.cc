@@ -1,6 +1,11 @@
 #include "aggregator/auth/credentials.h"
 
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -100,6 +105,76 @@ TEST_F(CredentialsTest, NewOperatorTokenReplacesTheOldOne) {
   ASSERT_THAT(creds_.RemoveOperator("op-1"), IsOk());
   EXPECT_THAT(creds_.AuthenticateOperator(Bearer(second->secret)),
               StatusIs(kUnauthenticated));
+}
+
+TEST_F(CredentialsTest, ReplacingOrRemovingAnOperatorForgetsItsTokenAtOnce) {
+  absl::StatusOr<NewSecret> first = creds_.AddOperator("op-1", kNow);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(creds_.AuthenticateOperator(Bearer(first->secret)), IsOk());
+  absl::StatusOr<NewSecret> second = creds_.AddOperator("op-1", kNow);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(first->secret)),
+              StatusIs(kUnauthenticated));
+  ASSERT_THAT(creds_.AuthenticateOperator(Bearer(second->secret)), IsOk());
+  ASSERT_THAT(creds_.RemoveOperator("op-1"), IsOk());
+  EXPECT_THAT(creds_.AuthenticateOperator(Bearer(second->secret)),
+              StatusIs(kUnauthenticated));
+}
+
+// Node API calls come by the tens of thousands a second: a token that
+// authenticated is remembered for a few seconds instead of being looked up
+// each time. A delete the store makes behind the credential store's back
+// (the REPL's raw `rm`) therefore takes effect within that time.
+TEST(CredentialCacheTest, AnOperatorTokenIsRememberedForAFewSeconds) {
+  ap::testing::TempStore temp;
+  SimulatedClock clock(kNow);
+  CredentialStore creds(temp.get(), &clock);
+  absl::StatusOr<NewSecret> token = creds.AddOperator("op-1", kNow);
+  ASSERT_THAT(token, IsOk());
+  ASSERT_THAT(creds.AuthenticateOperator(Bearer(token->secret)), IsOk());
+
+  WriteBatch raw_delete;
+  ASSERT_THAT(temp.get()->Scan("optok/", "",
+                               [&](absl::string_view key, absl::string_view) {
+                                 raw_delete.Delete(key);
+                                 return true;
+                               }),
+              IsOk());
+  ASSERT_THAT(temp.get()->Write(raw_delete), IsOk());
+
+  clock.AdvanceTime(CredentialStore::kOperatorCacheTime - absl::Seconds(1));
+  absl::StatusOr<std::string> cached =
+      creds.AuthenticateOperator(Bearer(token->secret));
+  ASSERT_THAT(cached, IsOk());
+  EXPECT_EQ(*cached, "op-1");
+  clock.AdvanceTime(absl::Seconds(1));
+  EXPECT_THAT(creds.AuthenticateOperator(Bearer(token->secret)),
+              StatusIs(kUnauthenticated));
+}
+
+// Only tokens that authenticated are remembered: a flood of wrong ones
+// cannot fill memory, and a token stored later works at once.
+TEST(CredentialCacheTest, AnUnknownTokenIsNotRemembered) {
+  ap::testing::TempStore temp;
+  SimulatedClock clock(kNow);
+  CredentialStore creds(temp.get(), &clock);
+  const std::string secret = "apo_" + std::string(64, 'a');
+  EXPECT_THAT(creds.AuthenticateOperator(Bearer(secret)),
+              StatusIs(kUnauthenticated));
+
+  // Stored as `operators add` would, with this secret.
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+         digest);
+  store::v1::OperatorRecord record;
+  record.set_operator_id("op-1");
+  WriteBatch put;
+  put.Put(absl::StrCat("optok/", absl::BytesToHexString(absl::string_view(
+                                     reinterpret_cast<const char*>(digest),
+                                     sizeof(digest)))),
+          record.SerializeAsString());
+  ASSERT_THAT(temp.get()->Write(put), IsOk());
+  EXPECT_THAT(creds.AuthenticateOperator(Bearer(secret)), IsOk());
 }
 
 TEST_F(CredentialsTest, NamesAndRolesAreValidated) {

@@ -10,14 +10,24 @@
 namespace ap {
 
 bool Session::Next(Clock* clock, absl::Time deadline, v1::NodeMessage* out) {
+  std::vector<v1::NodeMessage> one;
+  if (!NextMany(clock, deadline, 1, &one)) return false;
+  *out = std::move(one.front());
+  return true;
+}
+
+bool Session::NextMany(Clock* clock, absl::Time deadline, size_t max,
+                       std::vector<v1::NodeMessage>* out) {
   absl::MutexLock l(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !outbox_.empty() || closed_;
   };
   clock->AwaitWithDeadline(&mu_, absl::Condition(&ready), deadline);
   if (outbox_.empty()) return false;  // timeout, or closed and flushed
-  *out = std::move(outbox_.front());
-  outbox_.pop_front();
+  while (!outbox_.empty() && out->size() < std::max<size_t>(max, 1)) {
+    out->push_back(std::move(outbox_.front()));
+    outbox_.pop_front();
+  }
   return true;
 }
 

@@ -47,6 +47,10 @@ class Session {
   // deadline passed (send a heartbeat) or the session is closed (check
   // closed()).
   bool Next(Clock* clock, absl::Time deadline, v1::NodeMessage* out);
+  // Like Next, but takes up to `max` queued messages (at least one) into
+  // `out`, in order.
+  bool NextMany(Clock* clock, absl::Time deadline, size_t max,
+                std::vector<v1::NodeMessage>* out);
   // False when the outbox is full or the session closed.
   bool Push(v1::NodeMessage message);
   // How many more messages Push would take (0 once closed).

@@ -1,6 +1,7 @@
 #include "aggregator/service/node_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/dispatch/packing.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -8,6 +9,12 @@
 
 namespace ap {
 namespace {
+
+// With SyncRequest.accepts_batches: up to this many assignments, of up to
+// this many bytes together, per stream message (far below the 4 MiB an
+// operator's channel takes by default).
+constexpr size_t kMaxAssignmentsPerMessage = 64;
+constexpr size_t kMaxAssignmentBytesPerMessage = 1 << 20;
 
 absl::Status CheckClaim(const std::string& claimed, const std::string& id) {
   if (claimed == id) return absl::OkStatus();
@@ -78,29 +85,42 @@ grpc::Status NodeServiceImpl::Sync(
             {"capacity", req->capacity()},
             {"peer", ctx->peer()}});
   dispatcher_->Kick();
+  const size_t take = req->accepts_batches() ? kMaxAssignmentsPerMessage : 1;
   uint64_t heartbeats = 0;
-  const char* ended = "stream closed";
-  while (!ctx->IsCancelled()) {
-    v1::NodeMessage m;
+  const char* ended = nullptr;
+  while (ended == nullptr && !ctx->IsCancelled()) {
+    std::vector<v1::NodeMessage> taken;
     const absl::Time deadline = clock_->TimeNow() + options_.heartbeat_interval;
-    if (!session->Next(clock_, deadline, &m)) {
+    if (!session->NextMany(clock_, deadline, take, &taken)) {
       if (session->closed()) {
         ended = "replaced or drained";
         break;
       }
-      v1::Heartbeat* hb = m.mutable_heartbeat();
+      v1::Heartbeat* hb = taken.emplace_back().mutable_heartbeat();
       *hb->mutable_server_time() = ToProtoTimestamp(clock_->TimeNow());
       hb->set_sequence(++heartbeats);
     }
-    if (!writer->Write(m)) {
+    std::vector<v1::NodeMessage> out =
+        PackAssignments(std::move(taken), kMaxAssignmentBytesPerMessage);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (writer->Write(out[i])) continue;
       LogEvent(spdlog::level::warn, "sync_send_failed", {{"operator", *id}});
-      // Not sent: Disconnect hands an assignment back at once.
-      if (m.has_assignment()) session->Requeue(std::move(m));
+      // Not sent: Disconnect hands the assignments back at once, in order.
+      for (size_t j = out.size(); j-- > i;) {
+        std::vector<v1::NodeMessage> unsent =
+            UnpackAssignments(std::move(out[j]));
+        for (size_t k = unsent.size(); k-- > 0;) {
+          if (unsent[k].has_assignment()) {
+            session->Requeue(std::move(unsent[k]));
+          }
+        }
+      }
       if (metrics_) metrics_->OnStreamSendFailed();
       ended = "send failed";
       break;
     }
   }
+  if (ended == nullptr) ended = "stream closed";
   if (dispatcher_->Disconnect(session) > 0) dispatcher_->Kick();
   LogEvent(
       spdlog::level::info, "operator_disconnected",

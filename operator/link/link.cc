@@ -149,6 +149,7 @@ void Link::OpenStream() {
   handler_->FillSync(&req);
   req.set_operator_id(options_.operator_id);
   req.set_version(options_.version);
+  req.set_accepts_batches(true);
   std::shared_ptr<AggregatorStub> stub;
   {
     absl::MutexLock l(&mu_);
@@ -176,6 +177,10 @@ void Link::ReadStream(SyncStream* call) {
     }
     if (m.has_assignment()) {
       handler_->OnAssignment(m.assignment());
+    } else if (m.has_assignments()) {
+      for (const v1::Assignment& a : m.assignments().assignments()) {
+        handler_->OnAssignment(a);
+      }
     } else if (m.has_cancel()) {
       handler_->OnCancel(m.cancel());
     } else if (m.has_drain()) {

@@ -132,7 +132,7 @@ TEST_F(DispatcherTest, AssignmentsNeverSentArePendingAgainWhenTheStreamEnds) {
   ASSERT_TRUE(gone->Next(&clock_, clock_.TimeNow(), &sent));  // one written
   EXPECT_EQ(dispatcher_.Disconnect(gone), 1u);
   EXPECT_EQ(Status(ids[0]), v1::EXECUTION_STATUS_DISPATCHED);  // may run
-  EXPECT_EQ(Status(ids[1]), v1::EXECUTION_STATUS_PENDING);  // never sent
+  EXPECT_EQ(Status(ids[1]), v1::EXECUTION_STATUS_PENDING);     // never sent
   auto next = dispatcher_.Connect("next", "1", 10);
   EXPECT_EQ(dispatcher_.DispatchPending(), 2u);
   std::vector<v1::NodeMessage> got = Drain(*next);
@@ -182,6 +182,27 @@ TEST_F(DispatcherTest, NextWaitsOnTheClockForAHeartbeatDeadline) {
   auto s = dispatcher_.Connect("op-1", "1", 1);
   v1::NodeMessage m;
   EXPECT_FALSE(s->Next(&clock_, clock_.TimeNow(), &m));  // nothing: heartbeat
+}
+
+TEST_F(DispatcherTest, NextManyTakesWhatIsQueuedUpToTheLimitInOrder) {
+  Session s("op-1", 10, 10);
+  for (const char* id : {"1", "2", "3"}) {
+    v1::NodeMessage m;
+    m.mutable_cancel()->set_execution_id(id);
+    ASSERT_TRUE(s.Push(m));
+  }
+  std::vector<v1::NodeMessage> got;
+  ASSERT_TRUE(s.NextMany(&clock_, clock_.TimeNow(), 2, &got));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].cancel().execution_id(), "1");
+  EXPECT_EQ(got[1].cancel().execution_id(), "2");
+  got.clear();
+  ASSERT_TRUE(s.NextMany(&clock_, clock_.TimeNow(), 2, &got));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].cancel().execution_id(), "3");
+  got.clear();
+  EXPECT_FALSE(s.NextMany(&clock_, clock_.TimeNow(), 2, &got));
+  EXPECT_TRUE(got.empty());
 }
 
 TEST_F(DispatcherTest, PingIsRecordedForListOperators) {

@@ -102,6 +102,47 @@ TEST_F(NodeServiceTest, PingAnswersIntervalsAndIdentity) {
   EXPECT_EQ(dispatcher_.Operators().at(0).version(), "1.0");
 }
 
+// What is queued when the stream starts goes out in one message to an
+// operator that accepts batches, one message each to one that does not.
+TEST_F(NodeServiceTest, QueuedAssignmentsGoInOneMessageOnlyIfAccepted) {
+  for (bool batches : {true, false}) {
+    SCOPED_TRACE(batches ? "accepts batches" : "does not");
+    std::vector<std::string> pending;
+    for (int i = 0; i < 3; ++i) pending.push_back(Trigger());
+    auto ctx = As(token_);
+    v1::SyncRequest hello = Hello(/*capacity=*/5);
+    hello.set_accepts_batches(batches);
+    auto reader = stub_->Sync(ctx.get(), hello);
+    std::vector<std::string> got;
+    int messages = 0;
+    v1::NodeMessage m;
+    while (got.size() < pending.size() && ReadWork(reader.get(), &m)) {
+      ++messages;
+      ASSERT_EQ(m.has_assignments(), batches);
+      if (m.has_assignment()) got.push_back(m.assignment().execution_id());
+      for (const v1::Assignment& a : m.assignments().assignments()) {
+        EXPECT_EQ(a.workflow().steps(0).id(), "s");
+        got.push_back(a.execution_id());
+      }
+    }
+    EXPECT_EQ(got, pending);
+    EXPECT_EQ(messages, batches ? 1 : 3);
+    for (const std::string& id : got) {
+      v1::ReportRequest r;
+      r.set_operator_id("op-1");
+      r.set_execution_id(id);
+      r.set_attempt(1);
+      r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+      v1::ReportResponse resp;
+      ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
+      EXPECT_EQ(resp.result(), v1::REPORT_RESULT_ACCEPTED);
+    }
+    ctx->TryCancel();
+    while (reader->Read(&m)) {
+    }
+  }
+}
+
 TEST_F(NodeServiceTest, CredentialsAreCheckedAndMustMatchTheOperator) {
   v1::PingRequest p;
   p.set_operator_id("op-1");

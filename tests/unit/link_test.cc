@@ -113,6 +113,23 @@ TEST_F(LinkTest, LinksAndDeliversAssignmentsAndCancels) {
   EXPECT_EQ(handler_.linked, 1);
 }
 
+TEST_F(LinkTest, AcceptsBatchesAndDeliversEachAssignmentInOrder) {
+  Start();
+  ASSERT_TRUE(Linked());
+  EXPECT_TRUE(a().last_sync().accepts_batches());
+  v1::NodeMessage m;
+  for (const char* id : {"e1", "e2", "e3"}) {
+    m.mutable_assignments()->add_assignments()->set_execution_id(id);
+  }
+  a().Send(m);
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock l(&handler_.mu);
+    return handler_.assignments.size() == 3;
+  }));
+  absl::MutexLock l(&handler_.mu);
+  EXPECT_EQ(handler_.assignments, (std::vector<std::string>{"e1", "e2", "e3"}));
+}
+
 TEST_F(LinkTest, StartsWithNoAggregatorAndLinksWhenOneComesUp) {
   a().SetUp(false);
   Start();

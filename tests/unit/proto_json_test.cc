@@ -206,8 +206,12 @@ TEST(ProtoContractTest, NodeMessageCarriesEveryKindOfTheDesign) {
   for (int i = 0; i < kind->field_count(); ++i) {
     names.push_back(kind->field(i)->message_type()->name());
   }
+  // AssignmentBatch is our addition: only operators that ask for it
+  // (SyncRequest.accepts_batches) get it, so the design's four kinds are
+  // all an operator has to understand.
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("Assignment", "Cancel",
-                                                     "Heartbeat", "Drain"));
+                                                     "Heartbeat", "Drain",
+                                                     "AssignmentBatch"));
 }
 
 TEST(ProtoContractTest, ExecutionStatusesMatchTheDesign) {

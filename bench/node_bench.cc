@@ -5,6 +5,8 @@
 // usage: node_bench --workflows=N --operators=K --seconds=S --reporters=R
 //        [--batch=B]
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -39,6 +41,8 @@ ABSL_FLAG(int, reporters, 16, "concurrent reporting threads per operator");
 ABSL_FLAG(int, batch, 1,
           "outcomes per report call: 1 uses Report, more use ReportBatch "
           "with up to this many");
+ABSL_FLAG(bool, assignment_batches, true,
+          "operators set SyncRequest.accepts_batches");
 ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
 ABSL_FLAG(double, min_round_gap_ms, 2, "DispatcherOptions::min_round_gap");
 ABSL_FLAG(bool, dispatch_thread, true,
@@ -50,6 +54,14 @@ namespace ap::bench {
 namespace {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+// User and system CPU time of this process so far.
+absl::Duration ProcessCpu() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return absl::DurationFromTimeval(u.ru_utime) +
+         absl::DurationFromTimeval(u.ru_stime);
+}
 
 }  // namespace
 }  // namespace ap::bench
@@ -122,17 +134,26 @@ int main(int argc, char** argv) {
       v1::SyncRequest hello;
       hello.set_operator_id(op);
       hello.set_capacity(100000);
+      hello.set_accepts_batches(absl::GetFlag(FLAGS_assignment_batches));
       auto reader = stub->Sync(&ctx, hello);
       v1::NodeMessage m;
       while (!stop && reader->Read(&m)) {
-        if (!m.has_assignment()) continue;
+        if (m.has_assignment()) {
+          v1::Assignment alone = std::move(*m.mutable_assignment());
+          *m.mutable_assignments()->add_assignments() = std::move(alone);
+        }
         const absl::Time now = absl::Now();
         if (now >= measure_from && now < measure_until) {
           std::lock_guard<std::mutex> l(mu);
-          received.push_back(now - FromProto(m.assignment().scheduled_at()));
+          for (const v1::Assignment& a : m.assignments().assignments()) {
+            received.push_back(now - FromProto(a.scheduled_at()));
+          }
         }
         absl::MutexLock l(&inbox->mu);
-        inbox->queue.push_back(m.assignment());
+        for (v1::Assignment& a :
+             *m.mutable_assignments()->mutable_assignments()) {
+          inbox->queue.push_back(std::move(a));
+        }
       }
       ctx.TryCancel();
       absl::MutexLock l(&inbox->mu);
@@ -192,7 +213,12 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_dispatch_thread)) dispatcher.Start();
   loop.Start();
-  absl::SleepFor(measure_from - absl::Now() + absl::Seconds(seconds));
+  // CPU of the whole process (aggregator and test operators alike) over
+  // the measured seconds: steadier than throughput on a noisy machine.
+  absl::SleepFor(measure_from - absl::Now());
+  const absl::Duration cpu_from = bench::ProcessCpu();
+  absl::SleepFor(measure_until - absl::Now());
+  const absl::Duration cpu_used = bench::ProcessCpu() - cpu_from;
   stop = true;
   dispatcher.DrainAll("bench over");
   loop.Stop();
@@ -216,6 +242,11 @@ int main(int argc, char** argv) {
 
   std::printf("scheduled -> read by an operator: p50 %.2f ms, p99 %.2f ms\n",
               pct_of(received, 0.5), pct_of(received, 0.99));
+  std::printf("CPU: %.2f cores, %.1f us per persisted execution\n",
+              absl::FDivDuration(cpu_used, absl::Seconds(seconds)),
+              persisted > 0 ? absl::ToDoubleMicroseconds(cpu_used) /
+                                  static_cast<double>(persisted)
+                            : 0.0);
   std::printf("report writes (group commits): %llu\n",
               static_cast<unsigned long long>(ledger.report_writes()));
   // Pings/s: 2k channels, each with `ping_inflight` calls in flight

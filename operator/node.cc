@@ -63,6 +63,9 @@ absl::Status OperatorNode::Start() {
         return link_->Report(r, absl::Seconds(10));
       },
       clock_, /*parallel=*/8);
+  flusher_->SetBatchReport([this](const std::vector<v1::ReportRequest>& r) {
+    return link_->ReportBatch(r, absl::Seconds(10));
+  });
   supervisor_ = std::make_unique<Supervisor>(clock_);
   supervisor_->Add(
       "link", [this] { link_->Run(); }, [this] { link_->Stop(); });

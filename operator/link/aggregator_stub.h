@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -36,6 +37,12 @@ class AggregatorStub {
   virtual std::unique_ptr<SyncStream> Sync(const v1::SyncRequest& request) = 0;
   virtual absl::StatusOr<v1::ReportResponse> Report(
       const v1::ReportRequest& request, absl::Duration deadline) = 0;
+  // Several reports in one call: an answer per report, in order (the
+  // error Report would have failed with, for one refused), or why the
+  // whole call failed (UNIMPLEMENTED from an aggregator without it).
+  virtual absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>>
+  ReportBatch(const std::vector<v1::ReportRequest>& reports,
+              absl::Duration deadline) = 0;
   // grpc.health.v1 Check of the whole server: OK when SERVING.
   virtual absl::Status CheckHealth(absl::Duration deadline) = 0;
 };

@@ -72,6 +72,29 @@ class GrpcStub : public AggregatorStub {
     return response;
   }
 
+  absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>> ReportBatch(
+      const std::vector<v1::ReportRequest>& reports,
+      absl::Duration deadline) override {
+    if (!tls_error_.ok()) return tls_error_;
+    auto ctx = CallContext(token_, deadline);
+    v1::ReportBatchRequest request;
+    for (const v1::ReportRequest& r : reports) *request.add_reports() = r;
+    v1::ReportBatchResponse response;
+    AP_RETURN_IF_ERROR(
+        FromGrpcStatus(node_->ReportBatch(ctx.get(), request, &response)));
+    std::vector<absl::StatusOr<v1::ReportResponse>> out;
+    out.reserve(response.results_size());
+    for (v1::ReportBatchResult& r : *response.mutable_results()) {
+      if (r.error_code() != 0) {
+        out.push_back(absl::Status(
+            static_cast<absl::StatusCode>(r.error_code()), r.error_message()));
+      } else {
+        out.push_back(std::move(*r.mutable_response()));
+      }
+    }
+    return out;
+  }
+
   absl::Status CheckHealth(absl::Duration deadline) override {
     if (!tls_error_.ok()) return tls_error_;
     grpc::ClientContext ctx;

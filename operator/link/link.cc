@@ -9,6 +9,7 @@
 #include "common/log/log.h"
 #include "common/log/rate_limiter.h"
 #include "common/proto_time.h"
+#include "common/status.h"
 
 namespace ap {
 
@@ -407,17 +408,25 @@ void Link::AfterWatch(RunState* st, Watch watch) {
   }
 }
 
+absl::StatusOr<std::shared_ptr<AggregatorStub>> Link::ReachableStub() {
+  absl::MutexLock l(&mu_);
+  if (!reachable_ || stub_ == nullptr) {
+    return absl::UnavailableError("no aggregator reachable");
+  }
+  return stub_;
+}
+
 absl::StatusOr<v1::ReportResponse> Link::Report(const v1::ReportRequest& report,
                                                 absl::Duration deadline) {
-  std::shared_ptr<AggregatorStub> stub;
-  {
-    absl::MutexLock l(&mu_);
-    if (!reachable_ || stub_ == nullptr) {
-      return absl::UnavailableError("no aggregator reachable");
-    }
-    stub = stub_;
-  }
+  AP_ASSIGN_OR_RETURN(std::shared_ptr<AggregatorStub> stub, ReachableStub());
   return stub->Report(report, deadline);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>>
+Link::ReportBatch(const std::vector<v1::ReportRequest>& reports,
+                  absl::Duration deadline) {
+  AP_ASSIGN_OR_RETURN(std::shared_ptr<AggregatorStub> stub, ReachableStub());
+  return stub->ReportBatch(reports, deadline);
 }
 
 LinkStatus Link::status() const {

@@ -100,9 +100,15 @@ class Link {
   // succeeded.
   absl::StatusOr<v1::ReportResponse> Report(const v1::ReportRequest& report,
                                             absl::Duration deadline);
+  // Several at once, as AggregatorStub::ReportBatch.
+  absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>> ReportBatch(
+      const std::vector<v1::ReportRequest>& reports, absl::Duration deadline);
   LinkStatus status() const;
 
  private:
+  // The current aggregator's stub; UNAVAILABLE unless its last ping
+  // succeeded.
+  absl::StatusOr<std::shared_ptr<AggregatorStub>> ReachableStub();
   struct Stream;
   struct RunState;
   // How the time between two pings ended.

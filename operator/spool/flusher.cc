@@ -32,8 +32,18 @@ int64_t Flusher::reported() const {
   return reported_;
 }
 
+void Flusher::SetBatchReport(BatchReportFn report_batch) {
+  report_batch_ = std::move(report_batch);
+  absl::MutexLock l(&mu_);
+  batches_ = report_batch_ != nullptr;
+}
+
 bool Flusher::Deliver(const Spool::Entry& e) {
-  absl::StatusOr<v1::ReportResponse> answer = report_(e.outcome);
+  return Settle(e, report_(e.outcome));
+}
+
+bool Flusher::Settle(const Spool::Entry& e,
+                     const absl::StatusOr<v1::ReportResponse>& answer) {
   if (!answer.ok()) {
     if (answer.status().code() == absl::StatusCode::kInvalidArgument ||
         answer.status().code() == absl::StatusCode::kPermissionDenied) {
@@ -66,7 +76,44 @@ bool Flusher::Deliver(const Spool::Entry& e) {
   return true;
 }
 
+std::optional<bool> Flusher::DeliverBatch(
+    const std::vector<Spool::Entry>& batch) {
+  std::vector<v1::ReportRequest> reports;
+  reports.reserve(batch.size());
+  for (const Spool::Entry& e : batch) reports.push_back(e.outcome);
+  const BatchAnswer answers = report_batch_(reports);
+  if (!answers.ok()) {
+    if (answers.status().code() != absl::StatusCode::kUnimplemented) {
+      return false;
+    }
+    LogEvent(spdlog::level::info, "report_batch_unavailable",
+             {{"error", answers.status().ToString()},
+              {"instead", "one report per call"}});
+    absl::MutexLock l(&mu_);
+    batches_ = false;
+    return std::nullopt;
+  }
+  if (answers->size() != batch.size()) {
+    LogEvent(spdlog::level::err, "report_batch_answer_mismatch",
+             {{"sent", batch.size()}, {"answers", answers->size()}});
+    return false;
+  }
+  bool all = true;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!Settle(batch[i], (*answers)[i])) all = false;
+  }
+  return all;
+}
+
 bool Flusher::DeliverAll(const std::vector<Spool::Entry>& batch) {
+  bool batches;
+  {
+    absl::MutexLock l(&mu_);
+    batches = batches_;
+  }
+  if (batches) {
+    if (std::optional<bool> done = DeliverBatch(batch)) return *done;
+  }
   const int threads = std::min<int>(parallel_, static_cast<int>(batch.size()));
   if (threads <= 1) {
     for (const Spool::Entry& e : batch) {

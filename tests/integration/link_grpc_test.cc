@@ -77,5 +77,64 @@ TEST(LinkGrpcTest, AStreamThatStaysSilentIsDetectedAndReopened) {
   EXPECT_EQ(link.status().ping_failures, 0);
 }
 
+// Answers ReportBatch: the first report ACCEPTED, every other refused.
+class BatchNode final : public v1::Node::Service {
+ public:
+  grpc::Status ReportBatch(grpc::ServerContext*,
+                           const v1::ReportBatchRequest* req,
+                           v1::ReportBatchResponse* resp) override {
+    for (int i = 0; i < req->reports_size(); ++i) {
+      v1::ReportBatchResult* r = resp->add_results();
+      if (i == 0) {
+        r->mutable_response()->set_result(v1::REPORT_RESULT_ACCEPTED);
+      } else {
+        r->set_error_code(grpc::StatusCode::INVALID_ARGUMENT);
+        r->set_error_message("attempt: must be at least 1");
+      }
+    }
+    return grpc::Status::OK;
+  }
+};
+
+// Starts `service` on 127.0.0.1 and returns its address.
+std::string Serve(grpc::Service* service,
+                  std::unique_ptr<grpc::Server>* server) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(service);
+  *server = builder.BuildAndStart();
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+TEST(LinkGrpcTest, ReportBatchAnswersEachReportWithItsResultOrError) {
+  BatchNode node;
+  std::unique_ptr<grpc::Server> server;
+  const std::string address = Serve(&node, &server);
+  GrpcStubFactory stubs("token", ClientTls{});
+  auto answers = stubs.Connect(address)->ReportBatch(
+      {v1::ReportRequest(), v1::ReportRequest()}, absl::Seconds(5));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  ASSERT_EQ(answers->size(), 2u);
+  ASSERT_TRUE((*answers)[0].ok());
+  EXPECT_EQ((*answers)[0]->result(), v1::REPORT_RESULT_ACCEPTED);
+  EXPECT_EQ((*answers)[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*answers)[1].status().message(), "attempt: must be at least 1");
+  server->Shutdown();
+}
+
+// What the flusher takes as "report one at a time instead".
+TEST(LinkGrpcTest, ReportBatchIsUnimplementedOnAnAggregatorWithoutIt) {
+  SilentNode node;
+  std::unique_ptr<grpc::Server> server;
+  const std::string address = Serve(&node, &server);
+  GrpcStubFactory stubs("token", ClientTls{});
+  auto answers = stubs.Connect(address)->ReportBatch({v1::ReportRequest()},
+                                                     absl::Seconds(5));
+  EXPECT_EQ(answers.status().code(), absl::StatusCode::kUnimplemented);
+  server->Shutdown();
+}
+
 }  // namespace
 }  // namespace ap

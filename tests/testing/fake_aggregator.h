@@ -65,6 +65,12 @@ class FakeEndpoint {
     *ping_answer_.mutable_ping_interval() = ToProtoDuration(ping);
     *ping_answer_.mutable_heartbeat_interval() = ToProtoDuration(heartbeat);
   }
+  // Whether ReportBatch exists here (else UNIMPLEMENTED, as an older
+  // aggregator would answer).
+  void SetReportBatch(bool exists) {
+    absl::MutexLock l(&mu_);
+    report_batch_ = exists;
+  }
   void SetReportResult(v1::ReportResult r) {
     absl::MutexLock l(&mu_);
     report_result_ = r;
@@ -122,6 +128,7 @@ class FakeEndpoint {
   int probes_ ABSL_GUARDED_BY(mu_) = 0;
   v1::SyncRequest last_sync_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportRequest> reports_ ABSL_GUARDED_BY(mu_);
+  bool report_batch_ ABSL_GUARDED_BY(mu_) = true;
   std::vector<std::shared_ptr<StreamState>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -193,6 +200,25 @@ class FakeStub : public AggregatorStub {
     v1::ReportResponse r;
     r.set_result(e_->report_result_);
     return r;
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>> ReportBatch(
+      const std::vector<v1::ReportRequest>& reports,
+      absl::Duration deadline) override {
+    {
+      absl::MutexLock l(&e_->mu_);
+      if (!e_->report_batch_) {
+        return absl::UnimplementedError("unknown method ReportBatch");
+      }
+    }
+    std::vector<absl::StatusOr<v1::ReportResponse>> out;
+    for (const v1::ReportRequest& r : reports) {
+      absl::StatusOr<v1::ReportResponse> one = Report(r, deadline);
+      if (!one.ok() && one.status().code() == absl::StatusCode::kUnavailable) {
+        return one.status();  // the whole call failed
+      }
+      out.push_back(std::move(one));
+    }
+    return out;
   }
   absl::Status CheckHealth(absl::Duration) override {
     absl::MutexLock l(&e_->mu_);

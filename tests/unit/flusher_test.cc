@@ -140,6 +140,110 @@ TEST_F(FlusherTest, InParallelAFailureKeepsWhatWasNotAnswered) {
   EXPECT_LT(calls.load(), 20);  // new starts stop at the first failure
 }
 
+// A batch-reporting aggregator: answers each call from a script (or all
+// ACCEPTED), records the ids of each call.
+class FakeBatches {
+ public:
+  std::deque<Flusher::BatchAnswer> answers;
+  std::vector<std::vector<std::string>> calls;
+
+  Flusher::BatchReportFn fn() {
+    return [this](const std::vector<v1::ReportRequest>& batch)
+               -> Flusher::BatchAnswer {
+      std::vector<std::string> ids;
+      for (const v1::ReportRequest& r : batch) ids.push_back(r.execution_id());
+      calls.push_back(ids);
+      if (!answers.empty()) {
+        Flusher::BatchAnswer a = answers.front();
+        answers.pop_front();
+        return a;
+      }
+      return std::vector<absl::StatusOr<v1::ReportResponse>>(
+          batch.size(), Answer(v1::REPORT_RESULT_ACCEPTED));
+    };
+  }
+};
+
+TEST_F(FlusherTest, ABatchGoesInOneCallAndEachAnswerSettlesItsOutcome) {
+  Add({"a", "b", "c"});
+  FakeBatches batches;
+  batches.answers.push_back(std::vector<absl::StatusOr<v1::ReportResponse>>{
+      Answer(v1::REPORT_RESULT_ACCEPTED), Answer(v1::REPORT_RESULT_DUPLICATE),
+      absl::InvalidArgumentError("attempt must be >= 1")});
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  flusher.SetBatchReport(batches.fn());
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(batches.calls,
+              ElementsAre(std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(reports_.seen.empty());
+  EXPECT_EQ(spool_->depth(), 0u);
+  EXPECT_EQ(flusher.reported(), 2);
+  EXPECT_TRUE(
+      std::filesystem::exists(dir_.path() + "/00000000000000000003.rejected"));
+}
+
+TEST_F(FlusherTest, ABatchCallThatFailsKeepsEveryOutcome) {
+  Add({"a", "b"});
+  FakeBatches batches;
+  batches.answers.push_back(absl::UnavailableError("connection refused"));
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  flusher.SetBatchReport(batches.fn());
+  EXPECT_FALSE(flusher.FlushOnce());
+  EXPECT_EQ(spool_->depth(), 2u);
+  EXPECT_EQ(flusher.reported(), 0);
+}
+
+TEST_F(FlusherTest, AnOutcomeRefusedForNowInABatchStaysTheAnsweredLeave) {
+  Add({"a", "b", "c"});
+  FakeBatches batches;
+  batches.answers.push_back(std::vector<absl::StatusOr<v1::ReportResponse>>{
+      Answer(v1::REPORT_RESULT_ACCEPTED), absl::InternalError("store failed"),
+      Answer(v1::REPORT_RESULT_ACCEPTED)});
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  flusher.SetBatchReport(batches.fn());
+  EXPECT_FALSE(flusher.FlushOnce());
+  absl::StatusOr<std::vector<Spool::Entry>> left = spool_->Oldest(10);
+  ASSERT_STATUS_OK(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().outcome.execution_id(), "b");
+  // The next pass sends only what is left.
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(batches.calls.back(), ElementsAre("b"));
+}
+
+TEST_F(FlusherTest, MoreThanABatchGoesInSeveralCallsOldestFirst) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_STATUS_OK(spool_->Append(Outcome("e" + std::to_string(i))));
+  }
+  FakeBatches batches;
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  flusher.SetBatchReport(batches.fn());
+  EXPECT_TRUE(flusher.FlushOnce());
+  ASSERT_EQ(batches.calls.size(), 2u);
+  EXPECT_EQ(batches.calls[0].size(), 64u);
+  EXPECT_EQ(batches.calls[0].front(), "e0");
+  EXPECT_EQ(batches.calls[1].size(), 36u);
+  EXPECT_EQ(batches.calls[1].back(), "e99");
+  EXPECT_EQ(spool_->depth(), 0u);
+}
+
+// An aggregator from before ReportBatch answers UNIMPLEMENTED: the flusher
+// reports one at a time from then on.
+TEST_F(FlusherTest, WithoutReportBatchOutcomesAreReportedOneByOne) {
+  Add({"a", "b"});
+  FakeBatches batches;
+  batches.answers.push_back(absl::UnimplementedError("unknown method"));
+  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
+  flusher.SetBatchReport(batches.fn());
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b"));
+  Add({"c"});
+  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_THAT(reports_.seen, ElementsAre("a", "b", "c"));
+  EXPECT_EQ(batches.calls.size(), 1u);
+  EXPECT_EQ(spool_->depth(), 0u);
+}
+
 TEST_F(FlusherTest, RunFlushesWhenWokenAndStops) {
   Flusher flusher(spool_.get(), reports_.fn(), &clock_);
   std::thread loop([&] { flusher.Run(); });

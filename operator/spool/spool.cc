@@ -102,15 +102,32 @@ std::string Spool::PathOf(uint64_t sequence, const char* suffix) const {
 
 absl::StatusOr<uint64_t> Spool::Append(const v1::ReportRequest& outcome) {
   const std::string data = outcome.SerializeAsString();
-  absl::MutexLock l(&mu_);
-  if (bytes_ + data.size() > max_bytes_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("spool full: ", sizes_.size(), " outcomes, ", bytes_,
-                     " of ", max_bytes_,
-                     " bytes (spool_max_bytes); the aggregator has not "
-                     "accepted outcomes for a while"));
+  // Reserve a sequence and the bytes, then write without the lock:
+  // concurrent appends fsync side by side instead of one after another.
+  uint64_t sequence;
+  {
+    absl::MutexLock l(&mu_);
+    if (bytes_ + data.size() > max_bytes_) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "spool full: ", sizes_.size(), " outcomes, ", bytes_, " of ",
+          max_bytes_,
+          " bytes (spool_max_bytes); the aggregator has not accepted "
+          "outcomes for a while"));
+    }
+    sequence = next_++;
+    bytes_ += data.size();
   }
-  const uint64_t sequence = next_++;
+  absl::Status written = WriteAndRename(sequence, data);
+  absl::MutexLock l(&mu_);
+  if (!written.ok()) {
+    bytes_ -= data.size();
+    return written;
+  }
+  sizes_[sequence] = data.size();
+  return sequence;
+}
+
+absl::Status Spool::WriteAndRename(uint64_t sequence, const std::string& data) {
   const std::string tmp = PathOf(sequence, kTmp);
   const std::string final_path = PathOf(sequence, kOutcome);
   if (absl::Status s = WriteDurably(tmp, data); !s.ok()) {
@@ -122,10 +139,7 @@ absl::StatusOr<uint64_t> Spool::Append(const v1::ReportRequest& outcome) {
     ::unlink(tmp.c_str());
     return s;
   }
-  if (absl::Status s = SyncDir(dir_); !s.ok()) return s;
-  sizes_[sequence] = data.size();
-  bytes_ += data.size();
-  return sequence;
+  return SyncDir(dir_);
 }
 
 absl::StatusOr<std::vector<Spool::Entry>> Spool::Oldest(size_t max) {

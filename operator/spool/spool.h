@@ -10,8 +10,10 @@
 // serialized ap.v1.ReportRequest, written as `.tmp`, fsync'd, renamed and
 // the directory fsync'd; so a crash leaves either the whole outcome or no
 // outcome (a left-over `.tmp` is removed at open). Sequence order is the
-// order outcomes were made, and replay follows it. A file that cannot be
-// parsed is renamed `.corrupt` and skipped, never silently dropped.
+// order appends began, and replay follows it (concurrent appends are
+// written side by side; each counts once its file is durable). A file
+// that cannot be parsed is renamed `.corrupt` and skipped, never silently
+// dropped.
 //
 // Bounded: Append fails with RESOURCE_EXHAUSTED when the outcomes stored
 // would exceed max_bytes. Thread-safe.
@@ -65,9 +67,14 @@ class Spool {
 
   const std::string dir_;
   const uint64_t max_bytes_;
+  // Writes `<sequence>.tmp`, fsyncs it, renames it `.outcome` and fsyncs
+  // the directory.
+  absl::Status WriteAndRename(uint64_t sequence, const std::string& data);
+
   mutable absl::Mutex mu_;
   // Sequence -> size in bytes, of every outcome on disk.
   std::map<uint64_t, uint64_t> sizes_ ABSL_GUARDED_BY(mu_);
+  // Of the outcomes in sizes_ and of appends being written.
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
 };

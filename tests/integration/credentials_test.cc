@@ -125,10 +125,14 @@ TEST_F(CredentialsTest, ReplacingOrRemovingAnOperatorForgetsItsTokenAtOnce) {
 // authenticated is remembered for a few seconds instead of being looked up
 // each time. A delete the store makes behind the credential store's back
 // (the REPL's raw `rm`) therefore takes effect within that time.
-TEST(CredentialCacheTest, AnOperatorTokenIsRememberedForAFewSeconds) {
+class CredentialCacheTest : public ::testing::Test {
+ protected:
   ap::testing::TempStore temp;
-  SimulatedClock clock(kNow);
-  CredentialStore creds(temp.get(), &clock);
+  SimulatedClock clock{kNow};
+  CredentialStore creds{temp.get(), &clock};
+};
+
+TEST_F(CredentialCacheTest, AnOperatorTokenIsRememberedForAFewSeconds) {
   absl::StatusOr<NewSecret> token = creds.AddOperator("op-1", kNow);
   ASSERT_THAT(token, IsOk());
   ASSERT_THAT(creds.AuthenticateOperator(Bearer(token->secret)), IsOk());
@@ -154,10 +158,7 @@ TEST(CredentialCacheTest, AnOperatorTokenIsRememberedForAFewSeconds) {
 
 // Only tokens that authenticated are remembered: a flood of wrong ones
 // cannot fill memory, and a token stored later works at once.
-TEST(CredentialCacheTest, AnUnknownTokenIsNotRemembered) {
-  ap::testing::TempStore temp;
-  SimulatedClock clock(kNow);
-  CredentialStore creds(temp.get(), &clock);
+TEST_F(CredentialCacheTest, AnUnknownTokenIsNotRemembered) {
   const std::string secret = "apo_" + std::string(64, 'a');
   EXPECT_THAT(creds.AuthenticateOperator(Bearer(secret)),
               StatusIs(kUnauthenticated));

@@ -179,7 +179,7 @@ def throughput(agg, ops, api, api_grpc, wf, keys, args):
             workflow_id=ids[i], page_size=1000),
             metadata=metas[i % len(metas)], timeout=30).executions
 
-    started, finished, done = [], [], 0
+    recorded, dispatched, started, finished, done = [], [], [], [], 0
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         for listed in pool.map(executions, range(len(ids))):
             for e in listed:
@@ -192,6 +192,10 @@ def throughput(agg, ops, api, api_grpc, wf, keys, args):
                     fin = e.finished_at.seconds + e.finished_at.nanos / 1e9
                     started.append(st - sched)
                     finished.append(fin - sched)
+                    recorded.append(e.created_at.seconds +
+                                    e.created_at.nanos / 1e9 - sched)
+                    dispatched.append(e.dispatched_at.seconds +
+                                      e.dispatched_at.nanos / 1e9 - sched)
     offered = args.workflows * args.seconds / float(args.every)
     op_cpu = [(cpu1[p] - cpu0[p]) / args.seconds * 100 for p in pids[1:]]
     print("throughput: %d workflows every %d s (%.0f/s offered), %d "
@@ -203,6 +207,11 @@ def throughput(agg, ops, api, api_grpc, wf, keys, args):
            percentile(started, 0.5) * 1000, percentile(started, 0.99) * 1000,
            percentile(finished, 0.5) * 1000,
            percentile(finished, 0.99) * 1000))
+    print("scheduled -> recorded by the fire p50 %.1f ms, p99 %.1f ms; "
+          "-> dispatched p50 %.1f ms, p99 %.1f ms" %
+          (percentile(recorded, 0.5) * 1000, percentile(recorded, 0.99) * 1000,
+           percentile(dispatched, 0.5) * 1000,
+           percentile(dispatched, 0.99) * 1000))
     print("resources over the window: aggregator %.0f%% CPU, peak RSS %.0f "
           "MiB; operators %.1f%% CPU each on average (max %.1f%%), peak RSS "
           "max %.0f MiB" %

@@ -1,11 +1,13 @@
 #include "aggregator/workflows/open_index.h"
 
+#include <utility>
+
 #include "common/proto_time.h"
 
 namespace ap {
 
-OpenIndex::Entry OpenIndex::EntryFor(const v1::Execution& e) {
-  return EntryFor(std::make_shared<const v1::Execution>(e));
+OpenIndex::Entry OpenIndex::EntryFor(v1::Execution e) {
+  return EntryFor(std::make_shared<const v1::Execution>(std::move(e)));
 }
 
 OpenIndex::Entry OpenIndex::EntryFor(

@@ -35,8 +35,9 @@ class OpenIndex {
     std::optional<absl::Time> lease_until;
     absl::Time not_before = absl::InfinitePast();  // retry backoff
   };
-  // The entry for `e` as stored: closed unless IsOpen(e.status()).
-  static Entry EntryFor(const v1::Execution& e);
+  // The entry for `e` as stored: closed unless IsOpen(e.status()). An
+  // open entry keeps `e` (move it in when it is not needed).
+  static Entry EntryFor(v1::Execution e);
   static Entry EntryFor(std::shared_ptr<const v1::Execution> e);
   static Entry Closed(std::string id) { return {std::move(id)}; }
 

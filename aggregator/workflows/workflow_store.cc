@@ -205,7 +205,7 @@ absl::Status WorkflowStore::LoadIndex() {
   OpenIndex fresh;
   for (const std::string& id : ids) {
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e, ReadExecution(id));
-    if (e) fresh.Apply(OpenIndex::EntryFor(*e));
+    if (e) fresh.Apply(OpenIndex::EntryFor(*std::move(e)));
   }
   index_ = std::move(fresh);
   index_loaded_ = true;
@@ -244,7 +244,7 @@ absl::Status WorkflowStore::Reload(absl::string_view execution_id) {
                       ReadExecution(execution_id));
   absl::MutexLock l(&index_mu_);
   if (!index_loaded_) return absl::OkStatus();
-  index_.Apply(stored ? OpenIndex::EntryFor(*stored)
+  index_.Apply(stored ? OpenIndex::EntryFor(*std::move(stored))
                       : OpenIndex::Closed(std::string(execution_id)));
   return absl::OkStatus();
 }

@@ -55,6 +55,15 @@ class NodeServiceTest : public ::testing::Test {
     return ctx;
   }
   std::string Trigger() { return service_.Trigger(kAlice, workflow_)->id(); }
+  // op-1's SUCCEEDED outcome of attempt 1.
+  static v1::ReportRequest Succeeded(const std::string& execution_id) {
+    v1::ReportRequest r;
+    r.set_operator_id("op-1");
+    r.set_execution_id(execution_id);
+    r.set_attempt(1);
+    r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+    return r;
+  }
   v1::SyncRequest Hello(int capacity = 2) {
     v1::SyncRequest r;
     r.set_operator_id("op-1");
@@ -128,13 +137,8 @@ TEST_F(NodeServiceTest, QueuedAssignmentsGoInOneMessageOnlyIfAccepted) {
     EXPECT_EQ(got, pending);
     EXPECT_EQ(messages, batches ? 1 : 3);
     for (const std::string& id : got) {
-      v1::ReportRequest r;
-      r.set_operator_id("op-1");
-      r.set_execution_id(id);
-      r.set_attempt(1);
-      r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
       v1::ReportResponse resp;
-      ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
+      ASSERT_TRUE(stub_->Report(As(token_).get(), Succeeded(id), &resp).ok());
       EXPECT_EQ(resp.result(), v1::REPORT_RESULT_ACCEPTED);
     }
     ctx->TryCancel();
@@ -165,11 +169,7 @@ TEST_F(NodeServiceTest, PendingWorkIsAssignedOnConnectAndReportedOnce) {
   EXPECT_EQ(m.assignment().execution_id(), exec);
   EXPECT_EQ(m.assignment().workflow().steps(0).id(), "s");
 
-  v1::ReportRequest r;
-  r.set_operator_id("op-1");
-  r.set_execution_id(exec);
-  r.set_attempt(1);
-  r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  const v1::ReportRequest r = Succeeded(exec);
   v1::ReportResponse resp;
   ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
   EXPECT_EQ(resp.result(), v1::REPORT_RESULT_ACCEPTED);
@@ -190,10 +190,7 @@ TEST_F(NodeServiceTest, ReportBatchAnswersEachReportInOrder) {
 
   v1::ReportBatchRequest batch;
   v1::ReportRequest* done = batch.add_reports();
-  done->set_operator_id("op-1");
-  done->set_execution_id(exec);
-  done->set_attempt(1);
-  done->set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+  *done = Succeeded(exec);
   *batch.add_reports() = *done;  // the same again, in the same batch
   v1::ReportRequest* foreign = batch.add_reports();
   *foreign = *done;
@@ -220,11 +217,7 @@ TEST_F(NodeServiceTest, ReportBatchAnswersEachReportInOrder) {
 TEST_F(NodeServiceTest, ReportBatchRefusesTooManyAndForeignTokens) {
   v1::ReportBatchRequest batch;
   for (int i = 0; i <= NodeServiceImpl::kMaxReportBatch; ++i) {
-    v1::ReportRequest* r = batch.add_reports();
-    r->set_operator_id("op-1");
-    r->set_execution_id("x");
-    r->set_attempt(1);
-    r->set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+    *batch.add_reports() = Succeeded("x");
   }
   v1::ReportBatchResponse resp;
   grpc::Status s = stub_->ReportBatch(As(token_).get(), batch, &resp);
@@ -314,13 +307,8 @@ TEST_F(NodeServiceTest, KilledStreamsWorkIsRedispatchedAfterTheLease) {
   EXPECT_EQ(m.assignment().execution_id(), exec);
   EXPECT_EQ(m.assignment().attempt(), 2);
   // op-1's outcome of attempt 1, arriving late, is stale.
-  v1::ReportRequest late;
-  late.set_operator_id("op-1");
-  late.set_execution_id(exec);
-  late.set_attempt(1);
-  late.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
   v1::ReportResponse resp;
-  ASSERT_TRUE(stub_->Report(As(token_).get(), late, &resp).ok());
+  ASSERT_TRUE(stub_->Report(As(token_).get(), Succeeded(exec), &resp).ok());
   EXPECT_EQ(resp.result(), v1::REPORT_RESULT_STALE);
   ctx->TryCancel();
 }

@@ -1,10 +1,12 @@
 #include "aggregator/store/keys.h"
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace ap::keys {
 
@@ -22,6 +24,18 @@ std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id) {
 
 std::string StatusPrefix(absl::string_view owner, v1::WorkflowStatus status) {
   return absl::StrFormat("wfs/%s/%02d/", owner, static_cast<int>(status));
+}
+
+absl::StatusOr<v1::WorkflowStatus> StatusOfIndexKey(absl::string_view key) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(key, '/');
+  int status = 0;
+  if (parts.size() != 4 || absl::StrCat(parts[0], "/") != kStatusIndexPrefix ||
+      parts[2].size() != 2 || !absl::SimpleAtoi(parts[2], &status) ||
+      !v1::WorkflowStatus_IsValid(status)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a workflow status index key: ", key));
+  }
+  return static_cast<v1::WorkflowStatus>(status);
 }
 
 std::string StatusIndex(absl::string_view owner, v1::WorkflowStatus status,

@@ -34,6 +34,7 @@ inline constexpr char kWorkflowPrefix[] = "wf/";
 inline constexpr char kSchema1PendingPrefix[] = "pend/";
 inline constexpr char kOpenPrefix[] = "open/";
 inline constexpr char kExecutionPrefix[] = "ex/";
+inline constexpr char kStatusIndexPrefix[] = "wfs/";
 
 std::string Workflow(absl::string_view workflow_id);
 std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id);
@@ -41,6 +42,8 @@ std::string OwnerPrefix(absl::string_view owner);
 std::string StatusIndex(absl::string_view owner, v1::WorkflowStatus status,
                         absl::string_view workflow_id);
 std::string StatusPrefix(absl::string_view owner, v1::WorkflowStatus status);
+// The status inside a StatusIndex key; INVALID_ARGUMENT if malformed.
+absl::StatusOr<v1::WorkflowStatus> StatusOfIndexKey(absl::string_view key);
 std::string Execution(absl::string_view workflow_id,
                       absl::string_view execution_id);
 std::string ExecutionPrefix(absl::string_view workflow_id);

@@ -37,12 +37,19 @@ void OpenIndex::Apply(const Entry& entry) {
     const Entry& old = it->second;
     if (old.pending_since) pending_.erase({*old.pending_since, old.id});
     if (old.lease_until) leases_.erase({*old.lease_until, old.id});
+    if (old.record != nullptr) --by_status_[old.record->status()];
     by_id_.erase(it);
   }
   if (entry.record == nullptr) return;
   if (entry.pending_since) pending_.insert({*entry.pending_since, entry.id});
   if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
+  ++by_status_[entry.record->status()];
   by_id_.emplace(entry.id, entry);
+}
+
+size_t OpenIndex::count(v1::ExecutionStatus status) const {
+  auto it = by_status_.find(status);
+  return it == by_status_.end() ? 0 : it->second;
 }
 
 std::shared_ptr<const v1::Execution> OpenIndex::Find(

@@ -53,6 +53,8 @@ class OpenIndex {
   // Executions whose lease expired at or before `now`, soonest first.
   std::vector<std::string> LeasesExpiredBy(absl::Time now) const;
 
+  // Open executions with this status (PENDING, DISPATCHED or RUNNING).
+  size_t count(v1::ExecutionStatus status) const;
   size_t pending_size() const { return pending_.size(); }
   size_t leased_size() const { return leases_.size(); }
 
@@ -61,6 +63,7 @@ class OpenIndex {
   absl::flat_hash_map<std::string, Entry> by_id_;
   Ordered pending_;
   Ordered leases_;
+  absl::flat_hash_map<int, size_t> by_status_;
 };
 
 }  // namespace ap

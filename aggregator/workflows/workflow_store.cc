@@ -47,6 +47,10 @@ void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
   const bool indexed_as_before = before != nullptr &&
                                  before->owner() == after.owner() &&
                                  before->status() == after.status();
+  if (before == nullptr || before->status() != after.status()) {
+    if (before != nullptr) status_counts_.emplace_back(before->status(), -1);
+    status_counts_.emplace_back(after.status(), +1);
+  }
   if (before != nullptr && !indexed_as_before) {
     batch_.Delete(
         keys::StatusIndex(before->owner(), before->status(), before->id()));
@@ -74,6 +78,7 @@ void WorkflowBatch::DeleteWorkflow(const v1::Workflow& w) {
   batch_.Delete(keys::OwnerIndex(w.owner(), w.id()));
   batch_.Delete(keys::Workflow(w.id()));
   workflow_changes_.push_back({w.id(), nullptr});
+  status_counts_.emplace_back(w.status(), -1);
 }
 
 void WorkflowBatch::PutExecution(const v1::Execution* before,
@@ -109,8 +114,11 @@ void WorkflowBatch::Append(WorkflowBatch&& other) {
   for (auto& change : other.workflow_changes_) {
     workflow_changes_.push_back(std::move(change));
   }
+  status_counts_.insert(status_counts_.end(), other.status_counts_.begin(),
+                        other.status_counts_.end());
   other.index_changes_.clear();
   other.workflow_changes_.clear();
+  other.status_counts_.clear();
 }
 
 absl::StatusOr<std::shared_ptr<const v1::Workflow>> WorkflowStore::FindWorkflow(
@@ -183,7 +191,48 @@ absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
       index_.Apply(change);
     }
   }
+  if (workflow_counts_) {
+    for (const auto& [status, delta] : batch.status_counts()) {
+      (*workflow_counts_)[status] += delta;
+    }
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::flat_hash_map<v1::WorkflowStatus, int64_t>>
+WorkflowStore::WorkflowCounts() {
+  {
+    absl::MutexLock l(&index_mu_);
+    if (workflow_counts_) return *workflow_counts_;
+  }
+  // Every writer of workflows holds write_mu_: wfs/ holds still meanwhile.
+  FairMutexLock w(&write_mu_);
+  absl::flat_hash_map<v1::WorkflowStatus, int64_t> counts;
+  AP_RETURN_IF_ERROR(store_->Scan(
+      keys::kStatusIndexPrefix, "",
+      [&](absl::string_view key, absl::string_view) {
+        if (absl::StatusOr<v1::WorkflowStatus> s = keys::StatusOfIndexKey(key);
+            s.ok()) {
+          ++counts[*s];
+        }
+        return true;
+      }));
+  absl::MutexLock l(&index_mu_);
+  workflow_counts_ = counts;
+  return counts;
+}
+
+absl::StatusOr<absl::flat_hash_map<v1::ExecutionStatus, size_t>>
+WorkflowStore::OpenCounts() {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  absl::flat_hash_map<v1::ExecutionStatus, size_t> counts;
+  for (v1::ExecutionStatus s :
+       {v1::EXECUTION_STATUS_PENDING, v1::EXECUTION_STATUS_DISPATCHED,
+        v1::EXECUTION_STATUS_RUNNING}) {
+    counts[s] = index_.count(s);
+  }
+  return counts;
 }
 
 absl::Status WorkflowStore::LoadIndex() {
@@ -232,6 +281,10 @@ absl::Status WorkflowStore::WriteRaw(const WriteBatch& batch) {
   for (const WriteBatch::Op& op : batch.ops()) {
     if (absl::StartsWith(op.key, keys::kWorkflowPrefix)) {
       workflows_.Erase(keys::LastComponent(op.key));
+    }
+    if (absl::StartsWith(op.key, keys::kStatusIndexPrefix)) {
+      absl::MutexLock l(&index_mu_);
+      workflow_counts_.reset();  // counted again on next use
     }
     if (!absl::StartsWith(op.key, keys::kExecutionPrefix)) continue;
     AP_RETURN_IF_ERROR(Reload(keys::LastComponent(op.key)));

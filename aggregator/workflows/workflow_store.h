@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/store/store.h"
@@ -63,11 +64,16 @@ class WorkflowBatch {
   const std::vector<WorkflowChange>& workflow_changes() const {
     return workflow_changes_;
   }
+  // How many workflows of each status this batch adds (+1) or removes (-1).
+  const std::vector<std::pair<v1::WorkflowStatus, int>>& status_counts() const {
+    return status_counts_;
+  }
 
  private:
   WriteBatch batch_;
   std::vector<OpenIndex::Entry> index_changes_;
   std::vector<WorkflowChange> workflow_changes_;
+  std::vector<std::pair<v1::WorkflowStatus, int>> status_counts_;
 };
 
 class WorkflowStore {
@@ -108,6 +114,15 @@ class WorkflowStore {
   absl::Status WriteRaw(const WriteBatch& batch)
       ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
+  // How many workflows there are of each status (as the wfs/ index says;
+  // counted on first use, then kept up by each Write).
+  absl::StatusOr<absl::flat_hash_map<v1::WorkflowStatus, int64_t>>
+  WorkflowCounts() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
+  // How many executions are open with each status (PENDING, DISPATCHED,
+  // RUNNING).
+  absl::StatusOr<absl::flat_hash_map<v1::ExecutionStatus, size_t>> OpenCounts()
+      ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
+
   // Executions of a workflow not yet finished, oldest first.
   absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(
       absl::string_view workflow_id);
@@ -135,6 +150,10 @@ class WorkflowStore {
   absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   bool index_loaded_ ABSL_GUARDED_BY(index_mu_) = false;
   OpenIndex index_ ABSL_GUARDED_BY(index_mu_);
+  // Workflows by status; nullopt until counted (and after a raw write to
+  // the wfs/ index).
+  std::optional<absl::flat_hash_map<v1::WorkflowStatus, int64_t>>
+      workflow_counts_ ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace ap

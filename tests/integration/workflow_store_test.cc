@@ -128,5 +128,57 @@ TEST_F(WorkflowStoreTest, RawWritesAreSeenByTheNextRead) {
   EXPECT_TRUE(store_.PendingExecutions(10, kT0)->empty());
 }
 
+TEST_F(WorkflowStoreTest, WorkflowCountsFollowEveryStatusChange) {
+  auto count = [&](v1::WorkflowStatus s) -> int64_t {
+    absl::StatusOr<absl::flat_hash_map<v1::WorkflowStatus, int64_t>> c =
+        store_.WorkflowCounts();
+    EXPECT_THAT(c, IsOk());
+    return c.ok() && c->contains(s) ? c->at(s) : 0;
+  };
+  const v1::Workflow a = Wf("a");
+  ASSERT_THAT(Put(nullptr, a), IsOk());
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_ACTIVE), 1);  // counted from wfs/
+  v1::Workflow b = Wf("b");
+  b.set_id("01JDX6Q8Z3M0V4W9K2N5R7T1YC");
+  b.set_status(v1::WORKFLOW_STATUS_PAUSED);
+  ASSERT_THAT(Put(nullptr, b), IsOk());
+  v1::Workflow a_done = a;
+  a_done.set_status(v1::WORKFLOW_STATUS_COMPLETED);
+  ASSERT_THAT(Put(&a, a_done), IsOk());
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_ACTIVE), 0);
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_PAUSED), 1);
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_COMPLETED), 1);
+
+  faulty_.fail_writes = true;  // a failed write changes no count
+  WorkflowBatch del;
+  del.DeleteWorkflow(b);
+  EXPECT_FALSE(WriteLocked(store_, del).ok());
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_PAUSED), 1);
+  faulty_.fail_writes = false;
+  ASSERT_THAT(WriteLocked(store_, del), IsOk());
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_PAUSED), 0);
+
+  WriteBatch raw;  // the REPL's rm of an index key: counted again
+  raw.Delete(keys::StatusIndex("alice", v1::WORKFLOW_STATUS_COMPLETED, a.id()));
+  ASSERT_THAT(store_.WriteRaw(raw), IsOk());
+  EXPECT_EQ(count(v1::WORKFLOW_STATUS_COMPLETED), 0);
+}
+
+TEST_F(WorkflowStoreTest, OpenCountsAreByStatus) {
+  const v1::Execution pending = Exec(v1::EXECUTION_STATUS_PENDING);
+  ASSERT_THAT(Put(nullptr, pending), IsOk());
+  EXPECT_EQ(store_.OpenCounts()->at(v1::EXECUTION_STATUS_PENDING), 1u);
+  v1::Execution dispatched = Exec(v1::EXECUTION_STATUS_DISPATCHED);
+  *dispatched.mutable_lease_expires_at() =
+      ToProtoTimestamp(kT0 + absl::Minutes(5));
+  ASSERT_THAT(Put(&pending, dispatched), IsOk());
+  absl::StatusOr<absl::flat_hash_map<v1::ExecutionStatus, size_t>> counts =
+      store_.OpenCounts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_EQ(counts->at(v1::EXECUTION_STATUS_PENDING), 0u);
+  EXPECT_EQ(counts->at(v1::EXECUTION_STATUS_DISPATCHED), 1u);
+  EXPECT_EQ(counts->at(v1::EXECUTION_STATUS_RUNNING), 0u);
+}
+
 }  // namespace
 }  // namespace ap

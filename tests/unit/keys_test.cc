@@ -22,6 +22,17 @@ TEST(KeysTest, ExecutionIdIsWorkflowAndScheduledTime) {
             "01JDABC-20260308T070000.250Z");
 }
 
+TEST(KeysTest, StatusIndexKeyGivesBackItsStatus) {
+  EXPECT_EQ(*keys::StatusOfIndexKey(keys::StatusIndex(
+                "alice", v1::WORKFLOW_STATUS_PAUSED, "01JDABC")),
+            v1::WORKFLOW_STATUS_PAUSED);
+  for (const char* bad :
+       {"wfs/alice/01JDABC", "wfs/alice/xx/01JDABC", "wfs/alice/99/01JDABC",
+        "wfo/alice/02/01JDABC", "wfs/alice/2/01JDABC"}) {
+    EXPECT_FALSE(keys::StatusOfIndexKey(bad).ok()) << bad;
+  }
+}
+
 TEST(KeysTest, SameFireAlwaysGetsTheSameId) {
   EXPECT_EQ(keys::ExecutionId("W", kFire), keys::ExecutionId("W", kFire));
   EXPECT_NE(keys::ExecutionId("W", kFire),

@@ -53,6 +53,27 @@ TEST(OpenIndexTest, EachChangeReplacesTheExecutionsEntry) {
   EXPECT_EQ(index.pending_size() + index.leased_size(), 0u);
 }
 
+TEST(OpenIndexTest, CountsFollowEachExecutionsCurrentStatus) {
+  OpenIndex index;
+  index.Apply(
+      OpenIndex::EntryFor(Exec("a", v1::EXECUTION_STATUS_PENDING, kT0)));
+  index.Apply(
+      OpenIndex::EntryFor(Exec("b", v1::EXECUTION_STATUS_PENDING, kT0)));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("a", v1::EXECUTION_STATUS_DISPATCHED, kT0, kT0 + absl::Minutes(1))));
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_PENDING), 1u);
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_DISPATCHED), 1u);
+  index.Apply(OpenIndex::EntryFor(
+      Exec("a", v1::EXECUTION_STATUS_RUNNING, kT0, kT0 + absl::Minutes(1))));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("b", v1::EXECUTION_STATUS_SUCCEEDED, kT0)));  // closes it
+  index.Apply(OpenIndex::Closed("never-seen"));
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_PENDING), 0u);
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_DISPATCHED), 0u);
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_RUNNING), 1u);
+  EXPECT_EQ(index.count(v1::EXECUTION_STATUS_SUCCEEDED), 0u);
+}
+
 TEST(OpenIndexTest, ARetryBackingOffIsNotDueYet) {
   OpenIndex index;
   v1::Execution retry = Exec("a", v1::EXECUTION_STATUS_PENDING, kT0);

@@ -1,5 +1,6 @@
 #include "aggregator/dispatch/dispatcher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -177,6 +178,13 @@ const std::string* Dispatcher::PickLocked(
 
 namespace {
 
+// How long `e`, just dispatched, waited past the time it was due.
+absl::Duration Waited(const v1::Execution& e) {
+  absl::Time due = FromProto(e.scheduled_at());
+  if (e.has_not_before()) due = std::max(due, FromProto(e.not_before()));
+  return FromProto(e.dispatched_at()) - due;
+}
+
 v1::NodeMessage AssignmentFor(ExecutionLedger::Assigned assigned) {
   const v1::Execution& e = assigned.execution;
   v1::NodeMessage m;
@@ -225,6 +233,7 @@ size_t Dispatcher::DispatchPending() {
       const std::string op_id = a.execution.operator_id();
       OperatorState& op = operators_[op_id];
       const bool has_workflow = a.workflow != nullptr;
+      const absl::Duration waited = Waited(a.execution);
       // Held before it is pushed: once pushed, the operator may run it and
       // report before this thread goes on, and a Released() that saw an
       // older recorded_ would be ignored, leaking the slot.
@@ -242,6 +251,7 @@ size_t Dispatcher::DispatchPending() {
                   {"error", has_workflow ? "outbox full" : "workflow gone"}});
         continue;
       }
+      if (options_.on_dispatched) options_.on_dispatched(waited);
       ++assigned;
       ++progressed;
     }

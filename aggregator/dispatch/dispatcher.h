@@ -80,8 +80,10 @@ struct DispatcherOptions {
   // Rounds on the dispatcher's thread start at least this far apart (see
   // dispatch_loop.h).
   absl::Duration min_round_gap = absl::Milliseconds(2);
-  // Told how many executions each Kick()ed round assigned (metrics).
-  std::function<void(size_t)> on_assigned;
+  // Told of each execution queued for an operator, with how long it had
+  // waited past its due time (its scheduled time, or the end of its retry
+  // backoff): the dispatch latency (metrics).
+  std::function<void(absl::Duration waited)> on_dispatched;
 };
 
 class Dispatcher {
@@ -166,11 +168,8 @@ class Dispatcher {
   absl::flat_hash_map<std::string, v1::OperatorInfo> info_
       ABSL_GUARDED_BY(info_mu_);
   // Last member: stopped (destroyed) before everything its rounds use.
-  DispatchLoop loop_{[this] {
-                       const size_t assigned = DispatchPending();
-                       if (options_.on_assigned) options_.on_assigned(assigned);
-                     },
-                     clock_, options_.min_round_gap};
+  DispatchLoop loop_{[this] { DispatchPending(); }, clock_,
+                     options_.min_round_gap};
 };
 
 }  // namespace ap

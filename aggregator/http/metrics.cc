@@ -1,5 +1,6 @@
 #include "aggregator/http/metrics.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "aggregator/workflows/workflow_store.h"
@@ -11,6 +12,10 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+// Waits for an operator can be long (none connected, all busy).
+const prometheus::Histogram::BucketBoundaries kWaitBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5,   1,      5,     30,   60,    300,  900};
 
 }  // namespace
 
@@ -50,11 +55,23 @@ AggregatorMetrics::AggregatorMetrics()
                    .Help("Executions assigned to operators")
                    .Register(*registry_)
                    .Add({});
+  dispatch_latency_ =
+      &prometheus::BuildHistogram()
+           .Name("ap_dispatch_latency_seconds")
+           .Help(
+               "Due time (scheduled, or the end of a retry's backoff) to "
+               "the execution queued for an operator")
+           .Register(*registry_)
+           .Add({}, kWaitBuckets);
   leases_expired_ = &prometheus::BuildCounter()
                          .Name("ap_leases_expired_total")
                          .Help("Leases that ran out (retried or failed)")
                          .Register(*registry_)
                          .Add({});
+  sent_ = &prometheus::BuildCounter()
+               .Name("ap_stream_messages_sent_total")
+               .Help("Messages written to operators' Sync streams, by kind")
+               .Register(*registry_);
   send_failures_ =
       &prometheus::BuildCounter()
            .Name("ap_stream_send_failures_total")
@@ -62,8 +79,11 @@ AggregatorMetrics::AggregatorMetrics()
            .Register(*registry_)
            .Add({});
   store_write_ = &prometheus::BuildHistogram()
-                      .Name("ap_fire_round_seconds")
-                      .Help("Duration of one fsync'd fire round")
+                      .Name("ap_store_write_seconds")
+                      .Help(
+                          "Duration of one fsync'd store write (a fire "
+                          "round, a dispatch round, a group of reports, "
+                          "an API change)")
                       .Register(*registry_)
                       .Add({}, kLatencyBuckets);
   auto& workflows = prometheus::BuildGauge()
@@ -77,6 +97,15 @@ AggregatorMetrics::AggregatorMetrics()
                               .Help("Operators with an open Sync stream")
                               .Register(*registry_)
                               .Add({});
+  workflows_by_status_ = &prometheus::BuildGauge()
+                              .Name("ap_workflows_by_status")
+                              .Help("Stored workflows, by status")
+                              .Register(*registry_);
+  open_executions_ =
+      &prometheus::BuildGauge()
+           .Name("ap_executions_open")
+           .Help("Executions not finished yet (pending, dispatched, running)")
+           .Register(*registry_);
 }
 
 void AggregatorMetrics::OnFireRound(const FireReport& r) {
@@ -98,12 +127,22 @@ void AggregatorMetrics::OnReport(v1::ReportResult result,
   }
 }
 
-void AggregatorMetrics::OnAssigned(size_t n) {
-  assigned_->Increment(static_cast<double>(n));
+void AggregatorMetrics::OnDispatched(absl::Duration waited) {
+  assigned_->Increment();
+  dispatch_latency_->Observe(
+      absl::ToDoubleSeconds(std::max(waited, absl::ZeroDuration())));
 }
 
 void AggregatorMetrics::OnLeasesExpired(size_t n) {
   leases_expired_->Increment(static_cast<double>(n));
+}
+
+void AggregatorMetrics::OnStreamSent(const v1::NodeMessage& message) {
+  // The kind is the name of the field set (assignment, assignments, cancel,
+  // heartbeat, drain).
+  const google::protobuf::FieldDescriptor* kind =
+      v1::NodeMessage::descriptor()->FindFieldByNumber(message.kind_case());
+  sent_->Add({{"kind", kind != nullptr ? kind->name() : "none"}}).Increment();
 }
 
 void AggregatorMetrics::OnStreamSendFailed() { send_failures_->Increment(); }
@@ -116,6 +155,14 @@ std::string AggregatorMetrics::Render(const Snapshot& s) {
   workflows_known_->Set(s.workflows_known);
   workflows_armed_->Set(s.workflows_armed);
   operators_connected_->Set(s.operators_connected);
+  for (const auto& [status, n] : s.workflows_by_status) {
+    workflows_by_status_->Add({{"status", EnumLabel(status)}})
+        .Set(static_cast<double>(n));
+  }
+  for (const auto& [status, n] : s.open_executions) {
+    open_executions_->Add({{"status", EnumLabel(status)}})
+        .Set(static_cast<double>(n));
+  }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_->Collect());
   return out.str();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "aggregator/schedule/firing.h"
 #include "ap/v1/node.pb.h"
 #include "prometheus/counter.h"
@@ -23,6 +24,9 @@ class AggregatorMetrics {
     double workflows_known = 0;
     double workflows_armed = 0;
     double operators_connected = 0;
+    // Stored workflows by status; open executions by status.
+    absl::flat_hash_map<v1::WorkflowStatus, int64_t> workflows_by_status;
+    absl::flat_hash_map<v1::ExecutionStatus, size_t> open_executions;
   };
 
   AggregatorMetrics();
@@ -30,9 +34,13 @@ class AggregatorMetrics {
   void OnFireRound(const FireReport& report);
   void OnPing();
   void OnReport(v1::ReportResult result, v1::ExecutionStatus status);
-  void OnAssigned(size_t n);
+  // An execution queued for an operator `waited` past its due time.
+  void OnDispatched(absl::Duration waited);
   void OnLeasesExpired(size_t n);
+  // A message of this kind was written to a Sync stream, or could not be.
+  void OnStreamSent(const v1::NodeMessage& message);
   void OnStreamSendFailed();
+  // One fsync'd write to the store took this long.
   void OnStoreWrite(absl::Duration took);
 
   // Prometheus text format, with the gauges set from `snapshot`.
@@ -48,12 +56,16 @@ class AggregatorMetrics {
   prometheus::Family<prometheus::Counter>* reports_;
   prometheus::Family<prometheus::Counter>* outcomes_;
   prometheus::Counter* assigned_;
+  prometheus::Histogram* dispatch_latency_;
   prometheus::Counter* leases_expired_;
+  prometheus::Family<prometheus::Counter>* sent_;
   prometheus::Counter* send_failures_;
   prometheus::Histogram* store_write_;
   prometheus::Gauge* workflows_known_;
   prometheus::Gauge* workflows_armed_;
   prometheus::Gauge* operators_connected_;
+  prometheus::Family<prometheus::Gauge>* workflows_by_status_;
+  prometheus::Family<prometheus::Gauge>* open_executions_;
 };
 
 }  // namespace ap

@@ -103,7 +103,10 @@ grpc::Status NodeServiceImpl::Sync(
     std::vector<v1::NodeMessage> out =
         PackAssignments(std::move(taken), kMaxAssignmentBytesPerMessage);
     for (size_t i = 0; i < out.size(); ++i) {
-      if (writer->Write(out[i])) continue;
+      if (writer->Write(out[i])) {
+        if (metrics_) metrics_->OnStreamSent(out[i]);
+        continue;
+      }
       LogEvent(spdlog::level::warn, "sync_send_failed", {{"operator", *id}});
       // Not sent: Disconnect hands the assignments back at once, in order.
       for (size_t j = out.size(); j-- > i;) {

@@ -1,5 +1,6 @@
 #include "aggregator/store/rocksdb_store.h"
 
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -68,15 +69,15 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   if (!s.ok()) {
     return FromRocks(s, absl::StrCat("cannot open store at ", options.path));
   }
-  std::unique_ptr<RocksDbStore> store(new RocksDbStore(
-      std::unique_ptr<rocksdb::DB>(raw), options.sync_writes, options.path));
+  std::unique_ptr<RocksDbStore> store(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options));
   if (absl::Status v = store->CheckSchemaVersion(); !v.ok()) return v;
   return store;
 }
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes,
-                           std::string path)
-    : db_(std::move(db)), sync_writes_(sync_writes), path_(std::move(path)) {}
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db,
+                           RocksDbOptions options)
+    : db_(std::move(db)), options_(std::move(options)) {}
 
 RocksDbStore::~RocksDbStore() {
   if (db_) db_->Close().PermitUncheckedError();
@@ -153,8 +154,14 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
     if (!s.ok()) return FromRocks(s, "build write batch");
   }
   rocksdb::WriteOptions wo;
-  wo.sync = sync_writes_;
-  return FromRocks(db_->Write(wo, &wb), "write batch");
+  wo.sync = options_.sync_writes;
+  const auto started = std::chrono::steady_clock::now();
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (options_.on_write) {
+    options_.on_write(
+        absl::FromChrono(std::chrono::steady_clock::now() - started));
+  }
+  return FromRocks(s, "write batch");
 }
 
 absl::Status RocksDbStore::Scan(absl::string_view prefix,
@@ -231,7 +238,7 @@ absl::Status RocksDbStore::Compact() {
 }
 
 std::string RocksDbStore::Stats() {
-  std::string out = absl::StrCat("path: ", path_, "\n",
+  std::string out = absl::StrCat("path: ", options_.path, "\n",
                                  "schema_version: ", schema_version_, "\n");
   for (const char* prop :
        {"rocksdb.estimate-num-keys", "rocksdb.total-sst-files-size",

@@ -11,10 +11,12 @@
 // is fsync'd before it returns, so a batch that returned survives a crash
 // of the machine, not only of the process.
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "aggregator/store/store.h"
 
 namespace rocksdb {
@@ -29,6 +31,8 @@ inline constexpr char kSchemaVersionKey[] = "meta/schema_version";
 struct RocksDbOptions {
   std::string path;
   bool sync_writes = true;
+  // Told how long each Write took, fsync included (metrics).
+  std::function<void(absl::Duration took)> on_write;
 };
 
 class RocksDbStore final : public Store {
@@ -53,14 +57,12 @@ class RocksDbStore final : public Store {
   int schema_version() const { return schema_version_; }
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, bool sync_writes,
-               std::string path);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksDbOptions options);
   absl::Status CheckSchemaVersion();
   absl::Status MigrateFrom1();
 
   std::unique_ptr<rocksdb::DB> db_;
-  bool sync_writes_;
-  std::string path_;
+  const RocksDbOptions options_;
   int schema_version_ = 0;
 };
 

@@ -106,6 +106,15 @@ class Aggregator(_Process):
     def address(self):
         return "127.0.0.1:%d" % self.port
 
+    def metrics(self):
+        """/metrics as {'name{labels}': value} (histogram buckets left out)."""
+        import urllib.request
+        port = re.findall(r"serving .*http_port=(\d+)", self.log())[-1]
+        text = urllib.request.urlopen(
+            "http://127.0.0.1:%s/metrics" % port, timeout=5).read().decode()
+        return {m.group(1): float(m.group(2)) for m in re.finditer(
+            r"^(ap_\S+) (\S+)$", text, re.M) if "_bucket{" not in m.group(1)}
+
     def stop(self, sig, timeout=30):
         return super().stop(sig, timeout)
 

@@ -106,6 +106,25 @@ def main():
             hit = (("/hit/" + created.id, done[0].id) in Target.hits)
         check("the request was rendered from the templates", hit,
               str(list(Target.hits)[:3]))
+        m = agg.metrics()
+        for series, least in [
+                ('ap_workflows_by_status{status="active"}', 1),
+                ("ap_dispatch_latency_seconds_count", 3),
+                ("ap_assignments_total", 3),
+                ('ap_execution_outcomes_total{status="succeeded"}', 3),
+                ("ap_store_write_seconds_count", 6),
+                ("ap_pings_total", 1)]:
+            check("the aggregator's /metrics shows %s >= %d" % (series, least),
+                  m.get(series, 0) >= least, str(m.get(series)))
+        # One at a time goes alone; several queued together go as a batch.
+        check("assignments are counted as stream messages sent",
+              m.get('ap_stream_messages_sent_total{kind="assignment"}', 0) +
+              m.get('ap_stream_messages_sent_total{kind="assignments"}', 0)
+              >= 1, str({k: v for k, v in m.items() if "sent" in k}))
+        check("open executions are counted (some are running)",
+              m.get('ap_executions_open{status="running"}', 0) +
+              m.get('ap_executions_open{status="dispatched"}', 0) >= 1,
+              str({k: v for k, v in m.items() if "open" in k}))
 
         # Aggregator down: the operator keeps working what it has, outcomes
         # go to the spool; then the operator dies with SIGKILL.

@@ -17,6 +17,8 @@
 namespace ap {
 namespace {
 
+using ::testing::ElementsAre;
+
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 const Caller kAlice{"alice", Role::kWriter};
@@ -97,6 +99,19 @@ TEST_F(DispatcherTest, ReleasedCapacityTakesMoreWork) {
   dispatcher_.Released(ids[0]);
   EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
   EXPECT_EQ(Status(ids[1]), v1::EXECUTION_STATUS_DISPATCHED);
+}
+
+TEST_F(DispatcherTest, EachDispatchTellsHowLongItWaitedPastItsDueTime) {
+  std::vector<absl::Duration> waited;
+  DispatcherOptions options;
+  options.on_dispatched = [&](absl::Duration d) { waited.push_back(d); };
+  Dispatcher dispatcher(&ledger_, &store_, &clock_, options);
+  Pend(2);  // scheduled 2 ms and 1 ms ago
+  clock_.AdvanceTime(absl::Seconds(5));
+  auto s = dispatcher.Connect("op-1", "1", 4);
+  EXPECT_EQ(dispatcher.DispatchPending(), 2u);
+  EXPECT_THAT(waited, ElementsAre(absl::Seconds(5) + absl::Milliseconds(1),
+                                  absl::Seconds(5)));
 }
 
 TEST_F(DispatcherTest, AStalledOperatorDoesNotHoldUpTheOthers) {

@@ -16,7 +16,15 @@ class OpsServerTest : public ::testing::Test {
   OpsServerTest() {
     OpsHandlers h;
     h.ready = [this] { return ready_; };
-    h.metrics = [this] { return metrics_.Render({12, 10, 2}); };
+    h.metrics = [this] {
+      return metrics_.Render(
+          {12,
+           10,
+           2,
+           {{v1::WORKFLOW_STATUS_ACTIVE, 10}, {v1::WORKFLOW_STATUS_PAUSED, 2}},
+           {{v1::EXECUTION_STATUS_PENDING, 4},
+            {v1::EXECUTION_STATUS_RUNNING, 1}}});
+    };
     h.operators = [] {
       v1::OperatorInfo op;
       op.set_id("op-1");
@@ -61,6 +69,16 @@ TEST_F(OpsServerTest, MetricsAreInPrometheusTextFormat) {
   metrics_.OnReport(v1::REPORT_RESULT_DUPLICATE,
                     v1::EXECUTION_STATUS_SUCCEEDED);
   metrics_.OnPing();
+  metrics_.OnDispatched(absl::Milliseconds(3));
+  metrics_.OnDispatched(absl::Seconds(40));
+  v1::NodeMessage heartbeat;
+  heartbeat.mutable_heartbeat()->set_sequence(1);
+  metrics_.OnStreamSent(heartbeat);
+  v1::NodeMessage batch;
+  batch.mutable_assignments()->add_assignments();
+  metrics_.OnStreamSent(batch);
+  metrics_.OnStreamSent(batch);
+  metrics_.OnStoreWrite(absl::Microseconds(700));
   auto res = client_->Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -77,6 +95,21 @@ TEST_F(OpsServerTest, MetricsAreInPrometheusTextFormat) {
   EXPECT_THAT(body, HasSubstr("ap_pings_total 1"));
   EXPECT_THAT(body, HasSubstr("ap_workflows{state=\"known\"} 12"));
   EXPECT_THAT(body, HasSubstr("ap_operators_connected 2"));
+  EXPECT_THAT(body, HasSubstr("ap_assignments_total 2"));
+  EXPECT_THAT(body, HasSubstr("ap_dispatch_latency_seconds_count 2"));
+  EXPECT_THAT(body,
+              HasSubstr("ap_dispatch_latency_seconds_bucket{le=\"0.005\"} 1"));
+  EXPECT_THAT(body,
+              HasSubstr("ap_dispatch_latency_seconds_bucket{le=\"60\"} 2"));
+  EXPECT_THAT(body,
+              HasSubstr("ap_stream_messages_sent_total{kind=\"heartbeat\"} 1"));
+  EXPECT_THAT(
+      body, HasSubstr("ap_stream_messages_sent_total{kind=\"assignments\"} 2"));
+  EXPECT_THAT(body, HasSubstr("ap_store_write_seconds_count 1"));
+  EXPECT_THAT(body, HasSubstr("ap_workflows_by_status{status=\"active\"} 10"));
+  EXPECT_THAT(body, HasSubstr("ap_workflows_by_status{status=\"paused\"} 2"));
+  EXPECT_THAT(body, HasSubstr("ap_executions_open{status=\"pending\"} 4"));
+  EXPECT_THAT(body, HasSubstr("ap_executions_open{status=\"running\"} 1"));
 }
 
 TEST_F(OpsServerTest, OperatorsAreJson) {

@@ -87,6 +87,21 @@ TEST_F(RocksDbStoreTest, WritesSurviveReopening) {
   EXPECT_EQ(**store->Get("wf/1"), "one");
 }
 
+TEST_F(RocksDbStoreTest, EachWriteIsTimedForTheMetrics) {
+  std::vector<absl::Duration> took;
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
+      RocksDbStore::Open({dir_, /*sync_writes=*/true,
+                          [&](absl::Duration d) { took.push_back(d); }});
+  ASSERT_THAT(store, IsOk());
+  const size_t at_open = took.size();  // the schema stamp is a write too
+  WriteBatch b;
+  b.Put("wf/1", "one");
+  ASSERT_THAT((*store)->Write(b), IsOk());
+  ASSERT_THAT((*store)->Write(b), IsOk());
+  ASSERT_EQ(took.size(), at_open + 2);
+  EXPECT_GT(took.back(), absl::ZeroDuration());
+}
+
 TEST_F(RocksDbStoreTest, MissingKeyIsNulloptNotAnError) {
   auto store = OpenOrDie();
   absl::StatusOr<std::optional<std::string>> v = store->Get("nope");

@@ -169,6 +169,19 @@ absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
                    v1::ExecutionStatus_Name((*e)->status()), ", not PENDING"));
 }
 
+void ExecutionLedger::Lease(v1::Execution* e, const v1::Workflow* workflow,
+                            absl::string_view operator_id,
+                            absl::Time now) const {
+  const absl::Duration timeout =
+      workflow != nullptr ? FromProto(workflow->policy().execution_timeout())
+                          : absl::Hours(1);
+  e->set_status(v1::EXECUTION_STATUS_DISPATCHED);
+  e->set_operator_id(std::string(operator_id));
+  *e->mutable_dispatched_at() = ToProtoTimestamp(now);
+  *e->mutable_lease_expires_at() =
+      ToProtoTimestamp(now + timeout + options_.lease_grace);
+}
+
 absl::StatusOr<std::vector<ExecutionLedger::Assigned>>
 ExecutionLedger::AssignMany(
     const std::vector<std::pair<std::string, std::string>>& assignments) {
@@ -184,14 +197,8 @@ ExecutionLedger::AssignMany(
     }
     AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> w,
                         store_->FindWorkflow(before->workflow_id()));
-    const absl::Duration timeout =
-        w ? FromProto(w->policy().execution_timeout()) : absl::Hours(1);
     v1::Execution after = *before;
-    after.set_status(v1::EXECUTION_STATUS_DISPATCHED);
-    after.set_operator_id(operator_id);
-    *after.mutable_dispatched_at() = ToProtoTimestamp(now);
-    *after.mutable_lease_expires_at() =
-        ToProtoTimestamp(now + timeout + options_.lease_grace);
+    Lease(&after, w.get(), operator_id, now);
     batch.PutExecution(&*before, after);
     done.push_back({std::move(after), std::move(w)});
   }

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "aggregator/dispatch/group_commit.h"
+#include "aggregator/schedule/placer.h"
 #include "aggregator/workflows/workflow_store.h"
 #include "ap/v1/node.pb.h"
 #include "common/clock.h"
@@ -55,13 +56,16 @@ class ExecutionLedger {
   absl::StatusOr<v1::Execution> Assign(absl::string_view execution_id,
                                        absl::string_view operator_id);
 
+  // Makes `e` DISPATCHED to `operator_id` at `now` under a lease of the
+  // workflow's execution_timeout + lease_grace (an hour + grace without a
+  // workflow). Writes nothing.
+  void Lease(v1::Execution* e, const v1::Workflow* workflow,
+             absl::string_view operator_id, absl::Time now) const;
+
   // An execution as dispatched, with its workflow as read for the lease
   // (null if the workflow is gone), so that the caller need not read it
   // again to build the Assignment.
-  struct Assigned {
-    v1::Execution execution;
-    std::shared_ptr<const v1::Workflow> workflow;
-  };
+  using Assigned = PlacedExecution;
   // Assigns several executions in one write: each (execution, operator)
   // pair that is still PENDING is DISPATCHED; the others are left out of
   // the result (nothing else changes).

@@ -23,6 +23,7 @@ void Merge(FireReport part, FireReport* round) {
   round->completed += part.completed;
   for (v1::Execution& e : part.canceled)
     round->canceled.push_back(std::move(e));
+  for (PlacedExecution& p : part.placed) round->placed.push_back(std::move(p));
   round->lateness.insert(round->lateness.end(), part.lateness.begin(),
                          part.lateness.end());
 }
@@ -77,14 +78,32 @@ absl::StatusOr<size_t> FiringEngine::Recover() {
 
 absl::StatusOr<FireReport> FiringEngine::FireDue() {
   const absl::Time now = clock_->TimeNow();
-  return FireDue(now, Prepare(now));
+  const std::vector<std::pair<std::string, absl::Time>> due =
+      scheduler_->PeekDue(now, options_.max_batch);
+  if (placer_ == nullptr || due.empty()) {
+    return FireDue(now, Prepare(now, due, nullptr));
+  }
+  Slots slots(placer_, placer_->Reserve(due.size()));
+  absl::StatusOr<FireReport> report =
+      FireDue(now, Prepare(now, due, &slots), &slots);
+  placer_->Deliver(slots.reserved(), report.ok()
+                                         ? report->placed
+                                         : std::vector<PlacedExecution>());
+  return report;
 }
 
-FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now) {
+FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now,
+                                                  Slots* slots) {
+  return Prepare(now, scheduler_->PeekDue(now, options_.max_batch), slots);
+}
+
+FiringEngine::PreparedRound FiringEngine::Prepare(
+    absl::Time now, const std::vector<std::pair<std::string, absl::Time>>& due,
+    Slots* slots) {
   PreparedRound round;
   // Without the cache no prepared workflow could be recognised as current.
   if (!store_->caches_workflows()) return round;
-  for (const auto& [id, at] : scheduler_->PeekDue(now, options_.max_batch)) {
+  for (const auto& [id, at] : due) {
     absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
         store_->FindWorkflow(id);
     // FORBID and REPLACE depend on the open executions: done under the lock.
@@ -96,7 +115,7 @@ FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now) {
     Prepared p{*w, at, {}, {}, std::nullopt};
     const Scheduler::Fire fire{id, at, v1::EXECUTION_CAUSE_UNSPECIFIED, {}};
     absl::StatusOr<std::optional<absl::Time>> next =
-        HandleWorkflow(fire, now, p.from, &p.batch, &p.report);
+        HandleWorkflow(fire, now, p.from, slots, &p.batch, &p.report);
     if (!next.ok()) continue;  // tried again under the lock
     p.next = *next;
     round.emplace(id, std::move(p));
@@ -105,7 +124,8 @@ FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now) {
 }
 
 absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
-                                                 PreparedRound prepared) {
+                                                 PreparedRound prepared,
+                                                 Slots* slots) {
   FireReport report;
   FairMutexLock l(store_->write_mutex());
   const std::vector<Scheduler::Fire> due =
@@ -138,7 +158,7 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
       continue;
     }
     absl::StatusOr<std::optional<absl::Time>> next =
-        HandleWorkflow(fire, now, *stored, &batch, &report);
+        HandleWorkflow(fire, now, *stored, slots, &batch, &report);
     if (!next.ok()) {
       failure = next.status();
       break;
@@ -156,6 +176,11 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
     } else {
       scheduler_->Remove(id);
     }
+  }
+  for (PlacedExecution& p : report.placed) {
+    absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
+        store_->FindWorkflow(p.execution.workflow_id());
+    if (w.ok()) p.workflow = *std::move(w);
   }
   return report;
 }
@@ -232,6 +257,10 @@ void FiringEngine::WriteRound(const std::vector<v1::Execution>& open_before,
     report->canceled.push_back(round.open[i]);
   }
   for (v1::Execution& c : round.created) {
+    // Placed, and not canceled since by a later fire of the round (REPLACE).
+    if (c.status() == v1::EXECUTION_STATUS_DISPATCHED) {
+      report->placed.push_back({c, nullptr});
+    }
     batch->PutExecution(nullptr, std::move(c));
   }
 }
@@ -263,8 +292,8 @@ void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
 
 absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
     const Scheduler::Fire& fire, absl::Time now,
-    const std::shared_ptr<const v1::Workflow>& stored, WorkflowBatch* batch,
-    FireReport* report) {
+    const std::shared_ptr<const v1::Workflow>& stored, Slots* slots,
+    WorkflowBatch* batch, FireReport* report) {
   if (stored == nullptr || stored->status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return std::optional<absl::Time>();  // stale Scheduler entry
   }
@@ -280,8 +309,8 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
   if (!open_before.ok()) return open_before.status();
 
   Round round{*open_before, {}, false};
-  AP_RETURN_IF_ERROR(
-      Record(Decide(after, *trigger, fire, now), now, &after, &round, report));
+  AP_RETURN_IF_ERROR(Record(Decide(after, *trigger, fire, now), now, slots,
+                            &after, &round, report));
   WriteRound(*open_before, round, batch, report);
 
   std::optional<absl::Time> next = trigger->Next(now);
@@ -330,8 +359,8 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
   }
   Round round{*open_before, {}, false};
   AP_RETURN_IF_ERROR(
-      Record({Decision{at, true, v1::EXECUTION_CAUSE_MANUAL, ""}}, now, &after,
-             &round, report));
+      Record({Decision{at, true, v1::EXECUTION_CAUSE_MANUAL, ""}}, now,
+             /*slots=*/nullptr, &after, &round, report));
   v1::Execution created = round.created.front();
   WorkflowBatch batch;
   WriteRound(*open_before, round, &batch, report);
@@ -348,8 +377,8 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
 
 // Turns decisions into execution records, oldest first.
 absl::Status FiringEngine::Record(std::vector<Decision> decisions,
-                                  absl::Time now, v1::Workflow* w, Round* round,
-                                  FireReport* report) {
+                                  absl::Time now, Slots* slots, v1::Workflow* w,
+                                  Round* round, FireReport* report) {
   const int64_t max = w->max_executions();
   int64_t count = w->execution_count();
   for (Decision& d : decisions) {
@@ -381,6 +410,7 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
     if (d.run) {
       e.set_status(v1::EXECUTION_STATUS_PENDING);
       e.set_attempt(1);
+      if (slots != nullptr) slots->Place(&e, *w, now);
       report->lateness.push_back(now - d.at);
       ++report->recorded;
       ++count;

@@ -21,6 +21,10 @@
 // neither lost nor recorded twice, across restarts too (Recover re-arms
 // every workflow at its stored next_fire_at).
 //
+// With a Placer (PlaceWith), FireDue() reserves room on operators first and
+// records as many new executions as fit DISPATCHED to them instead of
+// PENDING, in the same write; the Placer then sends them (placer.h).
+//
 // Thread-safe: holds the WorkflowStore's write mutex for each round, after
 // computing what it can without it (Prepare).
 
@@ -33,6 +37,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "aggregator/schedule/placer.h"
 #include "aggregator/schedule/scheduler.h"
 #include "aggregator/workflows/workflow_store.h"
 #include "common/clock.h"
@@ -52,13 +57,15 @@ struct FiringOptions {
 
 // What one round did, for logs, metrics and tests.
 struct FireReport {
-  size_t recorded = 0;   // PENDING executions written
+  size_t recorded = 0;   // executions written to run (PENDING or placed)
   size_t skipped = 0;    // SKIPPED executions written
   size_t completed = 0;  // workflows completed
   // Executions canceled by REPLACE (their operators must be told).
   std::vector<v1::Execution> canceled;
-  // Fire lateness (handled time - scheduled time) of each PENDING one.
+  // Fire lateness (handled time - scheduled time) of each one to run.
   std::vector<absl::Duration> lateness;
+  // Those of them written DISPATCHED into reserved room (see Placer).
+  std::vector<PlacedExecution> placed;
 };
 
 class FiringEngine {
@@ -69,6 +76,10 @@ class FiringEngine {
   // Loads every stored workflow into the Scheduler: ACTIVE ones armed at
   // their next_fire_at, PAUSED ones known but unarmed. Returns how many.
   absl::StatusOr<size_t> Recover();
+
+  // Places new executions through `placer` from the next round on (call
+  // before rounds start; null: none placed, all PENDING).
+  void PlaceWith(Placer* placer) { placer_ = placer; }
 
   // One workflow's round computed ahead (see Prepare).
   struct Prepared {
@@ -81,20 +92,23 @@ class FiringEngine {
   using PreparedRound = absl::flat_hash_map<std::string, Prepared>;
 
   // Handles every fire due now (at most max_batch workflows per call):
-  // FireDue(now, Prepare(now)).
+  // reserves room for them (with a Placer), FireDue(now, Prepare(now)),
+  // then has the Placer deliver what was placed.
   absl::StatusOr<FireReport> FireDue();
   // Computes the round of each ALLOW workflow due by `now` from its cached
   // record, without the store's write lock: the costly part of a round
   // (decisions, new records, serialization), so that dispatch and report
   // commits can write meanwhile. Nothing is changed. Empty when the store
   // does not cache workflows.
-  PreparedRound Prepare(absl::Time now);
+  // New executions go into `slots` while they last.
+  PreparedRound Prepare(absl::Time now, Slots* slots = nullptr);
   // Takes the due fires and writes the round under the write lock. A
   // prepared workflow's work is used only if its record is still the very
   // one it was made from (records are immutable once cached: a change makes
   // a new one) and the fire is the same; every other workflow is handled
   // there, as if nothing had been prepared.
-  absl::StatusOr<FireReport> FireDue(absl::Time now, PreparedRound prepared);
+  absl::StatusOr<FireReport> FireDue(absl::Time now, PreparedRound prepared,
+                                     Slots* slots = nullptr);
 
   // Records a MANUAL execution of an ACTIVE or PAUSED workflow now, under
   // the same concurrency and max_executions rules (FORBID while one is open
@@ -117,10 +131,15 @@ class FiringEngine {
   // after `now`, or nullopt when it should leave the Scheduler.
   absl::StatusOr<std::optional<absl::Time>> HandleWorkflow(
       const Scheduler::Fire& fire, absl::Time now,
-      const std::shared_ptr<const v1::Workflow>& stored, WorkflowBatch* batch,
-      FireReport* report);
+      const std::shared_ptr<const v1::Workflow>& stored, Slots* slots,
+      WorkflowBatch* batch, FireReport* report);
+  PreparedRound Prepare(
+      absl::Time now,
+      const std::vector<std::pair<std::string, absl::Time>>& due, Slots* slots);
+  // `slots` (optional) takes executions to run while it has room.
   absl::Status Record(std::vector<Decision> decisions, absl::Time now,
-                      v1::Workflow* workflow, Round* round, FireReport* report);
+                      Slots* slots, v1::Workflow* workflow, Round* round,
+                      FireReport* report);
   static void WriteRound(const std::vector<v1::Execution>& open_before,
                          Round& round, WorkflowBatch* batch,
                          FireReport* report);
@@ -137,6 +156,7 @@ class FiringEngine {
   Scheduler* const scheduler_;
   Clock* const clock_;
   const FiringOptions options_;
+  Placer* placer_ = nullptr;
 };
 
 }  // namespace ap

@@ -4,6 +4,7 @@
 
 #include "aggregator/schedule/firing.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,35 @@ class FlakyStore final : public Store {
 
  private:
   Store* inner_;
+};
+
+// Room on operators as a dispatcher would reserve it, and what the round
+// delivers.
+class FakePlacer final : public Placer {
+ public:
+  std::vector<std::string> room;  // handed out by Reserve, in order
+  std::vector<size_t> asked;      // Reserve's max, per call
+  std::vector<std::vector<std::string>> delivered_reserved;
+  std::vector<PlacedExecution> delivered;
+
+  std::vector<std::string> Reserve(size_t max) override {
+    asked.push_back(max);
+    std::vector<std::string> out(room.begin(),
+                                 room.begin() + std::min(max, room.size()));
+    return out;
+  }
+  void Lease(v1::Execution* e, const v1::Workflow&,
+             const std::string& operator_id, absl::Time now) override {
+    e->set_status(v1::EXECUTION_STATUS_DISPATCHED);
+    e->set_operator_id(operator_id);
+    *e->mutable_dispatched_at() = ToProtoTimestamp(now);
+    *e->mutable_lease_expires_at() = ToProtoTimestamp(now + absl::Minutes(5));
+  }
+  void Deliver(const std::vector<std::string>& reserved,
+               const std::vector<PlacedExecution>& placed) override {
+    delivered_reserved.push_back(reserved);
+    delivered.insert(delivered.end(), placed.begin(), placed.end());
+  }
 };
 
 class FiringTest : public ::testing::Test {
@@ -494,6 +524,124 @@ TEST_F(FiringTest, OnlyAllowWorkflowsArePrepared) {
   clock_.AdvanceTime(absl::Minutes(1));
   EXPECT_EQ(engine_->Prepare(clock_.TimeNow()).size(), 1u);
   EXPECT_EQ(Fire().recorded, 3u);
+}
+
+// Placement: with room on an operator a fire is written DISPATCHED to it
+// in the fire's own write (placer.h).
+
+TEST_F(FiringTest, AFireIsRecordedDispatchedWhenAnOperatorHasRoom) {
+  FakePlacer placer;
+  placer.room = {"op-1"};
+  engine_->PlaceWith(&placer);
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_EQ(Fire().recorded, 1u);
+  ASSERT_THAT(Executions(id), SizeIs(1));
+  const v1::Execution e = Executions(id)[0];
+  EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_DISPATCHED);
+  EXPECT_EQ(e.operator_id(), "op-1");
+  EXPECT_EQ(FromProto(e.lease_expires_at()), kT0 + absl::Minutes(6));
+  EXPECT_THAT(placer.asked, ElementsAre(1u));
+  ASSERT_THAT(placer.delivered, SizeIs(1));
+  EXPECT_EQ(placer.delivered[0].execution.id(), e.id());
+  ASSERT_NE(placer.delivered[0].workflow, nullptr);
+  // The workflow as this fire left it.
+  EXPECT_EQ(placer.delivered[0].workflow->execution_count(), 1);
+  EXPECT_THAT(placer.delivered_reserved, ElementsAre(ElementsAre("op-1")));
+}
+
+TEST_F(FiringTest, FiresBeyondTheRoomReservedStayPending) {
+  FakePlacer placer;
+  placer.room = {"op-1"};
+  engine_->PlaceWith(&placer);
+  const std::string a = Create("* * * * *");
+  const std::string b = Create("* * * * *");
+  // FORBID is handled under the write lock, not prepared: placed there too.
+  const std::string c =
+      Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_EQ(Fire().recorded, 3u);
+  int dispatched = 0;
+  int pending = 0;
+  for (const std::string& id : {a, b, c}) {
+    ASSERT_THAT(Executions(id), SizeIs(1));
+    dispatched += Executions(id)[0].status() == v1::EXECUTION_STATUS_DISPATCHED;
+    pending += Executions(id)[0].status() == kPending;
+  }
+  EXPECT_EQ(dispatched, 1);
+  EXPECT_EQ(pending, 2);
+  EXPECT_THAT(placer.delivered, SizeIs(1));
+}
+
+TEST_F(FiringTest, AFireUnderForbidIsPlacedAndThenSkippedWhileItRuns) {
+  FakePlacer placer;
+  placer.room = {"op-1", "op-1"};
+  engine_->PlaceWith(&placer);
+  const std::string id =
+      Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));
+  clock_.AdvanceTime(absl::Minutes(1));
+  Fire();
+  clock_.AdvanceTime(absl::Minutes(1));
+  const FireReport second = Fire();
+  EXPECT_EQ(second.skipped, 1u);  // the placed one is open: FORBID skips
+  EXPECT_THAT(placer.delivered, SizeIs(1));
+  EXPECT_THAT(Executions(id), SizeIs(2));
+}
+
+TEST_F(FiringTest, APlacedFireReplacedLaterInTheSameRoundIsNotDelivered) {
+  FakePlacer placer;
+  placer.room = {"op-1", "op-1", "op-1"};
+  engine_->PlaceWith(&placer);
+  v1::Policy policy = Concurrency(v1::CONCURRENCY_POLICY_REPLACE);
+  policy.set_misfire(v1::MISFIRE_POLICY_RUN_ALL);
+  const std::string id = Create("* * * * *", policy);
+  clock_.AdvanceTime(absl::Minutes(3));  // three fires, missed: all run
+  Fire();
+  // Room is asked per workflow due: the first fire took it, and was
+  // replaced by the next; the last goes out through a dispatch round.
+  EXPECT_THAT(placer.asked, ElementsAre(1u));
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(3));
+  EXPECT_EQ(ex[0].status(), v1::EXECUTION_STATUS_CANCELED);
+  EXPECT_EQ(ex[1].status(), v1::EXECUTION_STATUS_CANCELED);
+  EXPECT_EQ(ex[2].status(), kPending);
+  EXPECT_THAT(placer.delivered, SizeIs(0));
+  EXPECT_THAT(placer.delivered_reserved, ElementsAre(ElementsAre("op-1")));
+}
+
+TEST_F(FiringTest, AFailedWriteDeliversNothingAndFreesTheRoom) {
+  FakePlacer placer;
+  placer.room = {"op-1"};
+  engine_->PlaceWith(&placer);
+  const std::string id = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  flaky_->fail_next_write = true;
+  EXPECT_FALSE(engine_->FireDue().ok());
+  EXPECT_THAT(placer.delivered_reserved, ElementsAre(ElementsAre("op-1")));
+  EXPECT_THAT(placer.delivered, SizeIs(0));
+  EXPECT_THAT(Executions(id), SizeIs(0));
+}
+
+TEST_F(FiringTest, NoRoomIsAskedForWhenNothingIsDue) {
+  FakePlacer placer;
+  placer.room = {"op-1"};
+  engine_->PlaceWith(&placer);
+  Create("* * * * *");
+  Fire();
+  EXPECT_THAT(placer.asked, SizeIs(0));
+  EXPECT_THAT(placer.delivered_reserved, SizeIs(0));
+}
+
+TEST_F(FiringTest, AManualTriggerIsNotPlaced) {
+  FakePlacer placer;
+  placer.room = {"op-1"};
+  engine_->PlaceWith(&placer);
+  const std::string id = Create("* * * * *");
+  FireReport manual;
+  absl::StatusOr<v1::Execution> e = engine_->FireNow(id, &manual);
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(e->status(), kPending);  // a dispatch round sends it
+  EXPECT_THAT(placer.asked, SizeIs(0));
 }
 
 }  // namespace

@@ -101,10 +101,12 @@ int RunAggregator(const AggregatorConfig& config) {
     dispatcher.Cancel(canceled);
     for (const v1::Execution& e : canceled) dispatcher.Released(e.id());
   };
+  // New executions go straight to operators with room, in the fire's write.
+  engine.PlaceWith(&dispatcher);
   FireLoop loop(&engine, &scheduler, clock, [&](const FireReport& report) {
     metrics.OnFireRound(report);
     if (!report.canceled.empty()) cancel(report.canceled);
-    dispatch();
+    if (report.recorded > report.placed.size()) dispatch();  // PENDING ones
   });
   WorkflowService workflows(&store, &scheduler, &engine, clock, {},
                             {[&] {

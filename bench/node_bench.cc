@@ -48,6 +48,9 @@ ABSL_FLAG(double, min_round_gap_ms, 2, "DispatcherOptions::min_round_gap");
 ABSL_FLAG(bool, dispatch_thread, true,
           "dispatch rounds on the dispatcher's thread (false: in the "
           "thread that asks, as before the dispatch loop)");
+ABSL_FLAG(bool, place_at_fire, true,
+          "fires are written DISPATCHED to operators with room (false: "
+          "PENDING, then a dispatch round)");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
@@ -88,8 +91,10 @@ int main(int argc, char** argv) {
   dispatch_options.min_round_gap =
       absl::Milliseconds(absl::GetFlag(FLAGS_min_round_gap_ms));
   Dispatcher dispatcher(&ledger, &store, clock, dispatch_options);
-  FireLoop loop(&engine, &scheduler, clock,
-                [&](const FireReport&) { dispatcher.Kick(); });
+  if (absl::GetFlag(FLAGS_place_at_fire)) engine.PlaceWith(&dispatcher);
+  FireLoop loop(&engine, &scheduler, clock, [&](const FireReport& r) {
+    if (r.recorded > r.placed.size()) dispatcher.Kick();
+  });
   CredentialStore creds(rocks.get());
   std::vector<std::string> tokens;
   for (int i = 0; i < k; ++i) {

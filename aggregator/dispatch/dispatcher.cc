@@ -158,7 +158,8 @@ const std::string* Dispatcher::PickLocked(
   double best_load = 0;
   for (auto& [id, op] : operators_) {
     auto extra = planned.find(id);
-    const int extra_n = extra == planned.end() ? 0 : extra->second;
+    const int extra_n =
+        op.reserved + (extra == planned.end() ? 0 : extra->second);
     // Never plan more than the outbox takes: what does not fit would be
     // written DISPATCHED and then handed back, two writes for nothing.
     if (!op.session || static_cast<size_t>(extra_n) >= op.session->Room()) {
@@ -176,6 +177,18 @@ const std::string* Dispatcher::PickLocked(
   return best_id;
 }
 
+std::vector<std::string> Dispatcher::PlanLocked(size_t n) {
+  std::vector<std::string> picks;
+  absl::flat_hash_map<std::string, int> planned;
+  while (picks.size() < n) {
+    const std::string* best = PickLocked(planned);
+    if (best == nullptr) break;
+    ++planned[*best];
+    picks.push_back(*best);
+  }
+  return picks;
+}
+
 namespace {
 
 // How long `e`, just dispatched, waited past the time it was due.
@@ -185,7 +198,7 @@ absl::Duration Waited(const v1::Execution& e) {
   return FromProto(e.dispatched_at()) - due;
 }
 
-v1::NodeMessage AssignmentFor(ExecutionLedger::Assigned assigned) {
+v1::NodeMessage AssignmentFor(const ExecutionLedger::Assigned& assigned) {
   const v1::Execution& e = assigned.execution;
   v1::NodeMessage m;
   v1::Assignment* a = m.mutable_assignment();
@@ -209,17 +222,13 @@ size_t Dispatcher::DispatchPending() {
     if (PickLocked({}) == nullptr) return assigned;
     absl::StatusOr<std::vector<std::string>> pending = ledger_->Pending(512);
     if (!pending.ok() || pending->empty()) return assigned;
-    // Plan the round (counting each pick against its operator), then
-    // record all of it in one write.
+    // Plan the round, then record all of it in one write.
+    const std::vector<std::string> picks = PlanLocked(pending->size());
+    if (picks.empty()) return assigned;
     std::vector<std::pair<std::string, std::string>> plan;
-    absl::flat_hash_map<std::string, int> planned;
-    for (const std::string& id : *pending) {
-      const std::string* best = PickLocked(planned);
-      if (best == nullptr) break;
-      ++planned[*best];
-      plan.emplace_back(id, *best);
+    for (size_t i = 0; i < picks.size(); ++i) {
+      plan.emplace_back((*pending)[i], picks[i]);
     }
-    if (plan.empty()) return assigned;
     absl::StatusOr<std::vector<ExecutionLedger::Assigned>> done =
         ledger_->AssignMany(plan);
     if (!done.ok()) {
@@ -228,35 +237,69 @@ size_t Dispatcher::DispatchPending() {
       return assigned;
     }
     size_t progressed = 0;
-    for (ExecutionLedger::Assigned& a : *done) {
-      const std::string id = a.execution.id();
-      const std::string op_id = a.execution.operator_id();
-      OperatorState& op = operators_[op_id];
-      const bool has_workflow = a.workflow != nullptr;
-      const absl::Duration waited = Waited(a.execution);
-      // Held before it is pushed: once pushed, the operator may run it and
-      // report before this thread goes on, and a Released() that saw an
-      // older recorded_ would be ignored, leaking the slot.
-      op.holding.insert(id);
-      holder_[id] = {op_id, ++recorded_};
-      if (!op.session || !has_workflow ||
-          !op.session->Push(AssignmentFor(std::move(a)))) {
-        op.holding.erase(id);
-        holder_.erase(id);
-        // Never reached the operator: hand it back, same attempt.
-        (void)ledger_->Unassign(id, op_id);
-        LogEvent(spdlog::level::warn, "assignment_not_sent",
-                 {{"execution", id},
-                  {"operator", op_id},
-                  {"error", has_workflow ? "outbox full" : "workflow gone"}});
-        continue;
-      }
-      if (options_.on_dispatched) options_.on_dispatched(waited);
+    for (const ExecutionLedger::Assigned& a : *done) {
+      if (!SendLocked(a)) continue;
       ++assigned;
       ++progressed;
     }
     if (progressed == 0) return assigned;
   }
+}
+
+bool Dispatcher::SendLocked(const ExecutionLedger::Assigned& a) {
+  const std::string& id = a.execution.id();
+  const std::string& op_id = a.execution.operator_id();
+  OperatorState& op = operators_[op_id];
+  const bool has_workflow = a.workflow != nullptr;
+  // Held before it is pushed: once pushed, the operator may run it and
+  // report before this thread goes on, and a Released() that saw an older
+  // recorded_ would be ignored, leaking the slot.
+  op.holding.insert(id);
+  holder_[id] = {op_id, ++recorded_};
+  if (!op.session || !has_workflow || !op.session->Push(AssignmentFor(a))) {
+    op.holding.erase(id);
+    holder_.erase(id);
+    // Never reached the operator: hand it back, same attempt.
+    (void)ledger_->Unassign(id, op_id);
+    LogEvent(spdlog::level::warn, "assignment_not_sent",
+             {{"execution", id},
+              {"operator", op_id},
+              {"error", !has_workflow ? "workflow gone"
+                        : op.session  ? "outbox full"
+                                      : "stream ended"}});
+    return false;
+  }
+  if (options_.on_dispatched) options_.on_dispatched(Waited(a.execution));
+  return true;
+}
+
+std::vector<std::string> Dispatcher::Reserve(size_t max) {
+  absl::MutexLock l(&mu_);
+  ApplyReleasedLocked();
+  // Executions already waiting go first (oldest first, DispatchPending).
+  absl::StatusOr<std::vector<std::string>> waiting = ledger_->Pending(1);
+  if (!waiting.ok() || !waiting->empty()) return {};
+  std::vector<std::string> slots = PlanLocked(max);
+  for (const std::string& id : slots) ++operators_[id].reserved;
+  return slots;
+}
+
+void Dispatcher::Lease(v1::Execution* e, const v1::Workflow& workflow,
+                       const std::string& operator_id, absl::Time now) {
+  ledger_->Lease(e, &workflow, operator_id, now);
+}
+
+void Dispatcher::Deliver(const std::vector<std::string>& reserved,
+                         const std::vector<PlacedExecution>& placed) {
+  bool handed_back = false;
+  {
+    absl::MutexLock l(&mu_);
+    for (const std::string& id : reserved) --operators_[id].reserved;
+    for (const PlacedExecution& p : placed) {
+      if (!SendLocked(p)) handed_back = true;
+    }
+  }
+  if (handed_back) Kick();  // PENDING again: another operator may take it
 }
 
 void Dispatcher::Released(const std::string& execution_id) {

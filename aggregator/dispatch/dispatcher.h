@@ -9,6 +9,10 @@
 // the others. A second Connect for the same operator replaces (closes) the
 // first. Drain tells every session to go and closes it.
 //
+// It is also the fire loop's Placer (placer.h): Reserve() holds room on
+// the least-loaded operators for a fire round's new executions, which the
+// round writes DISPATCHED; Deliver() sends them and frees what is left.
+//
 // Kick() asks for a dispatch round: on the dispatcher's own thread once
 // Start()ed (dispatch_loop.h), else at once in the caller. Released() and
 // Ping() never wait for a round in progress: they are on every report's
@@ -86,7 +90,7 @@ struct DispatcherOptions {
   std::function<void(absl::Duration waited)> on_dispatched;
 };
 
-class Dispatcher {
+class Dispatcher final : public Placer {
  public:
   Dispatcher(ExecutionLedger* ledger, WorkflowStore* store, Clock* clock,
              DispatcherOptions options = {})
@@ -115,6 +119,14 @@ class Dispatcher {
   // Assigns PENDING executions while some session has free capacity.
   // Returns how many were assigned. One round at a time.
   size_t DispatchPending();
+  // Placer: room for a fire round's new executions (none while PENDING
+  // ones are due: they go first, oldest first, through DispatchPending).
+  std::vector<std::string> Reserve(size_t max) override;
+  void Lease(v1::Execution* e, const v1::Workflow& workflow,
+             const std::string& operator_id, absl::Time now) override;
+  void Deliver(const std::vector<std::string>& reserved,
+               const std::vector<PlacedExecution>& placed) override;
+
   // An execution left an operator (terminal report, lease expiry, cancel).
   void Released(const std::string& execution_id);
   // Tells the holders of these executions to stop them.
@@ -128,13 +140,22 @@ class Dispatcher {
   struct OperatorState {
     std::shared_ptr<Session> session;
     absl::flat_hash_set<std::string> holding;  // execution ids
+    int reserved = 0;                          // slots held for a fire round
   };
-  // The id of the least-loaded connected operator with room, counting
-  // `planned` extra executions per operator, or nullptr.
+  // The id of the least-loaded connected operator with room, counting its
+  // reserved slots and `planned` extra executions per operator, or nullptr.
   const std::string* PickLocked(
       const absl::flat_hash_map<std::string, int>& planned)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Up to `n` picks of PickLocked, each counted against its operator for
+  // the next: one operator id per execution to place.
+  std::vector<std::string> PlanLocked(size_t n)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `a` (written DISPATCHED) for its operator and counts it held;
+  // if it cannot be queued, hands it back (PENDING) and returns false.
+  bool SendLocked(const ExecutionLedger::Assigned& a)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Frees the slots Released() queued since the last call.
   void ApplyReleasedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Updates the operator's OperatorInfo (ListOperators). Takes info_mu_

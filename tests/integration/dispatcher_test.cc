@@ -13,11 +13,14 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
+#include "tests/testing/write_locked.h"
 
 namespace ap {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
@@ -112,6 +115,73 @@ TEST_F(DispatcherTest, EachDispatchTellsHowLongItWaitedPastItsDueTime) {
   EXPECT_EQ(dispatcher.DispatchPending(), 2u);
   EXPECT_THAT(waited, ElementsAre(absl::Seconds(5) + absl::Milliseconds(1),
                                   absl::Seconds(5)));
+}
+
+// The dispatcher as the fire loop's Placer (placer.h).
+
+TEST_F(DispatcherTest,
+       RoomReservedForAFireCountsAgainstCapacityUntilDelivered) {
+  auto s = dispatcher_.Connect("op-1", "1", 2);
+  const std::vector<std::string> reserved = dispatcher_.Reserve(5);
+  EXPECT_THAT(reserved, ElementsAre("op-1", "op-1"));  // its capacity
+  EXPECT_THAT(dispatcher_.Reserve(5), IsEmpty());
+  Pend(1);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 0u);  // no room left meanwhile
+  dispatcher_.Deliver(reserved, {});             // the round placed none
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
+}
+
+TEST_F(DispatcherTest, NoRoomIsReservedWhileOlderExecutionsWait) {
+  Pend(1);
+  auto s = dispatcher_.Connect("op-1", "1", 4);
+  EXPECT_THAT(dispatcher_.Reserve(3), IsEmpty());
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
+  EXPECT_THAT(dispatcher_.Reserve(3), SizeIs(1));  // the outbox holds two
+}
+
+TEST_F(DispatcherTest, AFireGoesStraightToAnOperatorWithRoom) {
+  engine_.PlaceWith(&dispatcher_);
+  v1::Workflow w;
+  w.set_name("every-minute");
+  w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
+  w.add_steps()->set_id("s");
+  w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
+  const std::string id = service_.Create(kAlice, w)->id();
+  auto light = dispatcher_.Connect("light", "1", 4);
+  auto busy = dispatcher_.Connect("busy", "1", 4);
+  Pend(1);
+  ASSERT_EQ(dispatcher_.DispatchPending(), 1u);  // to busy (by id order)
+  ASSERT_THAT(Drain(*busy), SizeIs(1));
+  clock_.AdvanceTime(absl::Minutes(1));
+  absl::StatusOr<FireReport> fired = engine_.FireDue();
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  std::vector<v1::NodeMessage> got = Drain(*light);  // the least loaded
+  ASSERT_THAT(got, SizeIs(1));
+  EXPECT_EQ(got[0].assignment().workflow().id(), id);
+  EXPECT_EQ(Status(got[0].assignment().execution_id()),
+            v1::EXECUTION_STATUS_DISPATCHED);
+  EXPECT_THAT(Drain(*busy), IsEmpty());
+}
+
+TEST_F(DispatcherTest, APlacedExecutionWhoseStreamEndedIsPendingAgain) {
+  auto s = dispatcher_.Connect("op-1", "1", 4);
+  const std::vector<std::string> reserved = dispatcher_.Reserve(1);
+  ASSERT_THAT(reserved, SizeIs(1));
+  // The fire round writes one DISPATCHED into the slot...
+  const std::string id = Pend(1)[0];
+  v1::Execution e = **store_.GetExecution(id);
+  const v1::Execution before = e;
+  dispatcher_.Lease(&e, **store_.FindWorkflow(workflow_), "op-1",
+                    clock_.TimeNow());
+  WorkflowBatch b;
+  b.PutExecution(&before, e);
+  ASSERT_TRUE(WriteLocked(store_, b).ok());
+  // ...and the stream ends before it is delivered.
+  dispatcher_.Disconnect(s);
+  dispatcher_.Deliver(reserved, {{e, *store_.FindWorkflow(workflow_)}});
+  EXPECT_EQ(Status(id), v1::EXECUTION_STATUS_PENDING);
+  auto again = dispatcher_.Connect("op-1", "1", 4);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 1u);
 }
 
 TEST_F(DispatcherTest, AStalledOperatorDoesNotHoldUpTheOthers) {

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,23 @@ absl::Duration ProcessCpu() {
          absl::DurationFromTimeval(u.ru_stime);
 }
 
+// The machine's CPU time stolen by the hypervisor and its total so far, in
+// clock ticks (/proc/stat); {0, 0} where there is none.
+std::pair<uint64_t, uint64_t> StealAndTotal() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t total = 0;
+  uint64_t steal = 0;
+  in >> cpu;
+  for (int i = 0; i < 8; ++i) {
+    uint64_t v = 0;
+    if (!(in >> v)) return {0, 0};
+    total += v;
+    if (i == 7) steal = v;
+  }
+  return {steal, total};
+}
+
 }  // namespace
 }  // namespace ap::bench
 
@@ -80,7 +98,15 @@ int main(int argc, char** argv) {
   const int seconds = absl::GetFlag(FLAGS_seconds);
   std::filesystem::remove_all(dir);
   Clock* clock = Clock::Real();
-  auto rocks = *RocksDbStore::Open({dir, /*sync=*/true});
+  // Store writes (each fsync'd, under the store's write lock) and the time
+  // they took, to see how busy that one lock is.
+  std::atomic<int64_t> writes = 0;
+  std::atomic<int64_t> write_ns = 0;
+  auto rocks =
+      *RocksDbStore::Open({dir, /*sync=*/true, [&](absl::Duration took) {
+                             ++writes;
+                             write_ns += absl::ToInt64Nanoseconds(took);
+                           }});
   bench::PopulateSpreadIntervals(rocks.get(), n, absl::Now());
   WorkflowStore store(rocks.get());
   Scheduler scheduler;
@@ -222,8 +248,14 @@ int main(int argc, char** argv) {
   // the measured seconds: steadier than throughput on a noisy machine.
   absl::SleepFor(measure_from - absl::Now());
   const absl::Duration cpu_from = bench::ProcessCpu();
+  const auto steal_from = bench::StealAndTotal();
+  const int64_t writes_from = writes;
+  const int64_t write_ns_from = write_ns;
   absl::SleepFor(measure_until - absl::Now());
   const absl::Duration cpu_used = bench::ProcessCpu() - cpu_from;
+  const auto steal_to = bench::StealAndTotal();
+  const int64_t writes_used = writes - writes_from;
+  const absl::Duration writing = absl::Nanoseconds(write_ns - write_ns_from);
   stop = true;
   dispatcher.DrainAll("bench over");
   loop.Stop();
@@ -252,6 +284,21 @@ int main(int argc, char** argv) {
               persisted > 0 ? absl::ToDoubleMicroseconds(cpu_used) /
                                   static_cast<double>(persisted)
                             : 0.0);
+  std::printf(
+      "store writes: %.0f/s, %.0f us each, the store writing %.0f%% of the "
+      "time\n",
+      static_cast<double>(writes_used) / seconds,
+      writes_used > 0 ? absl::ToDoubleMicroseconds(writing) /
+                            static_cast<double>(writes_used)
+                      : 0.0,
+      100 * absl::FDivDuration(writing, absl::Seconds(seconds)));
+  const uint64_t ticks = steal_to.second - steal_from.second;
+  std::printf("machine: %.0f%% of CPU time stolen by the hypervisor\n",
+              ticks > 0
+                  ? 100.0 *
+                        static_cast<double>(steal_to.first - steal_from.first) /
+                        static_cast<double>(ticks)
+                  : 0.0);
   std::printf("report writes (group commits): %llu\n",
               static_cast<unsigned long long>(ledger.report_writes()));
   // Pings/s: 2k channels, each with `ping_inflight` calls in flight

@@ -186,7 +186,17 @@ int RunAggregator(const AggregatorConfig& config) {
         return absl::UnavailableError("fire loop not running");
       return absl::OkStatus();
     };
-    handlers.metrics = [&] {
+    // Workflows and open executions by status; what the store cannot read
+    // now is left out of this scrape or page. Copied into the handlers:
+    // they outlive this block.
+    auto Counts =
+        [&store](absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
+                 absl::flat_hash_map<v1::ExecutionStatus, size_t>* open) {
+          if (auto w = store.WorkflowCounts(); w.ok())
+            *workflows = *std::move(w);
+          if (auto e = store.OpenCounts(); e.ok()) *open = *std::move(e);
+        };
+    handlers.metrics = [&, Counts] {
       size_t connected = 0;
       for (const v1::OperatorInfo& op : dispatcher.Operators()) {
         connected += op.connected();
@@ -195,20 +205,17 @@ int RunAggregator(const AggregatorConfig& config) {
           static_cast<double>(scheduler.size()),
           static_cast<double>(scheduler.armed()),
           static_cast<double>(connected)};
-      // Counts the store cannot read now are left out of this scrape.
-      if (auto w = store.WorkflowCounts(); w.ok()) {
-        snapshot.workflows_by_status = *std::move(w);
-      }
-      if (auto e = store.OpenCounts(); e.ok()) {
-        snapshot.open_executions = *std::move(e);
-      }
+      Counts(&snapshot.workflows_by_status, &snapshot.open_executions);
       return metrics.Render(snapshot);
     };
     handlers.operators = [&] { return dispatcher.Operators(); };
-    handlers.telemetry = [&] {
-      return RenderTelemetry({*aggregator_id, kVersion, clock->TimeNow(),
-                              scheduler.size(), scheduler.armed(), loop.fires(),
-                              dispatcher.Operators(), ledger.Recent()});
+    handlers.telemetry = [&, Counts] {
+      TelemetryData data{*aggregator_id,   kVersion,          clock->TimeNow(),
+                         scheduler.size(), scheduler.armed(), loop.fires()};
+      Counts(&data.workflows_by_status, &data.open_executions);
+      data.operators = dispatcher.Operators();
+      data.recent = ledger.Recent();
+      return RenderTelemetry(data);
     };
     absl::StatusOr<std::unique_ptr<OpsServer>> started =
         OpsServer::Start(config.http_listen, handlers);

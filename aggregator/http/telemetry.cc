@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/enum_label.h"
 #include "common/proto_time.h"
 
 namespace ap {
@@ -28,6 +29,29 @@ constexpr char kStyle[] =
     "th{background:#f0f0f0}.succeeded{color:#17803d}.failed,.timed{color:#"
     "b3261e}"
     ".yes{color:#17803d}.no{color:#b3261e}";
+
+// A table (header and one row) of counts by status in the enum's order:
+// every status but UNSPECIFIED, 0 where `counts` has none, or with
+// `only_counted` just those in `counts`. Cell ids `<prefix>-<status>`.
+template <typename E, typename N>
+std::string CountsByStatus(const absl::flat_hash_map<E, N>& counts,
+                           absl::string_view prefix, bool only_counted) {
+  const google::protobuf::EnumDescriptor* type =
+      google::protobuf::GetEnumDescriptor<E>();
+  std::string head = "<tr>";
+  std::string row = "<tr>";
+  for (int i = 0; i < type->value_count(); ++i) {
+    const E e = static_cast<E>(type->value(i)->number());
+    if (type->value(i)->number() == 0) continue;  // UNSPECIFIED
+    auto it = counts.find(e);
+    if (only_counted && it == counts.end()) continue;
+    const std::string label = EnumLabel(e);
+    absl::StrAppend(&head, "<th>", label, "</th>");
+    absl::StrAppend(&row, "<td id=\"", prefix, "-", label, "\">",
+                    it == counts.end() ? 0 : it->second, "</td>");
+  }
+  return absl::StrCat(head, "</tr>", row, "</tr>");
+}
 
 }  // namespace
 
@@ -70,7 +94,12 @@ std::string RenderTelemetry(const TelemetryData& d) {
       "<h2>Workflows</h2><table><tr><th>known</th><th>armed</th>"
       "<th>fires since start</th></tr><tr><td id=\"workflows-known\">",
       d.workflows_known, "</td><td>", d.workflows_armed, "</td><td>", d.fires,
-      "</td></tr></table>");
+      "</td></tr></table>", "<table>",
+      CountsByStatus(d.workflows_by_status, "workflows",
+                     /*only_counted=*/false),
+      "</table>", "<h2>Executions not finished</h2><table>",
+      CountsByStatus(d.open_executions, "open", /*only_counted=*/true),
+      "</table>");
   absl::StrAppend(&h, "<h2>Operators (", d.operators.size(), ")</h2><table>",
                   "<tr><th>id</th><th>version</th><th>connected</th>"
                   "<th>last seen</th><th>capacity</th><th>running</th>"

@@ -89,6 +89,11 @@ def main():
         check("the operator shows as connected", 'class="yes">yes' in dom)
         check("the recorded outcome is shown", execution.id in dom and ">succeeded<" in dom)
         check("the workflow count is shown", 'id="workflows-known">1<' in dom)
+        check("workflows are counted by status",
+              'id="workflows-active">1<' in dom and
+              'id="workflows-paused">0<' in dom)
+        check("nothing is left unfinished", 'id="open-pending">0<' in dom and
+              'id="open-running">0<' in dom)
         shot = os.path.join(build, "telemetry.png")
         chromium(work, "--screenshot=" + shot, "--window-size=1200,800", url)
         check("a screenshot was taken", os.path.exists(shot) and

@@ -18,6 +18,10 @@ TEST(TelemetryTest, ShowsOperatorsCountsAndOutcomesEscaped) {
   d.now = now;
   d.workflows_known = 12;
   d.workflows_armed = 10;
+  d.workflows_by_status = {{v1::WORKFLOW_STATUS_ACTIVE, 10},
+                           {v1::WORKFLOW_STATUS_COMPLETED, 3}};
+  d.open_executions = {{v1::EXECUTION_STATUS_PENDING, 7},
+                       {v1::EXECUTION_STATUS_RUNNING, 0}};
   v1::OperatorInfo op;
   op.set_id("op-<script>");
   op.set_version("1.2");
@@ -39,6 +43,12 @@ TEST(TelemetryTest, ShowsOperatorsCountsAndOutcomesEscaped) {
   EXPECT_THAT(html, HasSubstr("op-&lt;script&gt;"));
   EXPECT_THAT(html, Not(HasSubstr("<script>")));
   EXPECT_THAT(html, HasSubstr("<td id=\"workflows-known\">12</td>"));
+  EXPECT_THAT(html, HasSubstr("<td id=\"workflows-active\">10</td>"));
+  EXPECT_THAT(html, HasSubstr("<td id=\"workflows-paused\">0</td>"));
+  EXPECT_THAT(html, HasSubstr("<td id=\"workflows-completed\">3</td>"));
+  EXPECT_THAT(html, HasSubstr("<td id=\"open-pending\">7</td>"));
+  EXPECT_THAT(html, HasSubstr("<td id=\"open-running\">0</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("open-succeeded")));  // not an open one
   EXPECT_THAT(html, HasSubstr("(3s ago)"));
   EXPECT_THAT(html, HasSubstr(">succeeded<"));
   EXPECT_THAT(html, HasSubstr("1.5s"));  // duration

@@ -153,6 +153,14 @@ class FiringTest : public ::testing::Test {
 
   v1::Workflow Get(const std::string& id) { return **store_->GetWorkflow(id); }
 
+  // New executions are placed into `room` from now on (until a restart).
+  FakePlacer& PlaceInto(std::vector<std::string> room) {
+    placer_.room = std::move(room);
+    engine_->PlaceWith(&placer_);
+    return placer_;
+  }
+  FakePlacer placer_;
+
   std::vector<v1::Execution> Executions(const std::string& id) {
     std::vector<v1::Execution> out;
     EXPECT_THAT(rocks_->Scan(keys::ExecutionPrefix(id), "",
@@ -530,9 +538,7 @@ TEST_F(FiringTest, OnlyAllowWorkflowsArePrepared) {
 // in the fire's own write (placer.h).
 
 TEST_F(FiringTest, AFireIsRecordedDispatchedWhenAnOperatorHasRoom) {
-  FakePlacer placer;
-  placer.room = {"op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1"});
   const std::string id = Create("* * * * *");
   clock_.AdvanceTime(absl::Minutes(1));
   EXPECT_EQ(Fire().recorded, 1u);
@@ -551,9 +557,7 @@ TEST_F(FiringTest, AFireIsRecordedDispatchedWhenAnOperatorHasRoom) {
 }
 
 TEST_F(FiringTest, FiresBeyondTheRoomReservedStayPending) {
-  FakePlacer placer;
-  placer.room = {"op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1"});
   const std::string a = Create("* * * * *");
   const std::string b = Create("* * * * *");
   // FORBID is handled under the write lock, not prepared: placed there too.
@@ -574,9 +578,7 @@ TEST_F(FiringTest, FiresBeyondTheRoomReservedStayPending) {
 }
 
 TEST_F(FiringTest, AFireUnderForbidIsPlacedAndThenSkippedWhileItRuns) {
-  FakePlacer placer;
-  placer.room = {"op-1", "op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1", "op-1"});
   const std::string id =
       Create("* * * * *", Concurrency(v1::CONCURRENCY_POLICY_FORBID));
   clock_.AdvanceTime(absl::Minutes(1));
@@ -589,9 +591,7 @@ TEST_F(FiringTest, AFireUnderForbidIsPlacedAndThenSkippedWhileItRuns) {
 }
 
 TEST_F(FiringTest, APlacedFireReplacedLaterInTheSameRoundIsNotDelivered) {
-  FakePlacer placer;
-  placer.room = {"op-1", "op-1", "op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1", "op-1", "op-1"});
   v1::Policy policy = Concurrency(v1::CONCURRENCY_POLICY_REPLACE);
   policy.set_misfire(v1::MISFIRE_POLICY_RUN_ALL);
   const std::string id = Create("* * * * *", policy);
@@ -610,9 +610,7 @@ TEST_F(FiringTest, APlacedFireReplacedLaterInTheSameRoundIsNotDelivered) {
 }
 
 TEST_F(FiringTest, AFailedWriteDeliversNothingAndFreesTheRoom) {
-  FakePlacer placer;
-  placer.room = {"op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1"});
   const std::string id = Create("* * * * *");
   clock_.AdvanceTime(absl::Minutes(1));
   flaky_->fail_next_write = true;
@@ -623,9 +621,7 @@ TEST_F(FiringTest, AFailedWriteDeliversNothingAndFreesTheRoom) {
 }
 
 TEST_F(FiringTest, NoRoomIsAskedForWhenNothingIsDue) {
-  FakePlacer placer;
-  placer.room = {"op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1"});
   Create("* * * * *");
   Fire();
   EXPECT_THAT(placer.asked, SizeIs(0));
@@ -633,9 +629,7 @@ TEST_F(FiringTest, NoRoomIsAskedForWhenNothingIsDue) {
 }
 
 TEST_F(FiringTest, AManualTriggerIsNotPlaced) {
-  FakePlacer placer;
-  placer.room = {"op-1"};
-  engine_->PlaceWith(&placer);
+  FakePlacer& placer = PlaceInto({"op-1"});
   const std::string id = Create("* * * * *");
   FireReport manual;
   absl::StatusOr<v1::Execution> e = engine_->FireNow(id, &manual);

@@ -277,8 +277,8 @@ std::vector<std::string> Dispatcher::Reserve(size_t max) {
   absl::MutexLock l(&mu_);
   ApplyReleasedLocked();
   // Executions already waiting go first (oldest first, DispatchPending).
-  absl::StatusOr<std::vector<std::string>> waiting = ledger_->Pending(1);
-  if (!waiting.ok() || !waiting->empty()) return {};
+  absl::StatusOr<bool> waiting = ledger_->AnyPending();
+  if (!waiting.ok() || *waiting) return {};
   std::vector<std::string> slots = PlanLocked(max);
   for (const std::string& id : slots) ++operators_[id].reserved;
   return slots;

@@ -414,6 +414,10 @@ absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {
   return store_->PendingExecutions(max, clock_->TimeNow());
 }
 
+absl::StatusOr<bool> ExecutionLedger::AnyPending() {
+  return store_->AnyPendingDue(clock_->TimeNow());
+}
+
 std::vector<v1::Execution> ExecutionLedger::Recent() const {
   absl::MutexLock l(&recent_mu_);
   return {recent_.begin(), recent_.end()};

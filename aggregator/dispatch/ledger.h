@@ -111,6 +111,8 @@ class ExecutionLedger {
   // PENDING executions due now (retries past their backoff), oldest
   // scheduled first: the dispatch queue.
   absl::StatusOr<std::vector<std::string>> Pending(size_t max);
+  // Whether Pending would return any now (cheap).
+  absl::StatusOr<bool> AnyPending();
 
   // The last kRecent terminal outcomes accepted, newest first (telemetry).
   std::vector<v1::Execution> Recent() const;

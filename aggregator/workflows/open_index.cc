@@ -35,13 +35,19 @@ OpenIndex::Entry OpenIndex::EntryFor(
 void OpenIndex::Apply(const Entry& entry) {
   if (auto it = by_id_.find(entry.id); it != by_id_.end()) {
     const Entry& old = it->second;
-    if (old.pending_since) pending_.erase({*old.pending_since, old.id});
+    if (old.pending_since) {
+      pending_.erase({*old.pending_since, old.id});
+      pending_by_not_before_.erase({old.not_before, old.id});
+    }
     if (old.lease_until) leases_.erase({*old.lease_until, old.id});
     if (old.record != nullptr) --by_status_[old.record->status()];
     by_id_.erase(it);
   }
   if (entry.record == nullptr) return;
-  if (entry.pending_since) pending_.insert({*entry.pending_since, entry.id});
+  if (entry.pending_since) {
+    pending_.insert({*entry.pending_since, entry.id});
+    pending_by_not_before_.insert({entry.not_before, entry.id});
+  }
   if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
   ++by_status_[entry.record->status()];
   by_id_.emplace(entry.id, entry);

@@ -50,6 +50,12 @@ class OpenIndex {
   // Up to `max` PENDING executions due by `now` (not waiting out a retry
   // backoff), oldest scheduled first.
   std::vector<std::string> Pending(size_t max, absl::Time now) const;
+  // Whether Pending(1, now) would return one, without walking the retries
+  // backing off.
+  bool AnyPendingDue(absl::Time now) const {
+    return !pending_by_not_before_.empty() &&
+           pending_by_not_before_.begin()->first <= now;
+  }
   // Executions whose lease expired at or before `now`, soonest first.
   std::vector<std::string> LeasesExpiredBy(absl::Time now) const;
 
@@ -62,6 +68,7 @@ class OpenIndex {
   using Ordered = std::set<std::pair<absl::Time, std::string>>;
   absl::flat_hash_map<std::string, Entry> by_id_;
   Ordered pending_;
+  Ordered pending_by_not_before_;  // the same, by the end of their backoff
   Ordered leases_;
   absl::flat_hash_map<int, size_t> by_status_;
 };

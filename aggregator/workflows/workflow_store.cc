@@ -268,6 +268,12 @@ absl::StatusOr<std::vector<std::string>> WorkflowStore::PendingExecutions(
   return index_.Pending(max, now);
 }
 
+absl::StatusOr<bool> WorkflowStore::AnyPendingDue(absl::Time now) {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  return index_.AnyPendingDue(now);
+}
+
 absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(
     absl::Time now) {
   AP_RETURN_IF_ERROR(LoadIndex());

@@ -104,6 +104,9 @@ class WorkflowStore {
   absl::StatusOr<std::vector<std::string>> PendingExecutions(size_t max,
                                                              absl::Time now)
       ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Whether any PENDING execution is due by `now` (cheap: not a walk).
+  absl::StatusOr<bool> AnyPendingDue(absl::Time now)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
   // DISPATCHED or RUNNING execution ids whose lease ran out by `now`.
   absl::StatusOr<std::vector<std::string>> ExpiredLeases(absl::Time now)
       ABSL_LOCKS_EXCLUDED(write_mu_);

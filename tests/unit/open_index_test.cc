@@ -74,6 +74,22 @@ TEST(OpenIndexTest, CountsFollowEachExecutionsCurrentStatus) {
   EXPECT_EQ(index.count(v1::EXECUTION_STATUS_SUCCEEDED), 0u);
 }
 
+TEST(OpenIndexTest, AnyPendingDueSeesPastRetriesBackingOff) {
+  OpenIndex index;
+  EXPECT_FALSE(index.AnyPendingDue(kT0));
+  v1::Execution retry = Exec("r", v1::EXECUTION_STATUS_PENDING, kT0);
+  *retry.mutable_not_before() = ToProtoTimestamp(kT0 + absl::Minutes(1));
+  index.Apply(OpenIndex::EntryFor(retry));
+  EXPECT_FALSE(index.AnyPendingDue(kT0));  // backing off
+  EXPECT_TRUE(index.AnyPendingDue(kT0 + absl::Minutes(1)));
+  index.Apply(OpenIndex::EntryFor(
+      Exec("n", v1::EXECUTION_STATUS_PENDING, kT0 + absl::Hours(1))));
+  EXPECT_TRUE(index.AnyPendingDue(kT0));  // no backoff: due at once
+  index.Apply(OpenIndex::EntryFor(
+      Exec("n", v1::EXECUTION_STATUS_DISPATCHED, kT0, kT0 + absl::Minutes(5))));
+  EXPECT_FALSE(index.AnyPendingDue(kT0));
+}
+
 TEST(OpenIndexTest, ARetryBackingOffIsNotDueYet) {
   OpenIndex index;
   v1::Execution retry = Exec("a", v1::EXECUTION_STATUS_PENDING, kT0);

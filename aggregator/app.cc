@@ -189,14 +189,14 @@ int RunAggregator(const AggregatorConfig& config) {
     // Workflows and open executions by status; what the store cannot read
     // now is left out of this scrape or page. Copied into the handlers:
     // they outlive this block.
-    auto Counts =
+    auto counts_by_status =
         [&store](absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
                  absl::flat_hash_map<v1::ExecutionStatus, size_t>* open) {
           if (auto w = store.WorkflowCounts(); w.ok())
             *workflows = *std::move(w);
           if (auto e = store.OpenCounts(); e.ok()) *open = *std::move(e);
         };
-    handlers.metrics = [&, Counts] {
+    handlers.metrics = [&, counts_by_status] {
       size_t connected = 0;
       for (const v1::OperatorInfo& op : dispatcher.Operators()) {
         connected += op.connected();
@@ -205,14 +205,15 @@ int RunAggregator(const AggregatorConfig& config) {
           static_cast<double>(scheduler.size()),
           static_cast<double>(scheduler.armed()),
           static_cast<double>(connected)};
-      Counts(&snapshot.workflows_by_status, &snapshot.open_executions);
+      counts_by_status(&snapshot.workflows_by_status,
+                       &snapshot.open_executions);
       return metrics.Render(snapshot);
     };
     handlers.operators = [&] { return dispatcher.Operators(); };
-    handlers.telemetry = [&, Counts] {
+    handlers.telemetry = [&, counts_by_status] {
       TelemetryData data{*aggregator_id,   kVersion,          clock->TimeNow(),
                          scheduler.size(), scheduler.armed(), loop.fires()};
-      Counts(&data.workflows_by_status, &data.open_executions);
+      counts_by_status(&data.workflows_by_status, &data.open_executions);
       data.operators = dispatcher.Operators();
       data.recent = ledger.Recent();
       return RenderTelemetry(data);

@@ -53,8 +53,8 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.IncreaseParallelism(2);
-  // Half RocksDB's default memtable: every execution is written three
-  // times, and inserts into a smaller skiplist touch less memory (the
+  // Half RocksDB's default memtable: every execution is written two or
+  // three times, and inserts into a smaller skiplist touch less memory (the
   // dispatch benchmark at 20,000/s offered: 13,300-13,700/s persisted with
   // 64 MiB, 15,200-16,600/s with 16-32 MiB).
   opts.write_buffer_size = 32 << 20;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <memory>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -46,6 +47,30 @@ class FakeReports {
   }
 };
 
+// A batch-reporting aggregator: answers each call from a script (or all
+// ACCEPTED), records the ids of each call.
+class FakeBatches {
+ public:
+  std::deque<Flusher::BatchAnswer> answers;
+  std::vector<std::vector<std::string>> calls;
+
+  Flusher::BatchReportFn fn() {
+    return [this](const std::vector<v1::ReportRequest>& batch)
+               -> Flusher::BatchAnswer {
+      std::vector<std::string> ids;
+      for (const v1::ReportRequest& r : batch) ids.push_back(r.execution_id());
+      calls.push_back(ids);
+      if (!answers.empty()) {
+        Flusher::BatchAnswer a = answers.front();
+        answers.pop_front();
+        return a;
+      }
+      return std::vector<absl::StatusOr<v1::ReportResponse>>(
+          batch.size(), Answer(v1::REPORT_RESULT_ACCEPTED));
+    };
+  }
+};
+
 class FlusherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -55,6 +80,13 @@ class FlusherTest : public ::testing::Test {
   }
   void Add(std::initializer_list<const char*> ids) {
     for (const char* id : ids) ASSERT_STATUS_OK(spool_->Append(Outcome(id)));
+  }
+  // A flusher that reports in batches through `batches`.
+  std::unique_ptr<Flusher> BatchFlusher(FakeBatches& batches) {
+    auto flusher =
+        std::make_unique<Flusher>(spool_.get(), reports_.fn(), &clock_);
+    flusher->SetBatchReport(batches.fn());
+    return flusher;
   }
 
   testing::TempDir dir_;
@@ -140,44 +172,19 @@ TEST_F(FlusherTest, InParallelAFailureKeepsWhatWasNotAnswered) {
   EXPECT_LT(calls.load(), 20);  // new starts stop at the first failure
 }
 
-// A batch-reporting aggregator: answers each call from a script (or all
-// ACCEPTED), records the ids of each call.
-class FakeBatches {
- public:
-  std::deque<Flusher::BatchAnswer> answers;
-  std::vector<std::vector<std::string>> calls;
-
-  Flusher::BatchReportFn fn() {
-    return [this](const std::vector<v1::ReportRequest>& batch)
-               -> Flusher::BatchAnswer {
-      std::vector<std::string> ids;
-      for (const v1::ReportRequest& r : batch) ids.push_back(r.execution_id());
-      calls.push_back(ids);
-      if (!answers.empty()) {
-        Flusher::BatchAnswer a = answers.front();
-        answers.pop_front();
-        return a;
-      }
-      return std::vector<absl::StatusOr<v1::ReportResponse>>(
-          batch.size(), Answer(v1::REPORT_RESULT_ACCEPTED));
-    };
-  }
-};
-
 TEST_F(FlusherTest, ABatchGoesInOneCallAndEachAnswerSettlesItsOutcome) {
   Add({"a", "b", "c"});
   FakeBatches batches;
   batches.answers.push_back(std::vector<absl::StatusOr<v1::ReportResponse>>{
       Answer(v1::REPORT_RESULT_ACCEPTED), Answer(v1::REPORT_RESULT_DUPLICATE),
       absl::InvalidArgumentError("attempt must be >= 1")});
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
-  flusher.SetBatchReport(batches.fn());
-  EXPECT_TRUE(flusher.FlushOnce());
+  auto flusher = BatchFlusher(batches);
+  EXPECT_TRUE(flusher->FlushOnce());
   EXPECT_THAT(batches.calls,
               ElementsAre(std::vector<std::string>{"a", "b", "c"}));
   EXPECT_TRUE(reports_.seen.empty());
   EXPECT_EQ(spool_->depth(), 0u);
-  EXPECT_EQ(flusher.reported(), 2);
+  EXPECT_EQ(flusher->reported(), 2);
   EXPECT_TRUE(
       std::filesystem::exists(dir_.path() + "/00000000000000000003.rejected"));
 }
@@ -186,11 +193,10 @@ TEST_F(FlusherTest, ABatchCallThatFailsKeepsEveryOutcome) {
   Add({"a", "b"});
   FakeBatches batches;
   batches.answers.push_back(absl::UnavailableError("connection refused"));
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
-  flusher.SetBatchReport(batches.fn());
-  EXPECT_FALSE(flusher.FlushOnce());
+  auto flusher = BatchFlusher(batches);
+  EXPECT_FALSE(flusher->FlushOnce());
   EXPECT_EQ(spool_->depth(), 2u);
-  EXPECT_EQ(flusher.reported(), 0);
+  EXPECT_EQ(flusher->reported(), 0);
 }
 
 TEST_F(FlusherTest, AnOutcomeRefusedForNowInABatchStaysTheAnsweredLeave) {
@@ -199,15 +205,14 @@ TEST_F(FlusherTest, AnOutcomeRefusedForNowInABatchStaysTheAnsweredLeave) {
   batches.answers.push_back(std::vector<absl::StatusOr<v1::ReportResponse>>{
       Answer(v1::REPORT_RESULT_ACCEPTED), absl::InternalError("store failed"),
       Answer(v1::REPORT_RESULT_ACCEPTED)});
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
-  flusher.SetBatchReport(batches.fn());
-  EXPECT_FALSE(flusher.FlushOnce());
+  auto flusher = BatchFlusher(batches);
+  EXPECT_FALSE(flusher->FlushOnce());
   absl::StatusOr<std::vector<Spool::Entry>> left = spool_->Oldest(10);
   ASSERT_STATUS_OK(left);
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->front().outcome.execution_id(), "b");
   // The next pass sends only what is left.
-  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_TRUE(flusher->FlushOnce());
   EXPECT_THAT(batches.calls.back(), ElementsAre("b"));
 }
 
@@ -216,9 +221,8 @@ TEST_F(FlusherTest, MoreThanABatchGoesInSeveralCallsOldestFirst) {
     ASSERT_STATUS_OK(spool_->Append(Outcome("e" + std::to_string(i))));
   }
   FakeBatches batches;
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
-  flusher.SetBatchReport(batches.fn());
-  EXPECT_TRUE(flusher.FlushOnce());
+  auto flusher = BatchFlusher(batches);
+  EXPECT_TRUE(flusher->FlushOnce());
   ASSERT_EQ(batches.calls.size(), 2u);
   EXPECT_EQ(batches.calls[0].size(), 64u);
   EXPECT_EQ(batches.calls[0].front(), "e0");
@@ -233,12 +237,11 @@ TEST_F(FlusherTest, WithoutReportBatchOutcomesAreReportedOneByOne) {
   Add({"a", "b"});
   FakeBatches batches;
   batches.answers.push_back(absl::UnimplementedError("unknown method"));
-  Flusher flusher(spool_.get(), reports_.fn(), &clock_);
-  flusher.SetBatchReport(batches.fn());
-  EXPECT_TRUE(flusher.FlushOnce());
+  auto flusher = BatchFlusher(batches);
+  EXPECT_TRUE(flusher->FlushOnce());
   EXPECT_THAT(reports_.seen, ElementsAre("a", "b"));
   Add({"c"});
-  EXPECT_TRUE(flusher.FlushOnce());
+  EXPECT_TRUE(flusher->FlushOnce());
   EXPECT_THAT(reports_.seen, ElementsAre("a", "b", "c"));
   EXPECT_EQ(batches.calls.size(), 1u);
   EXPECT_EQ(spool_->depth(), 0u);

@@ -25,6 +25,14 @@ v1::Execution Exec(const std::string& id, v1::ExecutionStatus status,
   return e;
 }
 
+// A PENDING retry waiting out its backoff until `not_before`.
+v1::Execution Retry(const std::string& id, absl::Time scheduled,
+                    absl::Time not_before) {
+  v1::Execution e = Exec(id, v1::EXECUTION_STATUS_PENDING, scheduled);
+  *e.mutable_not_before() = ToProtoTimestamp(not_before);
+  return e;
+}
+
 TEST(OpenIndexTest, PendingIsOldestScheduledFirstThenById) {
   OpenIndex index;
   index.Apply(OpenIndex::EntryFor(
@@ -77,9 +85,7 @@ TEST(OpenIndexTest, CountsFollowEachExecutionsCurrentStatus) {
 TEST(OpenIndexTest, AnyPendingDueSeesPastRetriesBackingOff) {
   OpenIndex index;
   EXPECT_FALSE(index.AnyPendingDue(kT0));
-  v1::Execution retry = Exec("r", v1::EXECUTION_STATUS_PENDING, kT0);
-  *retry.mutable_not_before() = ToProtoTimestamp(kT0 + absl::Minutes(1));
-  index.Apply(OpenIndex::EntryFor(retry));
+  index.Apply(OpenIndex::EntryFor(Retry("r", kT0, kT0 + absl::Minutes(1))));
   EXPECT_FALSE(index.AnyPendingDue(kT0));  // backing off
   EXPECT_TRUE(index.AnyPendingDue(kT0 + absl::Minutes(1)));
   index.Apply(OpenIndex::EntryFor(
@@ -92,9 +98,7 @@ TEST(OpenIndexTest, AnyPendingDueSeesPastRetriesBackingOff) {
 
 TEST(OpenIndexTest, ARetryBackingOffIsNotDueYet) {
   OpenIndex index;
-  v1::Execution retry = Exec("a", v1::EXECUTION_STATUS_PENDING, kT0);
-  *retry.mutable_not_before() = ToProtoTimestamp(kT0 + absl::Seconds(10));
-  index.Apply(OpenIndex::EntryFor(retry));
+  index.Apply(OpenIndex::EntryFor(Retry("a", kT0, kT0 + absl::Seconds(10))));
   index.Apply(OpenIndex::EntryFor(
       Exec("b", v1::EXECUTION_STATUS_PENDING, kT0 + absl::Seconds(1))));
   EXPECT_THAT(index.Pending(10, kT0 + absl::Seconds(9)), ElementsAre("b"));

@@ -34,6 +34,8 @@ struct GrpcServerOptions {
   ServerTls tls;  // plaintext unless a certificate is given
   bool reflection = true;
   int max_message_bytes = 4 * 1024 * 1024;
+  // Handler threads kept waiting for calls once their call is over.
+  int max_idle_threads = 32;
 };
 
 class GrpcServer {

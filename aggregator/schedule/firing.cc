@@ -381,13 +381,23 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
                                   Round* round, FireReport* report) {
   const int64_t max = w->max_executions();
   int64_t count = w->execution_count();
+  // Every execution is recorded here, in the same write as last_fired_at
+  // moving up to at least its scheduled time: none can exist for a later
+  // millisecond (ids are to the millisecond), and only earlier ones (a
+  // trigger after the clock stepped back) need looking up.
+  const std::optional<int64_t> last_fired_ms =
+      w->has_last_fired_at()
+          ? std::optional(absl::ToUnixMillis(FromProto(w->last_fired_at())))
+          : std::nullopt;
   for (Decision& d : decisions) {
     v1::Execution e;
     e.set_id(keys::ExecutionId(w->id(), d.at));
-    absl::StatusOr<std::optional<v1::Execution>> existing =
-        store_->GetExecution(e.id());
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) continue;  // recorded already: idempotent
+    if (last_fired_ms && absl::ToUnixMillis(d.at) <= *last_fired_ms) {
+      absl::StatusOr<std::optional<v1::Execution>> existing =
+          store_->GetExecution(e.id());
+      if (!existing.ok()) return existing.status();
+      if (existing->has_value()) continue;  // recorded already: idempotent
+    }
     e.set_workflow_id(w->id());
     *e.mutable_scheduled_at() = ToProtoTimestamp(d.at);
     *e.mutable_created_at() = ToProtoTimestamp(now);
@@ -421,7 +431,9 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
       *e.mutable_finished_at() = ToProtoTimestamp(now);
       ++report->skipped;
     }
-    *w->mutable_last_fired_at() = ToProtoTimestamp(d.at);
+    if (!w->has_last_fired_at() || d.at > FromProto(w->last_fired_at())) {
+      *w->mutable_last_fired_at() = ToProtoTimestamp(d.at);
+    }
     round->created.push_back(std::move(e));
   }
   w->set_execution_count(count);

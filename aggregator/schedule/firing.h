@@ -7,7 +7,9 @@
 // one atomic write with every other workflow of the round:
 //   - records each due fire as an Execution (PENDING, or SKIPPED with the
 //     reason), its id derived from (workflow, scheduled time), never
-//     overwriting one that exists;
+//     overwriting one that exists (looked up only for times at or before
+//     last_fired_at: every execution is recorded here, and last_fired_at,
+//     which never moves back, covers it in the same write);
 //   - applies the misfire policy to fires later than misfire_threshold
 //     (downtime): SKIP, RUN_ONCE (latest within the catch-up window) or
 //     RUN_ALL (all within it), recording the others as SKIPPED;

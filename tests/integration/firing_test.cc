@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "aggregator/store/keys.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/validate.h"
@@ -31,12 +32,15 @@ using ::testing::SizeIs;
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 
-// A store whose next Write fails, to simulate a crash before the write.
+// A store whose next Write fails, to simulate a crash before the write,
+// and that counts the execution records read.
 class FlakyStore final : public Store {
  public:
   explicit FlakyStore(Store* inner) : inner_(inner) {}
   bool fail_next_write = false;
+  int execution_reads = 0;  // Gets of ex/ keys
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view k) override {
+    if (absl::StartsWith(k, keys::kExecutionPrefix)) ++execution_reads;
     return inner_->Get(k);
   }
   absl::Status Write(const WriteBatch& b) override {
@@ -448,18 +452,48 @@ TEST_F(FiringTest, NonActiveWorkflowIsNeverFiredEvenIfArmed) {
 
 TEST_F(FiringTest, AnExistingExecutionIsNeverOverwritten) {
   const std::string id = Create("* * * * *");
+  // Recorded already, as a fire or a trigger would have: with the
+  // workflow's last_fired_at at least its scheduled time, in the same write.
+  const absl::Time at = kT0 + absl::Minutes(1);
   v1::Execution manual;
-  manual.set_id(keys::ExecutionId(id, kT0 + absl::Minutes(1)));
+  manual.set_id(keys::ExecutionId(id, at));
   manual.set_workflow_id(id);
   manual.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
-  *manual.mutable_scheduled_at() = ToProtoTimestamp(kT0 + absl::Minutes(1));
+  *manual.mutable_scheduled_at() = ToProtoTimestamp(at);
+  const v1::Workflow before = Get(id);
+  v1::Workflow after = before;
+  *after.mutable_last_fired_at() = ToProtoTimestamp(at);
   WorkflowBatch b;
   b.PutExecution(nullptr, manual);
+  b.PutWorkflow(&before, after);
   ASSERT_THAT(WriteLocked(*store_, b), IsOk());
   Run(absl::Minutes(1));
   std::vector<v1::Execution> ex = Executions(id);
   ASSERT_THAT(ex, SizeIs(1));
   EXPECT_EQ(ex[0].status(), v1::EXECUTION_STATUS_SUCCEEDED);
+}
+
+TEST_F(FiringTest, AFireAfterTheLastFiredTimeLooksUpNoExecution) {
+  const std::string id = Create("* * * * *");
+  Run(absl::Minutes(1));
+  flaky_->execution_reads = 0;
+  Run(absl::Minutes(1));
+  EXPECT_THAT(Executions(id), SizeIs(2));
+  // Every execution was recorded at or before last_fired_at: none can
+  // exist for a later time, so none is read.
+  EXPECT_EQ(flaky_->execution_reads, 0);
+}
+
+TEST_F(FiringTest, LastFiredAtNeverMovesBackWhenTheClockDoes) {
+  const std::string id = Create("* * * * *");
+  Run(absl::Minutes(1));
+  ASSERT_EQ(FromProto(Get(id).last_fired_at()), kT0 + absl::Minutes(1));
+  clock_.SetTime(kT0 + absl::Seconds(30));
+  FireReport manual;
+  absl::StatusOr<v1::Execution> e = engine_->FireNow(id, &manual);
+  ASSERT_THAT(e, IsOk());
+  EXPECT_EQ(FromProto(e->scheduled_at()), kT0 + absl::Seconds(30));
+  EXPECT_EQ(FromProto(Get(id).last_fired_at()), kT0 + absl::Minutes(1));
 }
 
 // Prepare computes a round without the write lock; FireDue(now, prepared)

@@ -19,23 +19,36 @@ bool Session::Next(Clock* clock, absl::Time deadline, v1::NodeMessage* out) {
 
 bool Session::NextMany(Clock* clock, absl::Time deadline, size_t max,
                        std::vector<v1::NodeMessage>* out) {
-  absl::MutexLock l(&mu_);
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !outbox_.empty() || closed_;
-  };
-  clock->AwaitWithDeadline(&mu_, absl::Condition(&ready), deadline);
-  if (outbox_.empty()) return false;  // timeout, or closed and flushed
-  while (!outbox_.empty() && out->size() < std::max<size_t>(max, 1)) {
-    out->push_back(std::move(outbox_.front()));
-    outbox_.pop_front();
+  std::vector<Outgoing> taken;
+  {
+    absl::MutexLock l(&mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !outbox_.empty() || closed_;
+    };
+    clock->AwaitWithDeadline(&mu_, absl::Condition(&ready), deadline);
+    if (outbox_.empty()) return false;  // timeout, or closed and flushed
+    while (!outbox_.empty() && taken.size() < std::max<size_t>(max, 1)) {
+      taken.push_back(std::move(outbox_.front()));
+      outbox_.pop_front();
+    }
   }
+  for (Outgoing& o : taken) out->push_back(Complete(std::move(o)));
   return true;
 }
 
-bool Session::Push(v1::NodeMessage message) {
+v1::NodeMessage Session::Complete(Outgoing outgoing) {
+  if (outgoing.workflow != nullptr) {
+    *outgoing.message.mutable_assignment()->mutable_workflow() =
+        *outgoing.workflow;
+  }
+  return std::move(outgoing.message);
+}
+
+bool Session::Push(v1::NodeMessage message,
+                   std::shared_ptr<const v1::Workflow> workflow) {
   absl::MutexLock l(&mu_);
   if (closed_ || outbox_.size() >= outbox_limit_) return false;
-  outbox_.push_back(std::move(message));
+  outbox_.push_back({std::move(message), std::move(workflow)});
   return true;
 }
 
@@ -58,14 +71,18 @@ bool Session::closed() const {
 
 void Session::Requeue(v1::NodeMessage message) {
   absl::MutexLock l(&mu_);
-  outbox_.push_front(std::move(message));
+  outbox_.push_front({std::move(message), nullptr});
 }
 
 std::vector<v1::NodeMessage> Session::TakeUnsent() {
-  absl::MutexLock l(&mu_);
-  std::vector<v1::NodeMessage> out(std::make_move_iterator(outbox_.begin()),
-                                   std::make_move_iterator(outbox_.end()));
-  outbox_.clear();
+  std::deque<Outgoing> unsent;
+  {
+    absl::MutexLock l(&mu_);
+    unsent.swap(outbox_);
+  }
+  std::vector<v1::NodeMessage> out;
+  out.reserve(unsent.size());
+  for (Outgoing& o : unsent) out.push_back(Complete(std::move(o)));
   return out;
 }
 
@@ -198,13 +215,13 @@ absl::Duration Waited(const v1::Execution& e) {
   return FromProto(e.dispatched_at()) - due;
 }
 
+// The Assignment without its workflow (Session::Push copies that in later).
 v1::NodeMessage AssignmentFor(const ExecutionLedger::Assigned& assigned) {
   const v1::Execution& e = assigned.execution;
   v1::NodeMessage m;
   v1::Assignment* a = m.mutable_assignment();
   a->set_execution_id(e.id());
   a->set_attempt(e.attempt());
-  *a->mutable_workflow() = *assigned.workflow;
   *a->mutable_scheduled_at() = e.scheduled_at();
   a->set_cause(e.cause());
   *a->mutable_deadline() = e.lease_expires_at();
@@ -256,7 +273,8 @@ bool Dispatcher::SendLocked(const ExecutionLedger::Assigned& a) {
   // recorded_ would be ignored, leaking the slot.
   op.holding.insert(id);
   holder_[id] = {op_id, ++recorded_};
-  if (!op.session || !has_workflow || !op.session->Push(AssignmentFor(a))) {
+  if (!op.session || !has_workflow ||
+      !op.session->Push(AssignmentFor(a), a.workflow)) {
     op.holding.erase(id);
     holder_.erase(id);
     // Never reached the operator: hand it back, same attempt.

@@ -55,8 +55,11 @@ class Session {
   // `out`, in order.
   bool NextMany(Clock* clock, absl::Time deadline, size_t max,
                 std::vector<v1::NodeMessage>* out);
-  // False when the outbox is full or the session closed.
-  bool Push(v1::NodeMessage message);
+  // False when the outbox is full or the session closed. An Assignment may
+  // leave its workflow out and give it as `workflow`: it is copied in when
+  // the message is taken (by the stream's thread, not the caller's).
+  bool Push(v1::NodeMessage message,
+            std::shared_ptr<const v1::Workflow> workflow = nullptr);
   // How many more messages Push would take (0 once closed).
   size_t Room() const;
   void Close();
@@ -74,8 +77,14 @@ class Session {
   const std::string operator_id_;
   const int capacity_;
   const size_t outbox_limit_;
+  struct Outgoing {
+    v1::NodeMessage message;
+    std::shared_ptr<const v1::Workflow> workflow;  // to copy in, if set
+  };
+  static v1::NodeMessage Complete(Outgoing outgoing);
+
   mutable absl::Mutex mu_;
-  std::deque<v1::NodeMessage> outbox_ ABSL_GUARDED_BY(mu_);
+  std::deque<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

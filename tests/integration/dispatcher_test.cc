@@ -290,6 +290,29 @@ TEST_F(DispatcherTest, NextManyTakesWhatIsQueuedUpToTheLimitInOrder) {
   EXPECT_TRUE(got.empty());
 }
 
+TEST_F(DispatcherTest, AnAssignmentsWorkflowIsCopiedInWhenItIsTaken) {
+  Session s("op-1", 10, 10);
+  auto workflow = std::make_shared<v1::Workflow>();
+  workflow->set_id("W1");
+  workflow->add_steps()->set_id("step");
+  for (const char* id : {"W1-a", "W1-b"}) {
+    v1::NodeMessage m;
+    m.mutable_assignment()->set_execution_id(id);
+    ASSERT_TRUE(s.Push(m, workflow));
+  }
+  std::vector<v1::NodeMessage> got;
+  ASSERT_TRUE(s.NextMany(&clock_, clock_.TimeNow(), 1, &got));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].assignment().execution_id(), "W1-a");
+  EXPECT_EQ(got[0].assignment().workflow().id(), "W1");
+  EXPECT_EQ(got[0].assignment().workflow().steps(0).id(), "step");
+  // What a closed stream leaves behind is whole too.
+  std::vector<v1::NodeMessage> unsent = s.TakeUnsent();
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].assignment().execution_id(), "W1-b");
+  EXPECT_EQ(unsent[0].assignment().workflow().id(), "W1");
+}
+
 TEST_F(DispatcherTest, PingIsRecordedForListOperators) {
   v1::PingRequest p;
   p.set_operator_id("op-7");

@@ -307,7 +307,8 @@ def failover(s, _):
         lambda: "aggregator_linked endpoint=127.0.0.1:%d" % backup_port
         in op.log(), 20), op.log()[-1500:])
     s.agg.start()
-    back = ap_e2e.log_times(s.agg.log_path, "serving grpc_port")[-1]
+    # From its start: gRPC answers before "serving" is logged.
+    back = ap_e2e.log_times(s.agg.log_path, "starting version=")[-1]
     check("failover: back on the primary once it serves", ap_e2e.wait_until(
         lambda: ap_e2e.log_times(op.log_path, "failback", back), 20),
         op.log()[-1500:])

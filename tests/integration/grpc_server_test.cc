@@ -3,6 +3,13 @@
 
 #include "aggregator/service/grpc_server.h"
 
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "ap/v1/node.grpc.pb.h"
@@ -117,6 +124,57 @@ TEST(GrpcServerTest, WatchOfUnknownServiceSaysServiceUnknown) {
   ASSERT_TRUE(reader->Read(&r));
   EXPECT_EQ(r.status(), HealthCheckResponse::SERVICE_UNKNOWN);
   ctx.TryCancel();
+}
+
+// This process's thread ids.
+std::set<std::string> ThreadIds() {
+  std::set<std::string> ids;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ids.insert(entry.path().filename());
+  }
+  return ids;
+}
+
+// A handler blocked in a call holds a thread: n calls at once hold n.
+// Once they end, those threads wait for the next calls instead of exiting
+// (gRPC's default keeps two, and started a thread per call under load).
+TEST(GrpcServerTest, HandlerThreadsStayForTheNextCallsOnceIdle) {
+  constexpr int kCalls = 16;
+  auto server = StartOnFreePort();
+  ASSERT_NE(server, nullptr);
+  auto stub = grpc::health::v1::Health::NewStub(Connect(server->port()));
+  // kCalls Watch streams open at once, each answered (its handler running),
+  // `while_open` called, then all ended.
+  auto wave = [&](const std::function<void()>& while_open) {
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+    std::vector<std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>>
+        readers;
+    for (int i = 0; i < kCalls; ++i) {
+      contexts.push_back(std::make_unique<grpc::ClientContext>());
+      contexts.back()->set_deadline(
+          absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      readers.push_back(stub->Watch(contexts.back().get(), {}));
+      HealthCheckResponse r;
+      ASSERT_TRUE(readers.back()->Read(&r));
+    }
+    while_open();
+    for (int i = 0; i < kCalls; ++i) {
+      contexts[i]->TryCancel();
+      (void)readers[i]->Finish();
+    }
+  };
+  wave([] {});
+  // Let the ended handlers return to waiting for calls.
+  absl::SleepFor(absl::Milliseconds(500));
+  const std::set<std::string> before = ThreadIds();
+  std::vector<std::string> started;
+  wave([&] {
+    for (const std::string& id : ThreadIds()) {
+      if (!before.count(id)) started.push_back(id);
+    }
+  });
+  EXPECT_LT(started.size(), 4u) << started.size() << " threads started";
 }
 
 // An open Watch must not hold a draining server for its grace period.

@@ -52,6 +52,16 @@ bool Session::Push(v1::NodeMessage message,
   return true;
 }
 
+size_t Session::PushMany(std::vector<Outgoing>* messages) {
+  absl::MutexLock l(&mu_);
+  if (closed_) return 0;
+  size_t queued = 0;
+  while (queued < messages->size() && outbox_.size() < outbox_limit_) {
+    outbox_.push_back(std::move((*messages)[queued++]));
+  }
+  return queued;
+}
+
 size_t Session::Room() const {
   absl::MutexLock l(&mu_);
   return closed_ || outbox_.size() >= outbox_limit_
@@ -253,42 +263,61 @@ size_t Dispatcher::DispatchPending() {
                {{"error", done.status().ToString()}});
       return assigned;
     }
-    size_t progressed = 0;
-    for (const ExecutionLedger::Assigned& a : *done) {
-      if (!SendLocked(a)) continue;
-      ++assigned;
-      ++progressed;
-    }
+    const size_t progressed = SendAllLocked(*done);
+    assigned += progressed;
     if (progressed == 0) return assigned;
   }
 }
 
-bool Dispatcher::SendLocked(const ExecutionLedger::Assigned& a) {
+size_t Dispatcher::SendAllLocked(
+    const std::vector<ExecutionLedger::Assigned>& all) {
+  // By operator, in order: each stream is woken once.
+  absl::flat_hash_map<std::string,
+                      std::vector<const ExecutionLedger::Assigned*>>
+      by_operator;
+  for (const ExecutionLedger::Assigned& a : all) {
+    by_operator[a.execution.operator_id()].push_back(&a);
+  }
+  size_t sent = 0;
+  for (const auto& [op_id, group] : by_operator) {
+    OperatorState& op = operators_[op_id];
+    std::vector<Session::Outgoing> messages;
+    std::vector<const ExecutionLedger::Assigned*> pushed;
+    for (const ExecutionLedger::Assigned* a : group) {
+      if (a->workflow == nullptr) {
+        HandBackLocked(*a, "workflow gone");
+        continue;
+      }
+      // Held before it is pushed: once pushed, the operator may run it and
+      // report before this thread goes on, and a Released() that saw an
+      // older recorded_ would be ignored, leaking the slot.
+      op.holding.insert(a->execution.id());
+      holder_[a->execution.id()] = {op_id, ++recorded_};
+      messages.push_back({AssignmentFor(*a), a->workflow});
+      pushed.push_back(a);
+    }
+    const size_t queued = op.session ? op.session->PushMany(&messages) : 0;
+    for (size_t i = 0; i < pushed.size(); ++i) {
+      if (i >= queued) {
+        HandBackLocked(*pushed[i], op.session ? "outbox full" : "stream ended");
+      } else if (options_.on_dispatched) {
+        options_.on_dispatched(Waited(pushed[i]->execution));
+      }
+    }
+    sent += queued;
+  }
+  return sent;
+}
+
+void Dispatcher::HandBackLocked(const ExecutionLedger::Assigned& a,
+                                const char* why) {
   const std::string& id = a.execution.id();
   const std::string& op_id = a.execution.operator_id();
-  OperatorState& op = operators_[op_id];
-  const bool has_workflow = a.workflow != nullptr;
-  // Held before it is pushed: once pushed, the operator may run it and
-  // report before this thread goes on, and a Released() that saw an older
-  // recorded_ would be ignored, leaking the slot.
-  op.holding.insert(id);
-  holder_[id] = {op_id, ++recorded_};
-  if (!op.session || !has_workflow ||
-      !op.session->Push(AssignmentFor(a), a.workflow)) {
-    op.holding.erase(id);
-    holder_.erase(id);
-    // Never reached the operator: hand it back, same attempt.
-    (void)ledger_->Unassign(id, op_id);
-    LogEvent(spdlog::level::warn, "assignment_not_sent",
-             {{"execution", id},
-              {"operator", op_id},
-              {"error", !has_workflow ? "workflow gone"
-                        : op.session  ? "outbox full"
-                                      : "stream ended"}});
-    return false;
-  }
-  if (options_.on_dispatched) options_.on_dispatched(Waited(a.execution));
-  return true;
+  operators_[op_id].holding.erase(id);
+  holder_.erase(id);
+  (void)ledger_->Unassign(id, op_id);
+  LogEvent(spdlog::level::warn, "assignment_not_sent",
+           {{"execution", id}, {"operator", op_id}, {"error", why}});
 }
 
 std::vector<std::string> Dispatcher::Reserve(size_t max) {
@@ -313,9 +342,7 @@ void Dispatcher::Deliver(const std::vector<std::string>& reserved,
   {
     absl::MutexLock l(&mu_);
     for (const std::string& id : reserved) --operators_[id].reserved;
-    for (const PlacedExecution& p : placed) {
-      if (!SendLocked(p)) handed_back = true;
-    }
+    handed_back = SendAllLocked(placed) < placed.size();
   }
   if (handed_back) Kick();  // PENDING again: another operator may take it
 }

@@ -60,6 +60,16 @@ class Session {
   // the message is taken (by the stream's thread, not the caller's).
   bool Push(v1::NodeMessage message,
             std::shared_ptr<const v1::Workflow> workflow = nullptr);
+  // A message and the workflow to copy into it when taken (see Push).
+  struct Outgoing {
+    v1::NodeMessage message;
+    std::shared_ptr<const v1::Workflow> workflow;  // to copy in, if set
+  };
+  // Queues the first of `messages`, in order, while the outbox has room,
+  // waking the stream's thread once for all of them (one Push each would
+  // wake it, and let it preempt the caller, for every message). Returns
+  // how many were queued (0 once closed); those are moved from.
+  size_t PushMany(std::vector<Outgoing>* messages);
   // How many more messages Push would take (0 once closed).
   size_t Room() const;
   void Close();
@@ -77,10 +87,6 @@ class Session {
   const std::string operator_id_;
   const int capacity_;
   const size_t outbox_limit_;
-  struct Outgoing {
-    v1::NodeMessage message;
-    std::shared_ptr<const v1::Workflow> workflow;  // to copy in, if set
-  };
   static v1::NodeMessage Complete(Outgoing outgoing);
 
   mutable absl::Mutex mu_;
@@ -161,9 +167,14 @@ class Dispatcher final : public Placer {
   // the next: one operator id per execution to place.
   std::vector<std::string> PlanLocked(size_t n)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues `a` (written DISPATCHED) for its operator and counts it held;
-  // if it cannot be queued, hands it back (PENDING) and returns false.
-  bool SendLocked(const ExecutionLedger::Assigned& a)
+  // Queues each of `all` (written DISPATCHED) for its operator, one push
+  // per operator, and counts it held; what cannot be queued is handed back
+  // (PENDING). Returns how many were queued.
+  size_t SendAllLocked(const std::vector<ExecutionLedger::Assigned>& all)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Undoes the hold on `a`, which never reached its operator, and hands it
+  // back, same attempt.
+  void HandBackLocked(const ExecutionLedger::Assigned& a, const char* why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Frees the slots Released() queued since the last call.
   void ApplyReleasedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

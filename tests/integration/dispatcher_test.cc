@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "aggregator/workflows/service.h"
 #include "common/proto_time.h"
@@ -288,6 +289,36 @@ TEST_F(DispatcherTest, NextManyTakesWhatIsQueuedUpToTheLimitInOrder) {
   got.clear();
   EXPECT_FALSE(s.NextMany(&clock_, clock_.TimeNow(), 2, &got));
   EXPECT_TRUE(got.empty());
+}
+
+TEST_F(DispatcherTest, PushManyQueuesInOrderWhileTheOutboxHasRoom) {
+  Session s("op-1", 10, /*outbox_limit=*/3);
+  ASSERT_TRUE(s.Push(v1::NodeMessage()));
+  std::vector<Session::Outgoing> messages(3);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    messages[i].message.mutable_cancel()->set_execution_id(std::to_string(i));
+  }
+  EXPECT_EQ(s.PushMany(&messages), 2u);  // the first two fit
+  EXPECT_EQ(messages[2].message.cancel().execution_id(), "2");  // not taken
+  std::vector<v1::NodeMessage> got;
+  ASSERT_TRUE(s.NextMany(&clock_, clock_.TimeNow(), 10, &got));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].cancel().execution_id(), "0");
+  EXPECT_EQ(got[2].cancel().execution_id(), "1");
+  s.Close();
+  EXPECT_EQ(s.PushMany(&messages), 0u);
+}
+
+TEST_F(DispatcherTest, AStreamWaitingForMessagesIsHandedAPushManyWhole) {
+  Session s("op-1", 10, 10);
+  std::vector<v1::NodeMessage> got;
+  std::thread stream([&] {
+    ASSERT_TRUE(s.NextMany(&clock_, absl::InfiniteFuture(), 10, &got));
+  });
+  std::vector<Session::Outgoing> messages(5);
+  EXPECT_EQ(s.PushMany(&messages), 5u);
+  stream.join();
+  EXPECT_EQ(got.size(), 5u);
 }
 
 TEST_F(DispatcherTest, AnAssignmentsWorkflowIsCopiedInWhenItIsTaken) {

@@ -46,6 +46,9 @@ ABSL_FLAG(bool, assignment_batches, true,
           "operators set SyncRequest.accepts_batches");
 ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
 ABSL_FLAG(double, min_round_gap_ms, 2, "DispatcherOptions::min_round_gap");
+ABSL_FLAG(double, min_fire_round_gap_ms,
+          absl::ToDoubleMilliseconds(ap::FireLoop::kDefaultMinRoundGap),
+          "FireLoop's min_round_gap");
 ABSL_FLAG(bool, dispatch_thread, true,
           "dispatch rounds on the dispatcher's thread (false: in the "
           "thread that asks, as before the dispatch loop)");
@@ -123,13 +126,16 @@ int main(int argc, char** argv) {
   // Scheduled -> taken by a fire round (the round's start), per fire.
   absl::Mutex late_mu;
   std::vector<absl::Duration> fire_late;
-  FireLoop loop(&engine, &scheduler, clock, [&](const FireReport& r) {
-    if (r.recorded > r.placed.size()) dispatcher.Kick();
-    const absl::Time now = absl::Now();
-    if (now < measure_from || now >= measure_until) return;
-    absl::MutexLock l(&late_mu);
-    fire_late.insert(fire_late.end(), r.lateness.begin(), r.lateness.end());
-  });
+  FireLoop loop(
+      &engine, &scheduler, clock,
+      [&](const FireReport& r) {
+        if (r.recorded > r.placed.size()) dispatcher.Kick();
+        const absl::Time now = absl::Now();
+        if (now < measure_from || now >= measure_until) return;
+        absl::MutexLock l(&late_mu);
+        fire_late.insert(fire_late.end(), r.lateness.begin(), r.lateness.end());
+      },
+      absl::Milliseconds(absl::GetFlag(FLAGS_min_fire_round_gap_ms)));
   CredentialStore creds(rocks.get());
   std::vector<std::string> tokens;
   for (int i = 0; i < k; ++i) {

@@ -13,11 +13,13 @@ constexpr absl::Duration kIdleWait = absl::Minutes(1);
 }  // namespace
 
 FireLoop::FireLoop(FiringEngine* engine, Scheduler* scheduler, Clock* clock,
-                   std::function<void(const FireReport&)> after_round)
+                   std::function<void(const FireReport&)> after_round,
+                   absl::Duration min_round_gap)
     : engine_(engine),
       scheduler_(scheduler),
       clock_(clock),
       after_round_(std::move(after_round)),
+      min_round_gap_(min_round_gap),
       failures_(clock, absl::Minutes(1)) {}
 
 FireLoop::~FireLoop() { Stop(); }
@@ -56,6 +58,11 @@ void FireLoop::Run() {
   Backoff backoff({absl::Milliseconds(100), 2.0, 0.2, absl::Seconds(5)});
   bool failing = false;
   while (true) {
+    {
+      absl::MutexLock l(&mu_);
+      woken_ = false;  // this round reads the next fire time afresh
+    }
+    const absl::Time round_start = clock_->TimeNow();
     absl::StatusOr<FireReport> report = engine_->FireDue();
     absl::Time wake_at;
     if (!report.ok()) {
@@ -93,8 +100,11 @@ void FireLoop::Run() {
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return woken_ || stop_;
     };
-    clock_->AwaitWithDeadline(&mu_, absl::Condition(&ready), wake_at);
-    woken_ = false;
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&ready),
+                              std::max(wake_at, round_start + min_round_gap_));
+    // A Wake() within the gap re-reads the next fire time, no earlier.
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&stop_),
+                              round_start + min_round_gap_);
     if (stop_) return;
   }
 }

@@ -73,6 +73,26 @@ TEST_F(FireLoopTest, WakeMakesItSeeAnEarlierFire) {
   loop_.Stop();
 }
 
+TEST_F(FireLoopTest, RoundsStartAtLeastTheGapApartEvenWhenWoken) {
+  const std::string first = Create("1 * * * *");   // 12:01
+  const std::string second = Create("2 * * * *");  // 12:02
+  FireLoop loop(&engine_, &scheduler_, &clock_, nullptr,
+                /*min_round_gap=*/absl::Seconds(90));
+  clock_.AdvanceTime(absl::Minutes(1));
+  loop.Start();  // its first round, at 12:01
+  EXPECT_TRUE(WaitForExecutions(first, 1));
+  clock_.BlockUntilWaiters(1);
+  EXPECT_EQ(clock_.GetEarliestWakeupTime(), kT0 + absl::Seconds(150));
+  loop.Wake();  // as a new workflow would: still not before 12:02:30
+  clock_.AdvanceTime(absl::Minutes(1));  // 12:02, the second one is due
+  clock_.BlockUntilWaiters(1);
+  EXPECT_EQ(clock_.GetEarliestWakeupTime(), kT0 + absl::Seconds(150));
+  EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(second)), 0);
+  clock_.AdvanceTime(absl::Seconds(30));
+  EXPECT_TRUE(WaitForExecutions(second, 1));
+  loop.Stop();
+}
+
 TEST_F(FireLoopTest, StopReturnsWhileAsleep) {
   loop_.Start();
   clock_.BlockUntilWaiters(1);

@@ -95,16 +95,19 @@ void FireLoop::Run() {
       wake_at = std::min(next.value_or(absl::InfiniteFuture()),
                          clock_->TimeNow() + kIdleWait);
     }
+    // A full round left fires due: the next one starts at once.
+    const absl::Time gap_end = report.ok() && report->full
+                                   ? round_start
+                                   : round_start + min_round_gap_;
     absl::MutexLock l(&mu_);
     if (stop_) return;
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return woken_ || stop_;
     };
     clock_->AwaitWithDeadline(&mu_, absl::Condition(&ready),
-                              std::max(wake_at, round_start + min_round_gap_));
+                              std::max(wake_at, gap_end));
     // A Wake() within the gap re-reads the next fire time, no earlier.
-    clock_->AwaitWithDeadline(&mu_, absl::Condition(&stop_),
-                              round_start + min_round_gap_);
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&stop_), gap_end);
     if (stop_) return;
   }
 }

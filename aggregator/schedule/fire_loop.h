@@ -7,7 +7,8 @@
 // the recovery. Rounds start at least min_round_gap apart, woken or not:
 // fires that come due meanwhile wait for the next round, so that under load
 // rounds grow instead of multiplying (each round is one fsync'd write, and
-// one push to each operator's stream). Thread-safe.
+// one push to each operator's stream); only a full round (max_batch fires)
+// is followed at once by the next. Thread-safe.
 
 #include <functional>
 #include <thread>

@@ -131,6 +131,7 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
   const std::vector<Scheduler::Fire> due =
       scheduler_->TakeDue(now, options_.max_batch);
   if (due.empty()) return report;
+  report.full = due.size() >= options_.max_batch;
 
   WorkflowBatch batch;
   absl::flat_hash_set<std::string> seen;

@@ -68,6 +68,8 @@ struct FireReport {
   std::vector<absl::Duration> lateness;
   // Those of them written DISPATCHED into reserved room (see Placer).
   std::vector<PlacedExecution> placed;
+  // The round took max_batch fires: more may be due already.
+  bool full = false;
 };
 
 class FiringEngine {

@@ -93,6 +93,19 @@ TEST_F(FireLoopTest, RoundsStartAtLeastTheGapApartEvenWhenWoken) {
   loop.Stop();
 }
 
+TEST_F(FireLoopTest, AFullRoundIsFollowedAtOnceDespiteTheGap) {
+  const std::string first = Create("1 * * * *");
+  const std::string second = Create("1 * * * *");
+  FiringEngine one_at_a_time(&store_, &scheduler_, &clock_, {.max_batch = 1});
+  FireLoop loop(&one_at_a_time, &scheduler_, &clock_, nullptr,
+                /*min_round_gap=*/absl::Seconds(90));
+  clock_.AdvanceTime(absl::Minutes(1));
+  loop.Start();  // two rounds of one, the clock standing still
+  EXPECT_TRUE(WaitForExecutions(first, 1));
+  EXPECT_TRUE(WaitForExecutions(second, 1));
+  loop.Stop();
+}
+
 TEST_F(FireLoopTest, StopReturnsWhileAsleep) {
   loop_.Start();
   clock_.BlockUntilWaiters(1);

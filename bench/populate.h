@@ -14,25 +14,26 @@
 
 namespace ap::bench {
 
-// n workflows firing every second, each anchored at its own offset within
-// the second after `now`: a steady n fires per second, from now + 2 s.
-inline void PopulateSpreadIntervals(Store* store, int n, absl::Time now) {
+// n workflows firing every `every`, each anchored at its own offset within
+// that period: a steady n fires per period, the first at now + 2 s.
+inline void PopulateSpreadIntervals(Store* store, int n, absl::Time now,
+                                    absl::Duration every = absl::Seconds(1)) {
   UlidGenerator ids(Clock::Real());
   WorkflowBatch batch;
   for (int i = 0; i < n; ++i) {
     v1::Workflow w;
     w.set_name("bench");
     *w.mutable_trigger()->mutable_interval()->mutable_every() =
-        ToProtoDuration(absl::Seconds(1));
+        ToProtoDuration(every);
     w.add_steps()->set_id("s");
     w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/hook");
     ApplyDefaults(&w);
     w.set_id(ids.Next());
     w.set_owner("bench");
     w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
-    const absl::Time created = now + absl::Seconds(1) * i / n;
-    *w.mutable_created_at() = ToProtoTimestamp(created);
-    *w.mutable_next_fire_at() = ToProtoTimestamp(created + absl::Seconds(2));
+    const absl::Time first = now + absl::Seconds(2) + every * i / n;
+    *w.mutable_created_at() = ToProtoTimestamp(first - every);
+    *w.mutable_next_fire_at() = ToProtoTimestamp(first);
     batch.PutWorkflow(nullptr, w);
   }
   (void)store->Write(batch.raw());

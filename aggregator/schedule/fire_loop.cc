@@ -95,10 +95,11 @@ void FireLoop::Run() {
       wake_at = std::min(next.value_or(absl::InfiniteFuture()),
                          clock_->TimeNow() + kIdleWait);
     }
-    // A full round left fires due: the next one starts at once.
-    const absl::Time gap_end = report.ok() && report->full
-                                   ? round_start
-                                   : round_start + min_round_gap_;
+    // A full round left fires due: the next one starts at once. Should the
+    // clock have stepped back during the round, the gap counts from now.
+    const absl::Time started = std::min(round_start, clock_->TimeNow());
+    const absl::Time gap_end =
+        report.ok() && report->full ? started : started + min_round_gap_;
     absl::MutexLock l(&mu_);
     if (stop_) return;
     auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -93,6 +93,22 @@ TEST_F(FireLoopTest, RoundsStartAtLeastTheGapApartEvenWhenWoken) {
   loop.Stop();
 }
 
+TEST_F(FireLoopTest, AClockSteppedBackDuringARoundDoesNotStretchTheGap) {
+  const std::string id = Create("1 * * * *");  // 12:01
+  // The system clock is stepped back an hour as the round ends.
+  FireLoop loop(
+      &engine_, &scheduler_, &clock_,
+      [&](const FireReport&) { clock_.SetTime(kT0); },
+      /*min_round_gap=*/absl::Seconds(1));
+  clock_.AdvanceTime(absl::Hours(1) + absl::Minutes(1));
+  loop.Start();
+  EXPECT_TRUE(WaitForExecutions(id, 1));
+  clock_.BlockUntilWaiters(1);
+  // It looks again within the idle minute, not an hour and a second later.
+  EXPECT_LE(clock_.GetEarliestWakeupTime(), kT0 + absl::Minutes(1));
+  loop.Stop();
+}
+
 TEST_F(FireLoopTest, AFullRoundIsFollowedAtOnceDespiteTheGap) {
   const std::string first = Create("1 * * * *");
   const std::string second = Create("1 * * * *");

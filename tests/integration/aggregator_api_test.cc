@@ -15,6 +15,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 
@@ -36,9 +37,10 @@ v1::Workflow Minutely() {
   return w;
 }
 
-class AggregatorApiTest : public ::testing::Test {
+class AggregatorApiTest : public ::testing::Test,
+                          protected ap::testing::FiringCore {
  protected:
-  AggregatorApiTest() {
+  AggregatorApiTest() : FiringCore(kT0) {
     alice_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
     alice_reader_ =
         creds_.CreateApiKey("alice", Role::kReader, "", kT0)->secret;
@@ -69,11 +71,6 @@ class AggregatorApiTest : public ::testing::Test {
     return stub_->CreateWorkflow(As(secret).get(), r, out);
   }
 
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
   CredentialStore creds_{temp_.get()};
   AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};

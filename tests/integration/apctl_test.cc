@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/temp_store.h"
 
@@ -49,9 +50,9 @@ struct Result {
   std::string err;
 };
 
-class ApctlTest : public ::testing::Test {
+class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
  protected:
-  ApctlTest() {
+  ApctlTest() : FiringCore(kT0) {
     key_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
     (void)creds_.AddOperator("op-1", kT0);
     GrpcServerOptions options;
@@ -90,11 +91,6 @@ class ApctlTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
   CredentialStore creds_{temp_.get()};
   AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};

@@ -12,6 +12,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 #include "tests/testing/write_locked.h"
@@ -27,9 +28,10 @@ const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 const Caller kAlice{"alice", Role::kWriter};
 
-class DispatcherTest : public ::testing::Test {
+class DispatcherTest : public ::testing::Test,
+                       protected ap::testing::FiringCore {
  protected:
-  DispatcherTest() {
+  DispatcherTest() : FiringCore(kT0) {
     v1::Workflow w;
     w.set_name("job");
     w.mutable_trigger()->mutable_manual();
@@ -56,11 +58,6 @@ class DispatcherTest : public ::testing::Test {
     return (**store_.GetExecution(id)).status();
   }
 
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   WorkflowService service_{&store_, &scheduler_, &engine_, &clock_, {}};
   ExecutionLedger ledger_{&store_, &clock_};
   Dispatcher dispatcher_{&ledger_, &store_, &clock_, {/*outbox_limit=*/2}};

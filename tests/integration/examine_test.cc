@@ -12,6 +12,7 @@
 #include "common/redact.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 #include "tests/testing/write_locked.h"
@@ -26,8 +27,10 @@ const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 const Caller kAlice{"alice", Role::kWriter};
 
-class ExamineTest : public ::testing::Test {
+class ExamineTest : public ::testing::Test, protected ap::testing::FiringCore {
  protected:
+  ExamineTest() : FiringCore(kT0) {}
+
   v1::Workflow Create(v1::Workflow w) {
     w.set_name("job");
     if (!w.has_trigger())
@@ -67,11 +70,6 @@ class ExamineTest : public ::testing::Test {
     return *r;
   }
 
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   WorkflowService service_{&store_, &scheduler_, &engine_, &clock_, {}};
 };
 

@@ -6,6 +6,7 @@
 #include "aggregator/store/keys.h"
 #include "aggregator/workflows/service.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 
@@ -15,8 +16,10 @@ namespace {
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 
-class FireLoopTest : public ::testing::Test {
+class FireLoopTest : public ::testing::Test, protected ap::testing::FiringCore {
  protected:
+  FireLoopTest() : FiringCore(kT0) {}
+
   std::string Create(const std::string& cron) {
     v1::Workflow w;
     w.set_name("job");
@@ -34,11 +37,6 @@ class FireLoopTest : public ::testing::Test {
     return false;
   }
 
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   FireLoop loop_{&engine_, &scheduler_, &clock_};
   WorkflowService service_{&store_,  &scheduler_,
                            &engine_, &clock_,

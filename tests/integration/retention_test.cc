@@ -5,6 +5,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 #include "tests/testing/write_locked.h"
@@ -17,8 +18,11 @@ using ::ap::testing::IsOk;
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
                                        absl::UTCTimeZone());
 
-class RetentionTest : public ::testing::Test {
+class RetentionTest : public ::testing::Test,
+                      protected ap::testing::FiringCore {
  protected:
+  RetentionTest() : FiringCore(kT0) {}
+
   std::string CreateAndRun(int minutes, v1::ConcurrencyPolicy concurrency =
                                             v1::CONCURRENCY_POLICY_ALLOW) {
     v1::Workflow w;
@@ -58,11 +62,6 @@ class RetentionTest : public ::testing::Test {
     return out;
   }
 
-  ap::testing::TempStore temp_;
-  SimulatedClock clock_{kT0};
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, &clock_};
   WorkflowService service_{&store_, &scheduler_, &engine_, &clock_, {}};
 };
 

@@ -276,32 +276,30 @@ size_t Dispatcher::SendAllLocked(
                       std::vector<const ExecutionLedger::Assigned*>>
       by_operator;
   for (const ExecutionLedger::Assigned& a : all) {
+    if (a.workflow == nullptr) {
+      HandBackLocked(a, "workflow gone");
+      continue;
+    }
     by_operator[a.execution.operator_id()].push_back(&a);
   }
   size_t sent = 0;
   for (const auto& [op_id, group] : by_operator) {
     OperatorState& op = operators_[op_id];
     std::vector<Session::Outgoing> messages;
-    std::vector<const ExecutionLedger::Assigned*> pushed;
     for (const ExecutionLedger::Assigned* a : group) {
-      if (a->workflow == nullptr) {
-        HandBackLocked(*a, "workflow gone");
-        continue;
-      }
       // Held before it is pushed: once pushed, the operator may run it and
       // report before this thread goes on, and a Released() that saw an
       // older recorded_ would be ignored, leaking the slot.
       op.holding.insert(a->execution.id());
       holder_[a->execution.id()] = {op_id, ++recorded_};
       messages.push_back({AssignmentFor(*a), a->workflow});
-      pushed.push_back(a);
     }
     const size_t queued = op.session ? op.session->PushMany(&messages) : 0;
-    for (size_t i = 0; i < pushed.size(); ++i) {
+    for (size_t i = 0; i < group.size(); ++i) {
       if (i >= queued) {
-        HandBackLocked(*pushed[i], op.session ? "outbox full" : "stream ended");
+        HandBackLocked(*group[i], op.session ? "outbox full" : "stream ended");
       } else if (options_.on_dispatched) {
-        options_.on_dispatched(Waited(pushed[i]->execution));
+        options_.on_dispatched(Waited(group[i]->execution));
       }
     }
     sent += queued;

@@ -89,17 +89,17 @@ absl::Status LoadConfig(const ConfigSchema& schema,
     }
   }
   for (const ConfigKey& key : schema.keys()) {
-    if (!sources.flag) break;
-    if (std::optional<std::string> text = sources.flag(key.name)) {
-      ConfigValue value{{*text}, false, absl::StrCat("flag --", key.name)};
-      if (absl::Status s = schema.Set(key.name, value); !s.ok()) return s;
-    }
-  }
-  for (const ConfigKey& key : schema.keys()) {
     if (!sources.env) break;
     const std::string& var = key.env;
     if (std::optional<std::string> text = sources.env(var)) {
       ConfigValue value{{*text}, false, absl::StrCat("environment ", var)};
+      if (absl::Status s = schema.Set(key.name, value); !s.ok()) return s;
+    }
+  }
+  for (const ConfigKey& key : schema.keys()) {
+    if (!sources.flag) break;
+    if (std::optional<std::string> text = sources.flag(key.name)) {
+      ConfigValue value{{*text}, false, absl::StrCat("flag --", key.name)};
       if (absl::Status s = schema.Set(key.name, value); !s.ok()) return s;
     }
   }

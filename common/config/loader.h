@@ -1,10 +1,11 @@
 #ifndef AP_COMMON_CONFIG_LOADER_H_
 #define AP_COMMON_CONFIG_LOADER_H_
 
-// Fills a schema's fields from three layers, each overriding the one before:
+// Fills a schema's fields from three layers, each overriding the one before,
+// in the usual order (flag > environment > file > default):
 //   1. a YAML file (a flat map of key: value or key: [list]),
-//   2. flags given on the command line (not flag defaults),
-//   3. AP_* environment variables.
+//   2. AP_* environment variables,
+//   3. flags given on the command line (not flag defaults).
 // Fields no layer mentions keep their defaults. Errors name the key and the
 // layer it came from; an unknown key in the file is an error (a typo there
 // would otherwise silently keep a default).

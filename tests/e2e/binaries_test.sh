@@ -72,8 +72,13 @@ expect "unknown key in config file exits 2" 2 'unknown config key "grpc_lisen"' 
   "$aggregator" --config="$work/typo.yaml" --validate
 expect "missing config file exits 2" 2 "cannot read config file" -- \
   "$aggregator" --config="$work/none.yaml" --validate
-expect "flag beats file, env beats flag" 0 'shutdown_grace: "7s"' -- \
+expect "flag beats env" 0 'shutdown_grace: "3s"' -- \
   env AP_SHUTDOWN_GRACE=7s "$aggregator" --shutdown-grace=3s --validate
+echo 'shutdown_grace: 9s' >"$work/grace.yaml"
+expect "env beats file" 0 'shutdown_grace: "7s"' -- \
+  env AP_SHUTDOWN_GRACE=7s "$aggregator" --config="$work/grace.yaml" --validate
+expect "apctl: --aggregator beats AP_AGGREGATOR" 1 'is the aggregator running at 127.0.0.1:1\?' -- \
+  env AP_AGGREGATOR=127.0.0.1:2 AP_API_KEY=k "$apctl" --aggregator=127.0.0.1:1 --timeout=2s workflow list
 expect "stray argument with --validate exits 2" 2 'unexpected argument "serve"' -- \
   "$aggregator" serve --validate
 expect "unknown subcommand exits 2 with usage" 2 'unknown command "serve"' -- \

@@ -90,7 +90,7 @@ TEST_F(ConfigTest, YamlSetsEveryKind) {
   EXPECT_THAT(config_.endpoints, ElementsAre("x:1", "y:2"));
 }
 
-TEST_F(ConfigTest, FlagsOverrideTheFileAndEnvironmentOverridesFlags) {
+TEST_F(ConfigTest, FlagsOverrideTheEnvironmentWhichOverridesTheFile) {
   const std::string path = ::testing::TempDir() + "/layers.yaml";
   FILE* f = std::fopen(path.c_str(), "w");
   ASSERT_NE(f, nullptr);
@@ -98,11 +98,11 @@ TEST_F(ConfigTest, FlagsOverrideTheFileAndEnvironmentOverridesFlags) {
   std::fclose(f);
   ConfigSources sources{path,
                         MapLookup({{"capacity", "20"}, {"interval", "20s"}}),
-                        MapLookup({{"AP_CAPACITY", "30"}})};
+                        MapLookup({{"AP_CAPACITY", "30"}, {"AP_LISTEN", "env:1"}})};
   EXPECT_THAT(LoadConfig(schema_, sources), IsOk());
-  EXPECT_EQ(config_.listen, "file:1");             // file only
+  EXPECT_EQ(config_.listen, "env:1");              // env beats file
   EXPECT_EQ(config_.interval, absl::Seconds(20));  // flag beats file
-  EXPECT_EQ(config_.capacity, 30);                 // env beats flag
+  EXPECT_EQ(config_.capacity, 20);                 // flag beats env
 }
 
 TEST_F(ConfigTest, EnvironmentListsAreCommaSeparated) {

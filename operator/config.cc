@@ -106,8 +106,9 @@ void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
                  "an HTTP target's circuit breaker");
   schema->AddDuration("breaker_cool_down", &config->breaker_cool_down,
                       absl::Milliseconds(100), absl::Hours(1),
-                      "how long an open circuit breaker fails steps fast "
-                      "before letting one trial request through");
+                      "how long an open circuit breaker sends nothing to its "
+                      "target (steps wait) before letting one trial request "
+                      "through");
   schema->AddBool("tls", &config->tls, "connect to the aggregator with TLS");
   schema->AddString("tls_ca", &config->tls_ca,
                     "PEM CA bundle that signed the aggregator's certificate "

@@ -26,7 +26,7 @@ OperatorNode::OperatorNode(OperatorConfig config, Clock* clock,
       link_options_(std::move(link_options)),
       stubs_(stubs),
       breakers_({config_.breaker_failures, config_.breaker_cool_down}, clock),
-      guarded_http_(&http_, &breakers_),
+      guarded_http_(&http_, &breakers_, clock),
       command_(config_.allowed_commands) {}
 
 OperatorNode::~OperatorNode() {

@@ -55,6 +55,23 @@ void CircuitBreakers::OnNoResult(const std::string& target) {
   breakers_[target].trial_running = false;
 }
 
+absl::Duration CircuitBreakers::TrialIn(const std::string& target,
+                                        absl::Duration poll) const {
+  absl::MutexLock l(&mu_);
+  auto it = breakers_.find(target);
+  if (it == breakers_.end()) return absl::ZeroDuration();
+  const Breaker& b = it->second;
+  switch (StateOf(b)) {
+    case State::kClosed:
+      return absl::ZeroDuration();
+    case State::kOpen:
+      return options_.cool_down - (clock_->MonotonicNow() - b.opened_at);
+    case State::kHalfOpen:
+      return b.trial_running ? poll : absl::ZeroDuration();
+  }
+  return poll;
+}
+
 CircuitBreakers::State CircuitBreakers::state(const std::string& target) const {
   absl::MutexLock l(&mu_);
   auto it = breakers_.find(target);

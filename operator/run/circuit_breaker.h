@@ -45,6 +45,11 @@ class CircuitBreakers {
   // a half-open breaker lets the next step be its trial.
   void OnNoResult(const std::string& target);
 
+  // After Allow said no: how long until it may say yes (the rest of the
+  // cool-down; for a half-open breaker whose trial runs, unknown, so
+  // `poll`).
+  absl::Duration TrialIn(const std::string& target, absl::Duration poll) const;
+
   State state(const std::string& target) const;
   // Every target seen, with its state (for /metrics).
   std::vector<std::pair<std::string, State>> States() const;

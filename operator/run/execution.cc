@@ -123,7 +123,7 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
           absl::StrCat("templating: ", rendered.status().message()));
     } else {
       const StepContext ctx{std::min(deadline, step_start + StepTimeout(step)),
-                            &canceled, max_output_bytes};
+                            &canceled, max_output_bytes, deadline};
       v1::StepResult got = runner->Run(*rendered, ctx);
       got.set_step_id(step.id());
       *got.mutable_started_at() = result->started_at();

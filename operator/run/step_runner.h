@@ -22,6 +22,10 @@ struct StepContext {
   const std::atomic<bool>* canceled = nullptr;
   // Output kept; the rest is cut and output_truncated set.
   size_t max_output_bytes = 64 * 1024;
+  // The execution's own deadline (never before `deadline`): time spent
+  // waiting before the step is sent (an open circuit) may move `deadline`
+  // up to this, so that the wait does not eat the step's own timeout.
+  absl::Time execution_deadline = absl::InfiniteFuture();
 };
 
 class StepRunner {

@@ -1,5 +1,9 @@
 #include "operator/run/circuit_breaker.h"
 
+#include <atomic>
+#include <thread>
+
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "operator/run/breaking_runner.h"
 
@@ -90,11 +94,13 @@ TEST(TargetOfTest, HostAndPortFromAUrl) {
 // An HTTP runner that answers from a script and counts its calls.
 class ScriptedHttp : public StepRunner {
  public:
-  v1::StepResult Run(const v1::Step&, const StepContext&) override {
+  v1::StepResult Run(const v1::Step&, const StepContext& ctx) override {
     ++calls;
+    deadline = ctx.deadline;
     return next;
   }
   int calls = 0;
+  absl::Time deadline;  // of the latest call
   v1::StepResult next;
 };
 
@@ -116,18 +122,76 @@ class BreakingRunnerTest : public CircuitBreakerTest {
   v1::StepResult Run(const std::string& url = "http://a/") {
     return runner_.Run(HttpStep(url), StepContext{});
   }
+  // Runs a step on another thread, moving the simulated clock on while it
+  // waits, until it returns.
+  v1::StepResult RunWaiting(const StepContext& ctx,
+                            absl::Duration step = absl::Milliseconds(250)) {
+    std::atomic<bool> done{false};
+    v1::StepResult r;
+    std::thread t([&] {
+      r = runner_.Run(HttpStep("http://a/"), ctx);
+      done = true;
+    });
+    while (!done) {
+      if (clock_.NumWaiters() > 0) {
+        clock_.AdvanceTime(step);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    t.join();
+    return r;
+  }
+  void OpenIt() {
+    http_.next = Result(v1::STEP_STATUS_FAILED, 0);  // connection refused
+    for (int i = 0; i < 3; ++i) Run();
+    ASSERT_EQ(breakers_.state("a:80"), State::kOpen);
+  }
   ScriptedHttp http_;
-  BreakingRunner runner_{&http_, &breakers_};
+  BreakingRunner runner_{&http_, &breakers_, &clock_};
 };
 
-TEST_F(BreakingRunnerTest, AnOpenCircuitFailsFastWithoutSending) {
-  http_.next = Result(v1::STEP_STATUS_FAILED, 0);  // connection refused
-  for (int i = 0; i < 3; ++i) Run();
-  EXPECT_EQ(http_.calls, 3);
-  v1::StepResult r = Run();
+// An open circuit must not spend a workflow's retry without a request: the
+// attempt waits for the breaker's trial, and its own timeout starts when
+// the request goes out.
+TEST_F(BreakingRunnerTest, AStepWaitsForAnOpenCircuitsTrialInsteadOfFailing) {
+  OpenIt();
+  http_.next = Result(v1::STEP_STATUS_SUCCEEDED, 200);
+  const absl::Time t0 = clock_.TimeNow();
+  StepContext ctx;
+  ctx.deadline = t0 + absl::Seconds(5);  // shorter than the cool-down
+  ctx.execution_deadline = t0 + absl::Hours(1);
+  v1::StepResult r = RunWaiting(ctx);
+  EXPECT_EQ(r.status(), v1::STEP_STATUS_SUCCEEDED) << r.error();
+  EXPECT_EQ(http_.calls, 4);
+  EXPECT_EQ(clock_.TimeNow(), t0 + absl::Seconds(10));  // the cool-down
+  EXPECT_EQ(http_.deadline, t0 + absl::Seconds(15));    // 5 s from sending
+  EXPECT_EQ(breakers_.state("a:80"), State::kClosed);
+}
+
+TEST_F(BreakingRunnerTest, AStepWhoseExecutionEndsBeforeTheTrialIsNotSent) {
+  OpenIt();
+  const absl::Time t0 = clock_.TimeNow();
+  StepContext ctx;
+  ctx.deadline = t0 + absl::Seconds(3);
+  ctx.execution_deadline = t0 + absl::Seconds(4);
+  v1::StepResult r = RunWaiting(ctx);
   EXPECT_EQ(http_.calls, 3);
   EXPECT_EQ(r.status(), v1::STEP_STATUS_FAILED);
   EXPECT_EQ(r.error().rfind("circuit open for a:80", 0), 0u) << r.error();
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("not sent"));
+  EXPECT_EQ(clock_.TimeNow(), t0 + absl::Seconds(4));
+}
+
+TEST_F(BreakingRunnerTest, ACanceledStepStopsWaitingForTheCircuit) {
+  OpenIt();
+  std::atomic<bool> canceled{true};
+  StepContext ctx;
+  ctx.canceled = &canceled;
+  ctx.execution_deadline = clock_.TimeNow() + absl::Hours(1);
+  v1::StepResult r = RunWaiting(ctx);
+  EXPECT_EQ(r.status(), v1::STEP_STATUS_CANCELED);
+  EXPECT_EQ(http_.calls, 3);
 }
 
 TEST_F(BreakingRunnerTest, TimeoutsAnd5xxOpenIt4xxDoesNot) {

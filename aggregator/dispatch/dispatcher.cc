@@ -98,7 +98,8 @@ std::vector<v1::NodeMessage> Session::TakeUnsent() {
 
 std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
                                              const std::string& version,
-                                             int capacity) {
+                                             int capacity,
+                                             const std::string& endpoint) {
   auto session = std::make_shared<Session>(operator_id, std::max(1, capacity),
                                            options_.outbox_limit);
   const absl::Time now = clock_->TimeNow();
@@ -115,6 +116,7 @@ std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
     // the operator disconnected after this.
     UpdateInfo(operator_id, [&](v1::OperatorInfo& info) {
       info.set_version(version);
+      info.set_endpoint(endpoint);
       info.set_capacity(session->capacity());
       info.set_connected(true);
       *info.mutable_connected_since() = ToProtoTimestamp(now);

@@ -121,8 +121,10 @@ class Dispatcher final : public Placer {
   void Kick() { loop_.Kick(); }
 
   // Registers a Sync stream; closes an earlier session of the same id.
+  // `endpoint` is where it connects from (ListOperators shows it).
   std::shared_ptr<Session> Connect(const std::string& operator_id,
-                                   const std::string& version, int capacity);
+                                   const std::string& version, int capacity,
+                                   const std::string& endpoint = "");
   // The stream ended. Assignments still queued for it (never sent) are
   // PENDING again, same attempt; returns how many (dispatch them). What was
   // sent stays leased until it is reported or its lease expires: it may be

@@ -1,5 +1,6 @@
 #include "aggregator/service/node_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/dispatch/packing.h"
 #include "common/log/log.h"
@@ -21,6 +22,15 @@ absl::Status CheckClaim(const std::string& claimed, const std::string& id) {
   return absl::PermissionDeniedError(
       absl::StrCat("operator_id: \"", claimed,
                    "\" does not match the token's operator (", id, ")"));
+}
+
+// gRPC's peer string ("ipv4:10.0.0.7:51234", "ipv6:[::1]:5") without its
+// scheme, as people write addresses.
+std::string PeerAddress(const std::string& peer) {
+  for (absl::string_view scheme : {"ipv4:", "ipv6:"}) {
+    if (absl::StartsWith(peer, scheme)) return peer.substr(scheme.size());
+  }
+  return peer;
 }
 
 }  // namespace
@@ -78,7 +88,8 @@ grpc::Status NodeServiceImpl::Sync(
                                      "; retry in ", ms, " ms"));
   }
   std::shared_ptr<Session> session =
-      dispatcher_->Connect(*id, req->version(), req->capacity());
+      dispatcher_->Connect(*id, req->version(), req->capacity(),
+                           PeerAddress(ctx->peer()));
   LogEvent(spdlog::level::info, "operator_connected",
            {{"operator", *id},
             {"version", req->version()},

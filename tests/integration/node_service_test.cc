@@ -14,6 +14,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
 
@@ -37,7 +38,7 @@ class NodeServiceTest : public ::testing::Test {
         grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                             grpc::InsecureChannelCredentials()));
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_manual();
     w.add_steps()->set_id("s");
     w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
@@ -236,6 +237,18 @@ TEST_F(NodeServiceTest, WorkCreatedWhileConnectedIsPushed) {
   dispatcher_.DispatchPending();  // what the aggregator does after a fire
   ASSERT_TRUE(ReadWork(reader.get(), &m));
   EXPECT_EQ(m.assignment().execution_id(), exec);
+  ctx->TryCancel();
+}
+
+// ListOperators (apctl operators) shows where each operator connects from.
+TEST_F(NodeServiceTest, AConnectedOperatorsEndpointIsItsPeerAddress) {
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
+  const std::vector<v1::OperatorInfo> ops = dispatcher_.Operators();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_THAT(ops[0].endpoint(), ::testing::StartsWith("127.0.0.1:"));
   ctx->TryCancel();
 }
 

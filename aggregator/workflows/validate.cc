@@ -14,6 +14,10 @@
 namespace ap {
 namespace {
 
+// The retry policy's defaults (workflow.proto documents them).
+constexpr absl::Duration kDefaultInitialBackoff = absl::Seconds(10);
+constexpr absl::Duration kDefaultMaxBackoff = absl::Minutes(5);
+
 absl::Status Bad(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
@@ -270,11 +274,28 @@ absl::Status ValidatePolicy(const v1::Policy& p, const WorkflowLimits& limits) {
                                      r.max_backoff(), absl::ZeroDuration(),
                                      absl::Hours(24)));
   }
-  if (r.has_initial_backoff() && r.has_max_backoff() &&
-      FromProto(r.max_backoff()) < FromProto(r.initial_backoff())) {
-    return Bad("policy.retry.max_backoff", "must not be below initial_backoff");
+  // Compared as they will be stored, defaults included: an initial
+  // backoff above the default cap would otherwise be cut silently.
+  const absl::Duration initial = r.has_initial_backoff()
+                                     ? FromProto(r.initial_backoff())
+                                     : kDefaultInitialBackoff;
+  const absl::Duration max =
+      r.has_max_backoff() ? FromProto(r.max_backoff()) : kDefaultMaxBackoff;
+  if (max >= initial) return absl::OkStatus();
+  if (!r.has_max_backoff()) {
+    return Bad("policy.retry.initial_backoff",
+               absl::StrCat(absl::FormatDuration(initial),
+                            " is above max_backoff (",
+                            absl::FormatDuration(max),
+                            ", the default); set max_backoff too"));
   }
-  return absl::OkStatus();
+  return Bad("policy.retry.max_backoff",
+             absl::StrCat(absl::FormatDuration(max),
+                          " is below initial_backoff (",
+                          absl::FormatDuration(initial),
+                          r.has_initial_backoff()
+                              ? ")"
+                              : ", the default); set initial_backoff too"));
 }
 
 }  // namespace
@@ -323,10 +344,10 @@ void ApplyDefaults(v1::Workflow* w) {
   v1::RetryPolicy* r = p->mutable_retry();
   if (r->max_attempts() == 0) r->set_max_attempts(1);
   if (!r->has_initial_backoff()) {
-    *r->mutable_initial_backoff() = ToProtoDuration(absl::Seconds(10));
+    *r->mutable_initial_backoff() = ToProtoDuration(kDefaultInitialBackoff);
   }
   if (!r->has_max_backoff()) {
-    *r->mutable_max_backoff() = ToProtoDuration(absl::Minutes(5));
+    *r->mutable_max_backoff() = ToProtoDuration(kDefaultMaxBackoff);
   }
   for (v1::Step& step : *w->mutable_steps()) {
     if (step.has_http()) {

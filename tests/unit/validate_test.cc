@@ -117,6 +117,28 @@ const Case kCases[] = {
        w->mutable_policy()->mutable_retry()->set_max_attempts(1000);
      },
      "policy.retry.max_attempts: must be between 0 and 100"},
+    {"InitialBackoffAboveTheDefaultMax",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_retry()->mutable_initial_backoff() =
+           ToProtoDuration(absl::Seconds(600));
+     },
+     "policy.retry.initial_backoff: 10m is above max_backoff (5m, the "
+     "default); set max_backoff too"},
+    {"MaxBackoffBelowTheDefaultInitial",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_retry()->mutable_max_backoff() =
+           ToProtoDuration(absl::Seconds(2));
+     },
+     "policy.retry.max_backoff: 2s is below initial_backoff (10s, the "
+     "default); set initial_backoff too"},
+    {"MaxBackoffBelowInitial",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_retry()->mutable_initial_backoff() =
+           ToProtoDuration(absl::Seconds(30));
+       *w->mutable_policy()->mutable_retry()->mutable_max_backoff() =
+           ToProtoDuration(absl::Seconds(20));
+     },
+     "policy.retry.max_backoff: 20s is below initial_backoff (30s)"},
     {"NoSteps", [](v1::Workflow* w) { w->clear_steps(); },
      "steps: needs at least one"},
     {"TooManySteps",

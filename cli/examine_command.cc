@@ -107,15 +107,22 @@ int ExamineCommand(const std::string& id, const ApctlConfig& config,
   v1::ExamineWorkflowRequest req;
   req.set_id(id);
   const absl::Time now = absl::Now();
+  // A bound not given is not sent (the server then defaults it): asking
+  // for the field's message would send the epoch.
+  using Field = google::protobuf::Timestamp* (v1::ExamineWorkflowRequest::*)();
   for (auto [flag, text, field] :
-       {std::tuple{"--since", options.since, req.mutable_since()},
-        std::tuple{"--until", options.until, req.mutable_until()}}) {
+       {std::tuple<const char*, const std::string&, Field>{
+            "--since", options.since,
+            &v1::ExamineWorkflowRequest::mutable_since},
+        std::tuple<const char*, const std::string&, Field>{
+            "--until", options.until,
+            &v1::ExamineWorkflowRequest::mutable_until}}) {
     if (text.empty()) continue;
     absl::StatusOr<absl::Time> t = ParseWhen(text, now);
     if (!t.ok()) {
       return UsageError(io, absl::StrCat(flag, ": ", t.status().message()));
     }
-    *field = ToProtoTimestamp(*t);
+    *(req.*field)() = ToProtoTimestamp(*t);
   }
   CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {
@@ -178,7 +185,8 @@ int WatchCommand(const std::string& id, const ApctlConfig& config,
         }
       }
       if (first) {
-        session.out() << "watching " << id << " (Ctrl-C to stop)" << std::endl;
+        session.human() << "watching " << id << " (Ctrl-C to stop)"
+                        << std::endl;
         first = false;
       }
       if (options.limit > 0 && printed >= options.limit) break;

@@ -44,6 +44,11 @@ class CommandSession {
   absl::Status PrintDetail(const google::protobuf::Message& m);
 
   std::ostream& out() { return *io_.out; }
+  // Where words for a person go: stdout for a table, stderr when stdout is
+  // JSON or YAML for a script.
+  std::ostream& human() {
+    return config_.output == "table" ? *io_.out : *io_.err;
+  }
   const ApctlConfig& config() const { return config_; }
 
  private:

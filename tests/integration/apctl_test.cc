@@ -90,6 +90,35 @@ class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
     return w.id();
   }
 
+  // Runs `apctl watch ID --limit=1` while executions finish one after
+  // another, until it has printed one (those finished before its first
+  // look are not news to it).
+  Result WatchOne(const std::string& id) {
+    Result watched;
+    std::atomic<bool> done{false};
+    std::thread watch([&] {
+      watched =
+          Run({"watch", id}, {.limit = 1, .interval = absl::Milliseconds(20)});
+      done = true;
+    });
+    const absl::Time until = absl::Now() + absl::Seconds(20);
+    while (!done && absl::Now() < until) {
+      clock_.AdvanceTime(absl::Milliseconds(1));
+      const std::string exec =
+          workflows_.Trigger({"alice", Role::kWriter}, id)->id();
+      EXPECT_TRUE(ledger_.Assign(exec, "op-1").ok());
+      v1::ReportRequest r;
+      r.set_execution_id(exec);
+      r.set_attempt(1);
+      r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+      EXPECT_TRUE(ledger_.Report("op-1", r).ok());
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_TRUE(done) << "watch printed nothing";
+    watch.join();  // (limit 1: returns once it printed one)
+    return watched;
+  }
+
   testing::TempDir dir_;
   WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
   CredentialStore creds_{temp_.get()};
@@ -274,35 +303,45 @@ TEST_F(ApctlTest, ExamineShowsConfigNextFiresAndADiagnosisPerExpectedFire) {
   EXPECT_THAT(r.err, HasSubstr("--since: \"yesterday\" is neither"));
 }
 
+// The headline "why did it not fire" command works without flags (the
+// last 24 h) and with either bound alone: an unset bound is not sent.
+TEST_F(ApctlTest, ExamineWorksWithNoFlagsAndWithEitherBoundAlone) {
+  const std::string id = Create();
+  clock_.AdvanceTime(absl::Hours(1));
+  Result r = Run({"examine", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("window:     2026-05-31T13:00:00Z .. "
+                               "2026-06-01T13:00:00Z"));
+  r = Run({"examine", id}, {.since = "2026-06-01T12:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("window:     2026-06-01T12:00:00Z .. "
+                               "2026-06-01T13:00:00Z"));
+  r = Run({"examine", id}, {.until = "2026-06-01T12:30:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("window:     2026-05-31T12:30:00Z .. "
+                               "2026-06-01T12:30:00Z"));
+}
+
 TEST_F(ApctlTest, WatchPrintsExecutionsAsTheyFinish) {
   const std::string id = Create();
-  Result watched;
-  std::atomic<bool> done{false};
-  std::thread watch([&] {
-    watched =
-        Run({"watch", id}, {.limit = 1, .interval = absl::Milliseconds(20)});
-    done = true;
-  });
-  // Finish one execution after another until the watch has printed one
-  // (those finished before its first look are not news to it).
-  const absl::Time until = absl::Now() + absl::Seconds(20);
-  while (!done) {
-    ASSERT_LT(absl::Now(), until) << "watch printed nothing";
-    clock_.AdvanceTime(absl::Milliseconds(1));
-    const std::string exec =
-        workflows_.Trigger({"alice", Role::kWriter}, id)->id();
-    ASSERT_TRUE(ledger_.Assign(exec, "op-1").ok());
-    v1::ReportRequest r;
-    r.set_execution_id(exec);
-    r.set_attempt(1);
-    r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
-    ASSERT_TRUE(ledger_.Report("op-1", r).ok());
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  watch.join();  // (limit 1: returns once it printed one)
+  Result watched = WatchOne(id);
   EXPECT_EQ(watched.code, 0) << watched.err;
   EXPECT_THAT(watched.out, HasSubstr("watching " + id));
   EXPECT_THAT(watched.out, HasSubstr("  SUCCEEDED  attempt 1  op-1\n"));
+}
+
+// A script reading -o json gets only JSON on stdout; the human line goes
+// to stderr.
+TEST_F(ApctlTest, WatchAsJsonKeepsStdoutMachineReadable) {
+  const std::string id = Create();
+  config_.output = "json";
+  Result watched = WatchOne(id);
+  EXPECT_EQ(watched.code, 0) << watched.err;
+  EXPECT_THAT(watched.err, HasSubstr("watching " + id));
+  v1::Execution e;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(watched.out, &e).ok())
+      << watched.out;
+  EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_SUCCEEDED);
 }
 
 TEST_F(ApctlTest, EveryExampleInTheDocsIsAccepted) {

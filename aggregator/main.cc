@@ -65,7 +65,8 @@ ABSL_FLAG(std::string, id, "", "operators add: the operator id");
 int main(int argc, char** argv) {
   ap::SetUpUsage(
       "aggregator",
-      "the ap aggregator: stores cron workflows and fires them.\n"
+      "aggregator: the ap aggregator. It stores cron workflows, decides when "
+      "each fires, and hands the executions to operators.\n\n"
       "usage: aggregator [--config=FILE] [--data-dir=DIR] [--grpc-listen=ADDR]"
       " [flags]\n"
       "       aggregator [--data-dir=DIR] keys create --owner=NAME "
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
       "       aggregator [--data-dir=DIR] keys list | keys revoke ID\n"
       "       aggregator [--data-dir=DIR] operators add --id=ID | operators "
       "list | operators remove ID\n"
-      "Flags may be written with - or _.");
+      "\nFlags may be written with - or _ and take their value after = or a "
+      "space.");
   ap::AggregatorConfig config;
   std::vector<std::string> args;
   if (std::optional<int> code = ap::StartFromCommandLine(

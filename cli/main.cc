@@ -7,13 +7,17 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cli/config.h"
 #include "cli/cron_next.h"
 #include "cli/health.h"
 #include "cli/user_commands.h"
 #include "common/config/flags.h"
+#include "common/config/flags_help.h"
 #include "common/tls.h"
 #include "common/version.h"
 #include "grpcpp/create_channel.h"
@@ -37,11 +41,14 @@ ABSL_FLAG(std::string, from, "",
           "(default now)");
 ABSL_FLAG(int, n, 5, "cron next: how many fire times to print");
 ABSL_FLAG(std::string, f, "",
-          "workflow create: the workflow file, YAML or JSON (- for stdin)");
+          "workflow create, apply, diff: the workflow file (YAML, several "
+          "documents for apply and diff, or JSON), a directory of them, or - "
+          "for standard input");
 ABSL_FLAG(std::string, o, "", "short for --output: table, json or yaml");
 ABSL_FLAG(std::string, status, "",
           "workflow list, executions: only this status (e.g. failed)");
-ABSL_FLAG(int, limit, 0, "workflow list, executions: at most this many");
+ABSL_FLAG(int, limit, 0,
+          "workflow list, executions, watch: at most this many");
 ABSL_FLAG(std::string, reason, "", "workflow cancel: why, kept with it");
 ABSL_FLAG(std::string, since, "",
           "examine: window start, RFC 3339 or a duration ago (default 24h)");
@@ -54,33 +61,106 @@ ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
 
 namespace {
 
-constexpr char kUsage[] =
-    "apctl: the ap command-line client.\n"
-    "usage: apctl [--aggregator=HOST:PORT] [--api-key=KEY] [--tls "
-    "[--tls-ca=PEM]"
-    " [--tls-cert=PEM --tls-key=PEM]] [-o table|json|yaml] COMMAND\n"
-    "commands:\n"
-    "  health [--service=NAME] [--timeout=D]  gRPC health check; exit 0 when"
-    " SERVING, 1 otherwise\n"
-    "  cron next EXPR [--tz=ZONE] [--from=RFC3339] [-n=N]\n"
-    "                                         the next N fire times of a cron"
-    " expression\n"
-    "  workflow create -f FILE|-              create from YAML or JSON"
-    " (docs/examples/)\n"
-    "  workflow list [--status=S] [--limit=N] your workflows\n"
-    "  workflow get|pause|resume|cancel|delete|trigger ID  [--reason=WHY]\n"
-    "  executions WORKFLOW_ID [--status=S] [--limit=N]  newest first\n"
-    "  execution get EXECUTION_ID             one execution with its steps\n"
-    "  operators                              operators the aggregator knows\n"
-    "  examine ID [--since=T] [--until=T] [--out=FILE]\n"
-    "                                         expected fires beside what"
-    " happened, with a diagnosis each\n"
-    "  watch ID [--interval=D] [--limit=N]    print executions as they"
-    " finish, until Ctrl-C\n"
-    "  version                                print apctl's version\n"
-    "exit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad"
-    " usage or file\n"
-    "Flags may be written with - or _.";
+// One command: how it is written, what it does, and the word its flags'
+// help starts with ("examine: ...").
+struct Command {
+  const char* synopsis;
+  const char* summary;
+  const char* flags_of;
+};
+
+constexpr Command kCommands[] = {
+    {"apply -f FILE|DIR|-",
+     "create or update workflows by name; prints created|updated|unchanged",
+     "apply"},
+    {"diff -f FILE|DIR|-", "what apply would change, storing nothing", "diff"},
+    {"workflow create -f FILE|-", "create from YAML or JSON (docs/examples/)",
+     "workflow create"},
+    {"workflow list [--status=S] [--limit=N]", "your workflows",
+     "workflow list"},
+    {"workflow get ID", "the whole workflow (-o yaml feeds apply)", nullptr},
+    {"workflow pause|resume|trigger|delete ID",
+     "stop or restart firing, run now, remove with its executions", nullptr},
+    {"workflow cancel ID [--reason=WHY]",
+     "stop for good; running executions are stopped", "workflow cancel"},
+    {"executions WORKFLOW_ID [--status=S] [--limit=N]",
+     "a workflow's executions, newest first", "executions"},
+    {"execution get EXECUTION_ID", "one execution with its steps", nullptr},
+    {"operators", "operators the aggregator knows, with their load", nullptr},
+    {"examine ID [--since=T] [--until=T] [--out=FILE]",
+     "expected fires beside what happened, with a diagnosis each (default: "
+     "the last 24 h)",
+     "examine"},
+    {"watch ID [--interval=D] [--limit=N]",
+     "print executions as they finish, until Ctrl-C", "watch"},
+    {"health [--service=NAME]",
+     "gRPC health check; exit 0 when SERVING, 1 otherwise", "health"},
+    {"cron next 'EXPR' [--tz=ZONE] [--from=RFC3339] [-n N]",
+     "the next N fire times of a cron expression", "cron next"},
+    {"help [COMMAND]", "this text, or one command's", nullptr},
+    {"version", "print apctl's version", nullptr},
+};
+
+constexpr char kUsageHead[] =
+    "apctl: the command-line client of an ap aggregator.\n\n"
+    "usage: apctl [--aggregator=HOST:PORT] [--api-key=KEY] [--tls ...] "
+    "[-o table|json|yaml] COMMAND [ARGS]\n\n"
+    "Commands:\n";
+constexpr char kUsageTail[] =
+    "\nExit codes: 0 ok, 1 the aggregator said no or did not answer, 2 bad "
+    "usage or file.\n"
+    "`apctl help COMMAND` or `apctl COMMAND --help` shows one command. Flags "
+    "may be written with - or _ and take their value after = or a space.";
+
+std::string CommandLine(const Command& c) {
+  return absl::StrCat("  apctl ", c.synopsis, "\n      ", c.summary, "\n");
+}
+
+const std::string& Usage() {
+  static const std::string* const usage = [] {
+    std::string out = kUsageHead;
+    for (const Command& c : kCommands) absl::StrAppend(&out, CommandLine(c));
+    return new std::string(absl::StrCat(out, kUsageTail));
+  }();
+  return *usage;
+}
+
+// `apctl help workflow`, `apctl examine --help`: the commands that start
+// with these words, and their flags; "" when none does.
+std::string CommandHelp(const std::vector<std::string>& args) {
+  std::vector<std::string> words = args;
+  if (!words.empty() && words[0] == "help") words.erase(words.begin());
+  if (words.empty()) return "";
+  const std::string asked = absl::StrJoin(words, " ");
+  std::string lines;
+  std::vector<std::string> flag_words;
+  for (const Command& c : kCommands) {
+    if (!absl::StartsWith(c.synopsis, asked) &&
+        !absl::StartsWith(asked, absl::StrCat(c.synopsis, " "))) {
+      continue;
+    }
+    absl::StrAppend(&lines, CommandLine(c));
+    if (c.flags_of != nullptr) flag_words.push_back(c.flags_of);
+  }
+  if (lines.empty()) return "";
+  std::string flags = ap::FlagsHelpText(
+      [&](absl::string_view, absl::string_view help) {
+        const absl::string_view scope = help.substr(0, help.find(':'));
+        for (const std::string& w : flag_words) {
+          for (absl::string_view part :
+               absl::StrSplit(scope, ", ", absl::SkipEmpty())) {
+            if (absl::StartsWith(part, w) || absl::StartsWith(w, part)) {
+              return true;
+            }
+          }
+        }
+        return false;
+      });
+  return absl::StrCat("usage:\n", lines,
+                      flags.empty() ? "" : absl::StrCat("\nFlags:\n", flags),
+                      "\nGlobal flags (--aggregator, --api-key, -o, ...): "
+                      "apctl --help\n");
+}
 
 int Health(const ap::ApctlConfig& config) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
@@ -127,7 +207,7 @@ int CronNextCommand(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ap::SetUpUsage("apctl", kUsage);
+  ap::SetUpUsage("apctl", Usage().c_str(), &CommandHelp);
   ap::ApctlConfig config;
   ap::ConfigSchema schema;
   ap::BindApctlConfig(&schema, &config);
@@ -140,8 +220,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (args->empty()) {
-    std::fprintf(stderr, "%s\n", kUsage);
+    std::fprintf(stderr, "%s\n", Usage().c_str());
     return 2;
+  }
+  if (args->front() == "help") {
+    const std::string text = CommandHelp(*args);
+    if (args->size() > 1 && text.empty()) {
+      std::fprintf(stderr, "apctl: no command \"%s\" (see apctl help)\n",
+                   absl::StrJoin(args->begin() + 1, args->end(), " ").c_str());
+      return 2;
+    }
+    std::printf("%s", text.empty() ? ap::UsageText().c_str() : text.c_str());
+    return 0;
   }
   if (const std::string o = absl::GetFlag(FLAGS_o); !o.empty()) {
     if (o != "table" && o != "json" && o != "yaml") {
@@ -175,6 +265,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr, "apctl: unknown command \"%s\"\n%s\n",
-               absl::StrJoin(*args, " ").c_str(), kUsage);
+               absl::StrJoin(*args, " ").c_str(), Usage().c_str());
   return 2;
 }

@@ -56,9 +56,12 @@ AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
 int main(int argc, char** argv) {
   ap::SetUpUsage(
       "operator",
-      "the ap operator: runs the executions an aggregator assigns.\n"
+      "operator: the ap operator. It runs the executions an aggregator "
+      "assigns and reports every outcome.\n\n"
       "usage: operator --aggregator=HOST:PORT[,HOST:PORT...] --id=ID "
-      "--token=TOKEN [flags]\nFlags may be written with - or _.");
+      "[flags]   (the token in AP_OPERATOR_TOKEN)\n\n"
+      "Flags may be written with - or _ and take their value after = or a "
+      "space.");
   ap::OperatorConfig config;
   if (std::optional<int> code = ap::StartFromCommandLine(
           "operator", argc, argv, &ap::BindOperatorConfig, &config,

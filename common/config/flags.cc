@@ -5,14 +5,13 @@
 #include <optional>
 
 #include "absl/flags/internal/parse.h"
-#include "absl/flags/internal/program_name.h"
-#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/config/flags_help.h"
 #include "common/version.h"
 
 namespace ap {
@@ -76,7 +75,23 @@ absl::Status CheckFlagsCoverSchema(const ConfigSchema& schema) {
   return absl::OkStatus();
 }
 
-void SetUpUsage(const char* program, const char* usage) {
+namespace {
+
+struct Usage {
+  std::string text;
+  CommandHelp command_help;
+};
+
+Usage& TheUsage() {
+  static Usage* const usage = new Usage;
+  return *usage;
+}
+
+}  // namespace
+
+void SetUpUsage(const char* program, const char* usage,
+                CommandHelp command_help) {
+  TheUsage() = {usage, std::move(command_help)};
   absl::SetProgramUsageMessage(usage);
   static std::string* const version = new std::string;
   *version = absl::StrCat(program, " ", kVersion, "\n");
@@ -87,6 +102,34 @@ void SetUpUsage(const char* program, const char* usage) {
   config.contains_helpshort_flags = config.contains_help_flags;
   config.version_string = [] { return *version; };
   absl::SetFlagsUsageConfig(config);
+}
+
+std::string UsageText() {
+  return absl::StrCat(TheUsage().text, "\n\nFlags:\n", FlagsHelpText());
+}
+
+std::vector<std::string> JoinFlagValues(const std::vector<char*>& args) {
+  std::vector<std::string> out;
+  bool after_terminator = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--") after_terminator = true;
+    if (i == 0 || after_terminator || arg.size() < 2 || arg[0] != '-' ||
+        absl::StrContains(arg, '=') || i + 1 == args.size()) {
+      out.emplace_back(arg);
+      continue;
+    }
+    absl::string_view name = arg;
+    name.remove_prefix(absl::StartsWith(name, "--") ? 2 : 1);
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr || flag->IsOfType<bool>() || name == "help" ||
+        name == "h") {
+      out.emplace_back(arg);
+      continue;
+    }
+    out.push_back(absl::StrCat("--", name, "=", args[++i]));
+  }
+  return out;
 }
 
 absl::Status CheckFlagSyntax(const std::vector<char*>& args,
@@ -146,13 +189,25 @@ absl::StatusOr<std::vector<std::string>> ParseFlagsAndLoadConfig(
   // absl exits 1 on --help and on a bad flag; we want 0 and 2.
   bool help = false;
   if (absl::Status s = CheckFlagSyntax(args, &help); !s.ok()) return s;
+  std::vector<std::string> joined = JoinFlagValues(args);
   if (help) {
-    absl::flags_internal::SetProgramInvocationName(args[0]);
-    absl::flags_internal::FlagsHelp(
-        std::cout, "/main.", absl::flags_internal::HelpFormat::kHumanReadable,
-        absl::ProgramUsageMessage());
+    std::vector<std::string> positional;
+    bool after_terminator = false;
+    for (size_t i = 1; i < joined.size(); ++i) {
+      if (joined[i] == "--") after_terminator = true;
+      if (after_terminator || joined[i].empty() || joined[i][0] != '-') {
+        if (joined[i] != "--") positional.push_back(joined[i]);
+      }
+    }
+    std::string text;
+    if (!positional.empty() && TheUsage().command_help) {
+      text = TheUsage().command_help(positional);
+    }
+    std::cout << (text.empty() ? UsageText() : text);
     std::exit(0);
   }
+  args.clear();
+  for (std::string& a : joined) args.push_back(a.data());
   std::vector<char*> rest =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (absl::Status s =

@@ -4,6 +4,7 @@
 // The bridge between absl flags and the config loader. Only main() uses it.
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,10 +31,25 @@ ConfigLookup CommandLineFlags();
 // in main).
 absl::Status CheckFlagsCoverSchema(const ConfigSchema& schema);
 
-// For main(): sets the usage text and makes --help list the flags defined
-// in main.cc files (absl only lists those of a file named after the
-// program), and --version print "PROGRAM VERSION".
-void SetUpUsage(const char* program, const char* usage);
+// Help for the positional arguments given with --help (`apctl workflow
+// --help`): the text to print, or "" for the general help.
+using CommandHelp =
+    std::function<std::string(const std::vector<std::string>& args)>;
+
+// For main(): sets the usage text; --help prints it and then the flags
+// defined in main.cc files (flags_help.h), or, with positional arguments
+// and a `command_help`, that command's help; --version prints "PROGRAM
+// VERSION".
+void SetUpUsage(const char* program, const char* usage,
+                CommandHelp command_help = nullptr);
+
+// The general --help text: the usage, then every flag.
+std::string UsageText();
+
+// argv with each flag's value joined to it (`-f -` becomes `--f=-`), so
+// that a value starting with '-' is read as the value it is. Call after
+// CheckFlagSyntax.
+std::vector<std::string> JoinFlagValues(const std::vector<char*>& args);
 
 // Checks argv (after NormalizeFlagDashes) before absl sees it, which would
 // exit(1) on its own: unknown flags and values a flag cannot parse are

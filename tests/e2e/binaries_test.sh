@@ -48,18 +48,34 @@ for flag in config validate grpc_listen data_dir log_level reflection \
             retention_max_executions retention_max_age retention_interval \
             tls_cert tls_key tls_client_ca ping_interval heartbeat_interval \
             lease_grace http_listen; do
-  expect "aggregator --help lists --$flag" 0 "--$flag " -- "$aggregator" --help
+  expect "aggregator --help lists --${flag//_/-}" 0 "^  --${flag//_/-}(=VALUE)?\$" -- "$aggregator" --help
 done
 for flag in config validate aggregator id token capacity spool_dir \
             http_listen log_level allowed_commands healthy_reset \
             failover_after probe_interval failback_after spool_max_bytes \
             max_output_bytes breaker_failures breaker_cool_down tls tls_ca \
             tls_cert tls_key shutdown_grace; do
-  expect "operator --help lists --$flag" 0 "--$flag " -- "$operator" --help
+  expect "operator --help lists --${flag//_/-}" 0 "^  --${flag//_/-}(=VALUE)?\$" -- "$operator" --help
 done
 for flag in aggregator api_key output timeout service tls tls_ca tls_cert tls_key; do
-  expect "apctl --help lists --$flag" 0 "--$flag " -- "$apctl" --help
+  expect "apctl --help lists --${flag//_/-}" 0 "^  --${flag//_/-}(=VALUE)?\$" -- "$apctl" --help
 done
+for bin in "$aggregator" "$operator" "$apctl"; do
+  name=$(basename "$bin")
+  expect "$name --help starts with its name once and shows no build path" 0 \
+    "^$name: the " -- sh -c "\"$bin\" --help | head -1"
+  if "$bin" --help | grep -qE "$name: $name:|Flags from|/main\.cc|--[a-z]+_[a-z_]+"; then
+    fail "$name --help shows a doubled name, a build path or an underscored flag"
+  else
+    ok "$name --help: no doubled name, build path or underscored flag"
+  fi
+done
+expect "apctl --help shows one-letter flags with one dash" 0 "^  -f VALUE\$" -- "$apctl" --help
+expect "apctl help examine shows examine and its flags" 0 "--since=VALUE" -- "$apctl" help examine
+expect "apctl workflow --help shows the workflow commands" 0 "apctl workflow cancel ID" -- "$apctl" workflow --help
+expect "apctl help for no such command exits 2" 2 'no command "frob"' -- "$apctl" help frob
+expect "apctl -f - is read as standard input, without absl's warning" 0 '^apctl: UNAVAILABLE' -- \
+  sh -c "echo 'name: x' | \"$apctl\" --aggregator=127.0.0.1:1 --timeout=1s workflow create -f - 2>&1 | head -1"
 expect "aggregator --version" 0 "^aggregator [0-9]+\.[0-9]+" -- "$aggregator" --version
 
 expect "bad duration flag exits 2 naming the flag" 2 "flag --shutdown_grace" -- \

@@ -319,6 +319,20 @@ TEST(CheckFlagSyntaxTest, MissingValueIsNamed) {
                                       HasSubstr("needs a value")));
 }
 
+// `-f -` and `--limit 5`: a value given apart is joined to its flag, so
+// that absl reads "-" as the value it is (it warned it might be a flag).
+TEST(JoinFlagValuesTest, JoinsSeparateValuesButNotSwitchesOrPositionals) {
+  std::vector<std::string> argv = {"p", "-syntax_test_count", "-", "pos",
+                                   "--syntax_test_switch", "next",
+                                   "--syntax_test_count=2", "--", "-x", "y"};
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  EXPECT_THAT(JoinFlagValues(args),
+              ElementsAre("p", "--syntax_test_count=-", "pos",
+                          "--syntax_test_switch", "next",
+                          "--syntax_test_count=2", "--", "-x", "y"));
+}
+
 TEST(CheckFlagSyntaxTest, HelpIsDetected) {
   bool help = false;
   EXPECT_THAT(Check({"p", "-h"}, &help), ::ap::testing::IsOk());

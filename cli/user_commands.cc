@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/apply_command.h"
 #include "cli/client.h"
 #include "cli/examine_command.h"
 #include "cli/output.h"
@@ -255,7 +256,8 @@ bool IsUserCommand(const std::vector<std::string>& args) {
   if (args.empty()) return false;
   const std::string& c = args[0];
   return c == "workflow" || c == "executions" || c == "execution" ||
-         c == "operators" || c == "examine" || c == "watch";
+         c == "operators" || c == "examine" || c == "watch" || c == "apply" ||
+         c == "diff";
 }
 
 int RunUserCommand(const std::vector<std::string>& args,
@@ -280,6 +282,12 @@ int RunUserCommand(const std::vector<std::string>& args,
         io,
         "usage: apctl workflow create -f FILE | list [--status=S] | "
         "get|pause|resume|cancel|delete|trigger ID");
+  }
+  if (command == "apply" && args.size() == 1) {
+    return ApplyCommand(config, options, io);
+  }
+  if (command == "diff" && args.size() == 1) {
+    return DiffCommand(config, options, io);
   }
   if (command == "executions" && args.size() == 2) {
     return Executions(args[1], config, options, io);

@@ -99,6 +99,39 @@ absl::StatusOr<std::string> YamlToJson(const std::string& yaml) {
   }
 }
 
+absl::StatusOr<std::vector<v1::Workflow>> ParseWorkflowDocuments(
+    const std::string& text, const std::string& source) {
+  const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
+  if (!trimmed.empty() && trimmed.front() == '{') {
+    absl::StatusOr<v1::Workflow> w = ParseWorkflowFile(text, source);
+    if (!w.ok()) return w.status();
+    return std::vector<v1::Workflow>{*std::move(w)};
+  }
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not valid YAML: line ", e.mark.line + 1,
+                     ", column ", e.mark.column + 1, ": ", e.msg));
+  }
+  std::vector<v1::Workflow> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (docs[i].IsNull()) continue;
+    const std::string where =
+        docs.size() > 1 ? absl::StrCat(source, ", document ", i + 1) : source;
+    std::string json;
+    Append(docs[i], &json);
+    absl::StatusOr<v1::Workflow> w = ParseWorkflowFile(json, where);
+    if (!w.ok()) return w.status();
+    out.push_back(*std::move(w));
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": empty file"));
+  }
+  return out;
+}
+
 absl::StatusOr<v1::Workflow> ParseWorkflowFile(const std::string& text,
                                                const std::string& source) {
   const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);

@@ -7,6 +7,7 @@
 // docs/examples/.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ap/v1/workflow.pb.h"
@@ -17,6 +18,12 @@ namespace ap {
 // column of a syntax error, or the field the JSON mapping refused.
 absl::StatusOr<v1::Workflow> ParseWorkflowFile(const std::string& text,
                                                const std::string& source);
+
+// Every workflow in `text`: a JSON object, or one or more YAML documents
+// (separated by `---`; empty ones are skipped). Errors name `source` and,
+// when there are several, the document ("document 2").
+absl::StatusOr<std::vector<v1::Workflow>> ParseWorkflowDocuments(
+    const std::string& text, const std::string& source);
 
 // YAML (a document of maps, lists and scalars) as JSON text. Plain scalars
 // that read as numbers, true/false or null stay so; quoted ones are

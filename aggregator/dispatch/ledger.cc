@@ -177,6 +177,8 @@ void ExecutionLedger::Lease(v1::Execution* e, const v1::Workflow* workflow,
                           : absl::Hours(1);
   e->set_status(v1::EXECUTION_STATUS_DISPATCHED);
   e->set_operator_id(std::string(operator_id));
+  // The Assignment carries this record's steps: say which version they are.
+  if (workflow != nullptr) e->set_workflow_version(workflow->version());
   *e->mutable_dispatched_at() = ToProtoTimestamp(now);
   *e->mutable_lease_expires_at() =
       ToProtoTimestamp(now + timeout + options_.lease_grace);

@@ -347,6 +347,17 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
   absl::StatusOr<std::vector<v1::Execution>> open_before =
       store_->OpenExecutions(after.id());
   if (!open_before.ok()) return open_before.status();
+  // A manual trigger is a person asking for a run now: under FORBID, say
+  // why there will be none instead of recording a SKIPPED one.
+  if (after.policy().concurrency() == v1::CONCURRENCY_POLICY_FORBID &&
+      !open_before->empty()) {
+    const v1::Execution& open = open_before->front();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "workflow ", workflow_id, " has execution ", open.id(), " open (",
+        v1::ExecutionStatus_Name(open.status()),
+        ") and its concurrency policy is FORBID; wait for it to finish or "
+        "cancel it"));
+  }
 
   // Two triggers in one millisecond get distinct ids.
   const absl::Time now = clock_->TimeNow();
@@ -400,6 +411,7 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
       if (existing->has_value()) continue;  // recorded already: idempotent
     }
     e.set_workflow_id(w->id());
+    e.set_workflow_version(w->version());
     *e.mutable_scheduled_at() = ToProtoTimestamp(d.at);
     *e.mutable_created_at() = ToProtoTimestamp(now);
     e.set_cause(d.cause);

@@ -115,9 +115,10 @@ class FiringEngine {
                                      Slots* slots = nullptr);
 
   // Records a MANUAL execution of an ACTIVE or PAUSED workflow now, under
-  // the same concurrency and max_executions rules (FORBID while one is open
-  // records it SKIPPED, with the reason). FAILED_PRECONDITION for a
-  // completed or canceled workflow, NOT_FOUND if there is none.
+  // the same concurrency and max_executions rules, except that FORBID while
+  // one is open records nothing: FAILED_PRECONDITION naming the open one.
+  // FAILED_PRECONDITION for a completed or canceled workflow, NOT_FOUND if
+  // there is none.
   absl::StatusOr<v1::Execution> FireNow(absl::string_view workflow_id,
                                         FireReport* report);
 

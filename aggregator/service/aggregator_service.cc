@@ -60,6 +60,14 @@ grpc::Status AggregatorServiceImpl::CreateWorkflow(
   });
 }
 
+grpc::Status AggregatorServiceImpl::UpdateWorkflow(
+    grpc::ServerContext* ctx, const v1::UpdateWorkflowRequest* req,
+    v1::Workflow* resp) {
+  return Handle(ctx, "UpdateWorkflow", [&](const Caller& c) {
+    return Into(workflows_->Update(c, *req), resp);
+  });
+}
+
 grpc::Status AggregatorServiceImpl::GetWorkflow(
     grpc::ServerContext* ctx, const v1::GetWorkflowRequest* req,
     v1::Workflow* resp) {

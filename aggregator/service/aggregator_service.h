@@ -29,6 +29,9 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   grpc::Status CreateWorkflow(grpc::ServerContext* ctx,
                               const v1::CreateWorkflowRequest* req,
                               v1::Workflow* resp) override;
+  grpc::Status UpdateWorkflow(grpc::ServerContext* ctx,
+                              const v1::UpdateWorkflowRequest* req,
+                              v1::Workflow* resp) override;
   grpc::Status GetWorkflow(grpc::ServerContext* ctx,
                            const v1::GetWorkflowRequest* req,
                            v1::Workflow* resp) override;

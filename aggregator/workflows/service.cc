@@ -86,20 +86,6 @@ absl::StatusOr<v1::Workflow> WorkflowService::Owned(const Caller& caller,
   return *std::move(w);
 }
 
-absl::Status WorkflowService::CheckOwnerQuota(const std::string& owner) {
-  int count = 0;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      keys::OwnerPrefix(owner), "", [&](absl::string_view, absl::string_view) {
-        return ++count <= options_.max_workflows_per_owner;
-      }));
-  if (count >= options_.max_workflows_per_owner) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("owner ", owner, " has ", options_.max_workflows_per_owner,
-                     " workflows, the limit; delete some first"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status WorkflowService::Save(const v1::Workflow& before,
                                    const v1::Workflow& after) {
   WorkflowBatch batch;
@@ -118,6 +104,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
   w.set_status(v1::WORKFLOW_STATUS_ACTIVE);
   w.clear_completion_reason();
   w.set_execution_count(0);
+  w.set_version(1);
   w.clear_last_fired_at();
   w.clear_next_fire_at();
   *w.mutable_created_at() = ToProtoTimestamp(now);
@@ -132,7 +119,8 @@ absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
   if (next) *w.mutable_next_fire_at() = ToProtoTimestamp(*next);
 
   FairMutexLock l(store_->write_mutex());
-  AP_RETURN_IF_ERROR(CheckOwnerQuota(caller.owner));
+  AP_RETURN_IF_ERROR(CheckOwner(caller.owner, w.name(), /*except_id=*/"",
+                                /*count_quota=*/true));
   WorkflowBatch batch;
   batch.PutWorkflow(nullptr, w);
   AP_RETURN_IF_ERROR(store_->Write(batch));
@@ -168,9 +156,14 @@ absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
 
 absl::Status WorkflowService::Delete(const Caller& caller,
                                      absl::string_view id) {
-  absl::Status out = DeleteLocked(caller, id);
-  if (out.ok()) Changed();
-  return out;
+  absl::StatusOr<std::vector<v1::Execution>> stopped =
+      DeleteLocked(caller, id);
+  if (!stopped.ok()) return stopped.status();
+  // What ran is stopped, as cancel does: its records are gone, and an
+  // outcome reported later would only be answered STALE.
+  if (!stopped->empty() && hooks_.on_canceled) hooks_.on_canceled(*stopped);
+  Changed();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Workflow> WorkflowService::Get(const Caller& caller,
@@ -319,11 +312,17 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
   return after;
 }
 
-absl::Status WorkflowService::DeleteLocked(const Caller& caller,
-                                           absl::string_view id) {
+absl::StatusOr<std::vector<v1::Execution>> WorkflowService::DeleteLocked(
+    const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   FairMutexLock l(store_->write_mutex());
   AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, id));
+  AP_ASSIGN_OR_RETURN(std::vector<v1::Execution> open,
+                      store_->OpenExecutions(w.id()));
+  for (v1::Execution& e : open) {
+    e.set_status(v1::EXECUTION_STATUS_CANCELED);
+    e.set_reason("workflow deleted");
+  }
   scheduler_->Remove(w.id());
   // Executions first, in chunks; the workflow record goes last, so an
   // interrupted delete can simply be repeated.
@@ -358,8 +357,9 @@ absl::Status WorkflowService::DeleteLocked(const Caller& caller,
   WorkflowBatch batch;
   batch.DeleteWorkflow(w);
   AP_RETURN_IF_ERROR(store_->Write(batch));
-  LogEvent(spdlog::level::info, "workflow_deleted", {{"workflow", w.id()}});
-  return absl::OkStatus();
+  LogEvent(spdlog::level::info, "workflow_deleted",
+           {{"workflow", w.id()}, {"open_executions", open.size()}});
+  return open;
 }
 
 absl::StatusOr<v1::Execution> WorkflowService::Trigger(const Caller& caller,

@@ -9,8 +9,8 @@
 // under the WorkflowStore's write mutex; the hooks run after that mutex is
 // released (they may take it again). `on_change` runs after every
 // change that may move the next fire (to wake the fire loop);
-// `on_canceled` gets executions canceled by Cancel or by REPLACE (for the
-// dispatcher to tell operators). Thread-safe.
+// `on_canceled` gets executions canceled by Cancel, Delete or REPLACE (for
+// the dispatcher to tell operators to stop them). Thread-safe.
 
 #include <functional>
 #include <string>
@@ -47,6 +47,9 @@ class WorkflowService {
 
   absl::StatusOr<v1::Workflow> Create(const Caller& caller,
                                       v1::Workflow workflow);
+  // See UpdateWorkflow in aggregator.proto.
+  absl::StatusOr<v1::Workflow> Update(const Caller& caller,
+                                      const v1::UpdateWorkflowRequest& request);
   absl::StatusOr<v1::Workflow> Get(const Caller& caller, absl::string_view id);
   absl::StatusOr<v1::ListWorkflowsResponse> List(
       const Caller& caller, const v1::ListWorkflowsRequest& request);
@@ -77,12 +80,21 @@ class WorkflowService {
                                            absl::string_view id);
   absl::StatusOr<v1::Workflow> ResumeLocked(const Caller& caller,
                                             absl::string_view id);
-  absl::Status DeleteLocked(const Caller& caller, absl::string_view id);
+  // Returns the executions that were open, marked CANCELED, to stop.
+  absl::StatusOr<std::vector<v1::Execution>> DeleteLocked(
+      const Caller& caller, absl::string_view id);
 
   // The caller's workflow, or NOT_FOUND.
   absl::StatusOr<v1::Workflow> Owned(const Caller& caller,
                                      absl::string_view id);
-  absl::Status CheckOwnerQuota(const std::string& owner);
+  // In one scan of the owner's workflows: ALREADY_EXISTS when one other
+  // than `except_id` that is ACTIVE or PAUSED is named `name`; with
+  // `count_quota`, RESOURCE_EXHAUSTED when the owner is at the limit.
+  absl::Status CheckOwner(const std::string& owner, const std::string& name,
+                          absl::string_view except_id, bool count_quota)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());
+  absl::StatusOr<v1::Workflow> UpdateUnderLock(
+      const Caller& caller, const v1::UpdateWorkflowRequest& request);
   // Writes `after` over `before` and tells the hooks.
   absl::Status Save(const v1::Workflow& before, const v1::Workflow& after);
   void Changed();

@@ -15,6 +15,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -29,7 +30,7 @@ const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 6, 1, 12, 0, 0),
 
 v1::Workflow Minutely() {
   v1::Workflow w;
-  w.set_name("job");
+  w.set_name(ap::testing::UniqueName("job"));
   w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
   v1::Step* s = w.add_steps();
   s->set_id("ping");

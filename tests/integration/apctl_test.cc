@@ -16,6 +16,7 @@
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/workflows/service.h"
+#include "cli/apply_command.h"
 #include "cli/user_commands.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -362,6 +363,113 @@ TEST_F(ApctlTest, BadUsageExitsTwo) {
   Result r = Run({"executions", "x"}, {.status = "sleeping"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("not one of pending"));
+}
+
+// ----------------------------------------------------------- apply, diff --
+
+constexpr char kTwoWorkflows[] = R"(name: alpha
+trigger: {cron: {schedules: ["0 * * * *"]}}
+steps: [{id: s, http: {url: "http://127.0.0.1:9/a"}}]
+---
+name: beta
+trigger: {interval: {every: 600s}}
+steps: [{id: s, http: {url: "http://127.0.0.1:9/b"}}]
+)";
+
+std::string IdIn(const std::string& line) {
+  return line.substr(line.rfind(' ') + 1, 26);
+}
+
+TEST_F(ApctlTest, ApplyCreatesUpdatesAndIsIdempotent) {
+  const std::string file = WriteFile("two.yaml", kTwoWorkflows);
+  Result r = Run({"apply"}, {file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex(
+                         "created alpha [0-9A-Z]{26}\ncreated beta "
+                         "[0-9A-Z]{26}\n"));
+  const std::string alpha = IdIn(r.out.substr(0, r.out.find('\n')));
+
+  r = Run({"apply"}, {file});  // again: nothing changes
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("unchanged alpha " + alpha + "\n"));
+  EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
+  EXPECT_EQ(workflows_.Get({"alice", Role::kWriter}, alpha)->version(), 1);
+
+  std::string changed = kTwoWorkflows;
+  changed.replace(changed.find("0 * * * *"), 9, "30 * * * *");
+  r = Run({"apply"}, {WriteFile("two.yaml", changed)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("updated alpha " + alpha + "\n"));
+  EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
+  const v1::Workflow stored = *workflows_.Get({"alice", Role::kWriter}, alpha);
+  EXPECT_EQ(stored.version(), 2);
+  EXPECT_EQ(stored.trigger().cron().schedules(0), "30 * * * *");
+  EXPECT_THAT(Run({"workflow", "list"}).out, Not(HasSubstr("alpha-")));
+}
+
+TEST_F(ApctlTest, WhatGetPrintsAsYamlAppliesUnchanged) {
+  const std::string id = Create();
+  config_.output = "yaml";
+  Result got = Run({"workflow", "get", id});
+  ASSERT_EQ(got.code, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("version: 1\n"));
+  config_.output = "table";
+  Result r = Run({"apply"}, {"-"}, got.out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "unchanged nightly " + id + "\n");
+}
+
+TEST_F(ApctlTest, ApplyReadsADirectoryAndRefusesDuplicateNamesBeforeSending) {
+  std::filesystem::create_directory(dir_.path() + "/wf");
+  WriteFile("wf/a.yaml", kTwoWorkflows);
+  WriteFile("wf/b.yml", kWorkflowYaml);
+  WriteFile("wf/notes.txt", "not a workflow");
+  Result r = Run({"apply"}, {dir_.path() + "/wf"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("created alpha "));
+  EXPECT_THAT(r.out, HasSubstr("created nightly "));
+
+  WriteFile("wf/c.yaml", "name: alpha\ntrigger: {manual: {}}\n"
+                         "steps: [{id: s, http: {url: \"http://x/\"}}]\n");
+  r = Run({"apply"}, {dir_.path() + "/wf"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("name \"alpha\" appears more than once"));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(ApctlTest, CreateWithATakenNameSaysWhichWorkflowHasIt) {
+  const std::string id = Create();
+  Result r = Run({"workflow", "create"}, {WriteFile("w.yaml", kWorkflowYaml)});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ALREADY_EXISTS"));
+  EXPECT_THAT(r.err, HasSubstr("workflow " + id + " is already named"));
+}
+
+TEST_F(ApctlTest, DiffShowsWhatApplyWouldChangeAndStoresNothing) {
+  const std::string file = WriteFile("two.yaml", kTwoWorkflows);
+  Result r = Run({"diff"}, {file});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("create alpha (" + file + ")\n"));
+  EXPECT_THAT(r.out, HasSubstr("+ name: alpha\n"));
+  EXPECT_THAT(Run({"workflow", "list"}).out, Not(HasSubstr("alpha")));
+
+  ASSERT_EQ(Run({"apply"}, {file}).code, 0);
+  std::string changed = kTwoWorkflows;
+  changed.replace(changed.find("9/a"), 3, "9/a2");
+  r = Run({"diff"}, {WriteFile("changed.yaml", changed)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(version 1 -> 2)"));
+  EXPECT_THAT(r.out, HasSubstr("-       url: http://127.0.0.1:9/a\n"));
+  EXPECT_THAT(r.out, HasSubstr("+       url: http://127.0.0.1:9/a2\n"));
+  EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
+  r = Run({"apply"}, {file});
+  EXPECT_THAT(r.out, HasSubstr("unchanged alpha "));  // diff stored nothing
+}
+
+TEST(DiffLinesTest, MarksRemovedAndAddedLinesAroundCommonOnes) {
+  EXPECT_EQ(DiffLines("a\nb\nc\n", "a\nx\nc\n"), "  a\n- b\n+ x\n  c\n");
+  EXPECT_EQ(DiffLines("", "a\n"), "+ a\n");
+  EXPECT_EQ(DiffLines("a\n", "a\n"), "  a\n");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -33,7 +34,7 @@ class DispatcherTest : public ::testing::Test,
  protected:
   DispatcherTest() : FiringCore(kT0) {
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_manual();
     w.add_steps()->set_id("s");
     w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");

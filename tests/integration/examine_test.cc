@@ -12,6 +12,7 @@
 #include "common/redact.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -32,7 +33,7 @@ class ExamineTest : public ::testing::Test, protected ap::testing::FiringCore {
   ExamineTest() : FiringCore(kT0) {}
 
   v1::Workflow Create(v1::Workflow w) {
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     if (!w.has_trigger())
       w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
     v1::Step* s = w.add_steps();

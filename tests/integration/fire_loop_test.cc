@@ -6,6 +6,7 @@
 #include "aggregator/store/keys.h"
 #include "aggregator/workflows/service.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -22,7 +23,7 @@ class FireLoopTest : public ::testing::Test, protected ap::testing::FiringCore {
 
   std::string Create(const std::string& cron) {
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_cron()->add_schedules(cron);
     w.add_steps()->set_id("s");
     w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");

@@ -11,6 +11,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/faulty_store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -54,7 +55,7 @@ class LedgerTest : public ::testing::Test {
       int max_attempts = 1, absl::Duration initial_backoff = absl::Seconds(10),
       absl::Duration max_backoff = absl::Minutes(5)) {
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_manual();
     w.mutable_policy()->mutable_retry()->set_max_attempts(max_attempts);
     *w.mutable_policy()->mutable_retry()->mutable_initial_backoff() =

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/http_target.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -38,7 +39,7 @@ class OperatorNodeTest : public ::testing::Test {
     token_ = creds_.AddOperator("op-1", absl::Now())->secret;
     StartServer(0);
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_manual();
     v1::Step* s = w.add_steps();
     s->set_id("call");

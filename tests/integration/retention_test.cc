@@ -5,6 +5,7 @@
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_store.h"
@@ -26,7 +27,7 @@ class RetentionTest : public ::testing::Test,
   std::string CreateAndRun(int minutes, v1::ConcurrencyPolicy concurrency =
                                             v1::CONCURRENCY_POLICY_ALLOW) {
     v1::Workflow w;
-    w.set_name("job");
+    w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
     w.mutable_policy()->set_concurrency(concurrency);
     w.add_steps()->set_id("s");

@@ -2,6 +2,7 @@
 // scoping, roles, lifecycle, paging, triggering and deletion.
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,10 @@ const Caller kAlice{"alice", Role::kWriter};
 const Caller kAliceReader{"alice", Role::kReader};
 const Caller kBob{"bob", Role::kWriter};
 
-v1::Workflow Minutely(const std::string& name = "job") {
+// Names are unique per owner: each call gets its own unless told.
+v1::Workflow Minutely(std::string name = "") {
+  static int made = 0;
+  if (name.empty()) name = "job-" + std::to_string(++made);
   v1::Workflow w;
   w.set_name(name);
   w.mutable_trigger()->mutable_cron()->add_schedules("* * * * *");
@@ -68,6 +72,16 @@ class WorkflowServiceTest : public ::testing::Test {
   void Tick(absl::Duration d) {
     clock_.AdvanceTime(d);
     ASSERT_THAT(engine_->FireDue(), IsOk());
+  }
+
+  absl::StatusOr<v1::Workflow> Update(const v1::Workflow& w,
+                                      int64_t expected_version = 0,
+                                      bool validate_only = false) {
+    v1::UpdateWorkflowRequest r;
+    *r.mutable_workflow() = w;
+    r.set_expected_version(expected_version);
+    r.set_validate_only(validate_only);
+    return service_->Update(kAlice, r);
   }
 
   std::vector<v1::Execution> Executions(const std::string& id,
@@ -165,7 +179,7 @@ TEST_F(WorkflowServiceTest, AnotherOwnersWorkflowIsNotFoundLikeAMissingOne) {
 TEST_F(WorkflowServiceTest, ListIsScopedPagedAndFiltered) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    v1::Workflow w = Minutely(i % 2 ? "backup-" + std::to_string(i) : "report");
+    v1::Workflow w = Minutely((i % 2 ? "backup-" : "report-") + std::to_string(i));
     (*w.mutable_labels())["env"] = i < 3 ? "prod" : "dev";
     ids.push_back(CreateOk(kAlice, w).id());
     clock_.AdvanceTime(absl::Milliseconds(1));
@@ -282,6 +296,20 @@ TEST_F(WorkflowServiceTest, DeleteRemovesTheWorkflowItsExecutionsAndIndexes) {
   EXPECT_EQ(temp_.Count(keys::ExecutionPrefix(other.id())), 4);
 }
 
+// Delete stops what runs, as cancel does: the operators are told.
+TEST_F(WorkflowServiceTest, DeleteStopsItsOpenExecutions) {
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));
+  ASSERT_THAT(service_->Delete(kAlice, w.id()), IsOk());
+  ASSERT_THAT(canceled_, SizeIs(2));
+  for (const v1::Execution& e : canceled_) {
+    EXPECT_EQ(e.workflow_id(), w.id());
+    EXPECT_EQ(e.status(), v1::EXECUTION_STATUS_CANCELED);
+    EXPECT_EQ(e.reason(), "workflow deleted");
+  }
+}
+
 TEST_F(WorkflowServiceTest, TriggerRecordsAManualExecutionNow) {
   v1::Workflow in = Minutely();
   in.mutable_trigger()->clear_cron();
@@ -301,17 +329,21 @@ TEST_F(WorkflowServiceTest, TriggerRecordsAManualExecutionNow) {
   EXPECT_EQ(service_->Get(kAlice, w.id())->execution_count(), 2);
 }
 
-TEST_F(WorkflowServiceTest, TriggerFollowsForbidAndMaxExecutions) {
+TEST_F(WorkflowServiceTest, TriggerUnderForbidWhileOneIsOpenIsRefusedNamingIt) {
   v1::Workflow in = Minutely();
   in.mutable_policy()->set_concurrency(v1::CONCURRENCY_POLICY_FORBID);
-  in.set_max_executions(2);
   const v1::Workflow w = CreateOk(kAlice, in);
   absl::StatusOr<v1::Execution> first = service_->Trigger(kAlice, w.id());
   ASSERT_THAT(first, IsOk());
-  absl::StatusOr<v1::Execution> second = service_->Trigger(kAlice, w.id());
-  ASSERT_THAT(second, IsOk());
-  EXPECT_EQ(second->status(), v1::EXECUTION_STATUS_SKIPPED);
-  EXPECT_THAT(second->reason(), HasSubstr("FORBID"));
+  // A person asking for a run is told why there is none; nothing is
+  // recorded.
+  EXPECT_THAT(service_->Trigger(kAlice, w.id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("has execution " + first->id() +
+                                 " open (EXECUTION_STATUS_PENDING) and its "
+                                 "concurrency policy is FORBID")));
+  EXPECT_THAT(Executions(w.id()), SizeIs(1));
+  EXPECT_EQ(service_->Get(kAlice, w.id())->execution_count(), 1);
 }
 
 TEST_F(WorkflowServiceTest, ListExecutionsIsNewestFirstPagedAndFiltered) {
@@ -358,6 +390,172 @@ TEST_F(WorkflowServiceTest, OwnerQuotaIsEnforced) {
       service_->Create(kAlice, Minutely()),
       StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("limit")));
   EXPECT_THAT(service_->Create(kBob, Minutely()), IsOk());
+}
+
+// ---------------------------------------------------------------- update --
+
+v1::Workflow WithSchedule(v1::Workflow w, const std::string& cron) {
+  w.mutable_trigger()->mutable_cron()->clear_schedules();
+  w.mutable_trigger()->mutable_cron()->add_schedules(cron);
+  return w;
+}
+
+TEST_F(WorkflowServiceTest, UpdateReplacesTheSpecBumpsTheVersionAndRearms) {
+  const v1::Workflow w = CreateOk(kAlice);
+  EXPECT_EQ(w.version(), 1);
+  clock_.AdvanceTime(absl::Seconds(10));
+  v1::Workflow spec = WithSchedule(w, "0 * * * *");
+  spec.set_name("hourly");
+  (*spec.mutable_labels())["team"] = "ops";
+  absl::StatusOr<v1::Workflow> u = Update(spec);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->version(), 2);
+  EXPECT_EQ(u->name(), "hourly");
+  EXPECT_EQ(u->labels().at("team"), "ops");
+  EXPECT_EQ(u->trigger().cron().schedules(0), "0 * * * *");
+  EXPECT_EQ(FromProto(u->next_fire_at()), kT0 + absl::Hours(1));
+  EXPECT_EQ(FromProto(u->updated_at()), kT0 + absl::Seconds(10));
+  EXPECT_EQ(FromProto(u->created_at()), kT0);  // output-only fields kept
+  EXPECT_EQ(u->owner(), "alice");
+  EXPECT_EQ(scheduler_.NextFireTime(w.id()), kT0 + absl::Hours(1));
+  EXPECT_EQ(service_->Get(kAlice, w.id())->version(), 2);
+  Tick(absl::Minutes(5));  // the old every-minute schedule is gone
+  EXPECT_THAT(Executions(w.id()), SizeIs(0));
+}
+
+TEST_F(WorkflowServiceTest, AnUnchangedSpecKeepsItsVersionAndChangesNothing) {
+  const v1::Workflow w = CreateOk(kAlice);
+  v1::Workflow same = w;
+  same.set_status(v1::WORKFLOW_STATUS_PAUSED);  // output only: ignored
+  same.clear_policy();                           // the defaults, as stored
+  absl::StatusOr<v1::Workflow> u = Update(same);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->version(), 1);
+  EXPECT_EQ(u->status(), v1::WORKFLOW_STATUS_ACTIVE);
+  EXPECT_EQ(FromProto(u->updated_at()), kT0);
+}
+
+TEST_F(WorkflowServiceTest, AStaleExpectedVersionIsAbortedAndChangesNothing) {
+  const v1::Workflow w = CreateOk(kAlice);
+  ASSERT_THAT(Update(WithSchedule(w, "*/2 * * * *"), 1), IsOk());
+  EXPECT_THAT(Update(WithSchedule(w, "*/3 * * * *"), 1),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("is at version 2, not 1")));
+  EXPECT_EQ(service_->Get(kAlice, w.id())->trigger().cron().schedules(0),
+            "*/2 * * * *");
+  EXPECT_THAT(Update(WithSchedule(w, "*/3 * * * *"), 2), IsOk());
+}
+
+TEST_F(WorkflowServiceTest, ValidateOnlyAnswersTheResultAndStoresNothing) {
+  const v1::Workflow w = CreateOk(kAlice);
+  absl::StatusOr<v1::Workflow> u =
+      Update(WithSchedule(w, "0 0 * * *"), 0, /*validate_only=*/true);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->version(), 2);
+  EXPECT_EQ(service_->Get(kAlice, w.id())->version(), 1);
+  EXPECT_EQ(scheduler_.NextFireTime(w.id()), kT0 + absl::Minutes(1));
+}
+
+TEST_F(WorkflowServiceTest, UpdateRefusesBadSpecsReadersAndFinishedWorkflows) {
+  const v1::Workflow w = CreateOk(kAlice);
+  EXPECT_THAT(Update(WithSchedule(w, "61 * * * *")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trigger.cron.schedules[0]")));
+  v1::UpdateWorkflowRequest r;
+  *r.mutable_workflow() = w;
+  EXPECT_THAT(service_->Update(kAliceReader, r),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_->Update(kBob, r),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(service_->Cancel(kAlice, w.id(), ""), IsOk());
+  EXPECT_THAT(Update(WithSchedule(w, "0 * * * *")),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("is WORKFLOW_STATUS_CANCELED")));
+}
+
+TEST_F(WorkflowServiceTest, NamesAreUniqueAmongAnOwnersLiveWorkflows) {
+  const v1::Workflow w = CreateOk(kAlice, Minutely("nightly"));
+  EXPECT_THAT(service_->Create(kAlice, Minutely("nightly")),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("workflow " + w.id() +
+                                 " is already named \"nightly\"")));
+  EXPECT_THAT(service_->Create(kBob, Minutely("nightly")), IsOk());
+  const v1::Workflow other = CreateOk(kAlice, Minutely("weekly"));
+  v1::Workflow renamed = other;
+  renamed.set_name("nightly");
+  EXPECT_THAT(Update(renamed), StatusIs(absl::StatusCode::kAlreadyExists,
+                                        HasSubstr(w.id())));
+  // A canceled workflow no longer holds its name.
+  ASSERT_THAT(service_->Cancel(kAlice, w.id(), ""), IsOk());
+  EXPECT_THAT(service_->Create(kAlice, Minutely("nightly")), IsOk());
+}
+
+TEST_F(WorkflowServiceTest, ExecutionsRecordTheVersionTheyFiredUnder) {
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));
+  v1::Workflow spec = w;
+  spec.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/v2");
+  ASSERT_THAT(Update(spec), IsOk());
+  Tick(absl::Minutes(1));
+  const std::vector<v1::Execution> all = Executions(w.id());  // newest first
+  ASSERT_THAT(all, SizeIs(2));
+  EXPECT_EQ(all[0].workflow_version(), 2);
+  EXPECT_EQ(all[1].workflow_version(), 1);
+}
+
+// A fire that is due when the schedule changes, but not yet taken by the
+// fire loop, still fires once; the next follows the new schedule.
+TEST_F(WorkflowServiceTest, AFireDueAtTheChangeIsNeitherLostNorDoubled) {
+  const v1::Workflow w = CreateOk(kAlice);
+  clock_.AdvanceTime(absl::Minutes(1) + absl::Milliseconds(3));  // due
+  ASSERT_THAT(Update(WithSchedule(w, "*/2 * * * *")), IsOk());
+  Tick(absl::ZeroDuration());
+  Tick(absl::Minutes(1));
+  const std::vector<v1::Execution> all = Executions(w.id());
+  ASSERT_THAT(all, SizeIs(2));
+  EXPECT_EQ(FromProto(all[1].scheduled_at()), kT0 + absl::Minutes(1));
+  EXPECT_EQ(FromProto(all[0].scheduled_at()), kT0 + absl::Minutes(2));
+}
+
+// A workflow firing every second has its schedule changed 20 times, at
+// every kind of moment (just before a fire, when one is due and not yet
+// taken, just after one): every second fires exactly once.
+TEST_F(WorkflowServiceTest, TwentyScheduleChangesLoseAndDoubleNoFire) {
+  const char* const kEverySecond[] = {"* * * * * *", "*/1 * * * * *",
+                                      "@every 1s", "0-59 * * * * *"};
+  v1::Workflow w = CreateOk(kAlice, WithSchedule(Minutely(), "* * * * * *"));
+  const absl::Duration offsets[] = {absl::ZeroDuration(),
+                                    absl::Milliseconds(1),
+                                    absl::Milliseconds(999),
+                                    absl::Milliseconds(500)};
+  int64_t version = w.version();
+  for (int i = 0; i < 20; ++i) {
+    clock_.AdvanceTime(absl::Seconds(1) + offsets[i % 4] -
+                       (i > 0 ? offsets[(i - 1) % 4] : absl::ZeroDuration()));
+    if (i % 3 == 0) {
+      ASSERT_THAT(engine_->FireDue(), IsOk());
+    }
+    absl::StatusOr<v1::Workflow> u =
+        Update(WithSchedule(w, kEverySecond[(i + 1) % 4]), version);
+    ASSERT_THAT(u, IsOk()) << i;
+    version = u->version();
+    if (i % 3 != 0) {
+      ASSERT_THAT(engine_->FireDue(), IsOk());
+    }
+  }
+  Tick(absl::Seconds(1));
+  const absl::Time last = clock_.TimeNow();
+  std::vector<v1::Execution> all = Executions(w.id(), 1000);
+  std::set<absl::Time> seconds;
+  for (const v1::Execution& e : all) {
+    EXPECT_TRUE(seconds.insert(FromProto(e.scheduled_at())).second)
+        << "doubled: " << e.id();
+  }
+  std::set<absl::Time> want;
+  for (absl::Time t = kT0 + absl::Seconds(1); t <= last; t += absl::Seconds(1))
+    want.insert(t);
+  EXPECT_EQ(seconds, want);
+  EXPECT_EQ(version, 21);
 }
 
 }  // namespace

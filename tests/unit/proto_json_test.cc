@@ -182,7 +182,8 @@ TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
           v1::CreateWorkflowRequest::descriptor()->file()->FindServiceByName(
               "Aggregator")),
       ::testing::UnorderedElementsAre(
-          "CreateWorkflow", "GetWorkflow", "ListWorkflows", "PauseWorkflow",
+          "CreateWorkflow", "UpdateWorkflow", "GetWorkflow", "ListWorkflows",
+          "PauseWorkflow",
           "ResumeWorkflow", "CancelWorkflow", "DeleteWorkflow",
           "TriggerWorkflow", "ListExecutions", "GetExecution",
           "ExamineWorkflow", "PreviewSchedule", "ListOperators"));

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/auth/credential_admin.h"
 #include "aggregator/auth/credentials.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
@@ -14,6 +15,7 @@
 #include "aggregator/schedule/fire_loop.h"
 #include "aggregator/schedule/firing.h"
 #include "aggregator/schedule/scheduler.h"
+#include "aggregator/service/admin_service.h"
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/service/node_service.h"
@@ -117,6 +119,11 @@ int RunAggregator(const AggregatorConfig& config) {
   CredentialStore credentials(rocks->get());
   AggregatorServiceImpl aggregator(&workflows, &credentials, clock,
                                    &dispatcher);
+  // A removed or replaced operator token also ends the stream it opened.
+  CredentialAdmin credential_admin(
+      &credentials, clock,
+      [&dispatcher](const std::string& id) { dispatcher.Evict(id); });
+  AdminServiceImpl admin(&credential_admin, &credentials);
   NodeServiceImpl node(
       &dispatcher, &ledger, &credentials, clock,
       {config.ping_interval, config.heartbeat_interval, *aggregator_id},
@@ -140,6 +147,7 @@ int RunAggregator(const AggregatorConfig& config) {
   options.max_message_bytes = config.max_message_bytes;
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(
       options, {{v1::Aggregator::service_full_name(), &aggregator},
+                {v1::Admin::service_full_name(), &admin},
                 {v1::Node::service_full_name(), &node}});
   if (!server.ok()) {
     LogEvent(spdlog::level::critical, "listen_failed",

@@ -17,7 +17,7 @@ std::string HintFor(absl::StatusCode code, const ApctlConfig& config) {
                    "--api-key (an operator token is not an API key)";
     case absl::StatusCode::kPermissionDenied:
       return "this key's role may not do that: readers only read, writers "
-             "write their own workflows";
+             "write their own workflows, admins also manage credentials";
     case absl::StatusCode::kUnavailable:
       return absl::StrCat("is the aggregator running at ", config.aggregator,
                           "? Check with `apctl --aggregator=",
@@ -51,7 +51,8 @@ AggregatorClient::AggregatorClient(const ApctlConfig& config,
                                    std::shared_ptr<grpc::Channel> channel)
     : config_(config),
       channel_(std::move(channel)),
-      stub_(v1::Aggregator::NewStub(channel_)) {}
+      stub_(v1::Aggregator::NewStub(channel_)),
+      admin_(v1::Admin::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> AggregatorClient::Context() const {
   auto ctx = std::make_unique<grpc::ClientContext>();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "ap/v1/admin.grpc.pb.h"
 #include "ap/v1/aggregator.grpc.pb.h"
 #include "cli/config.h"
 #include "grpcpp/channel.h"
@@ -25,6 +26,7 @@ class AggregatorClient {
   // A context carrying the API key and the deadline.
   std::unique_ptr<grpc::ClientContext> Context() const;
   v1::Aggregator::Stub& stub() { return *stub_; }
+  v1::Admin::Stub& admin() { return *admin_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
@@ -33,6 +35,7 @@ class AggregatorClient {
   const ApctlConfig config_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Aggregator::Stub> stub_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
 };
 
 // "apctl: NOT_FOUND: workflow X not found" and, where one helps, a second

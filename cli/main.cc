@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cli/admin_commands.h"
 #include "cli/config.h"
 #include "cli/cron_next.h"
 #include "cli/health.h"
@@ -56,6 +57,11 @@ ABSL_FLAG(std::string, until, "",
           "examine: window end, RFC 3339 or a duration ago (default now)");
 ABSL_FLAG(std::string, out, "",
           "examine: also write the report (secrets redacted) to this file");
+ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");
+ABSL_FLAG(std::string, role, "",
+          "keys create: reader, writer or admin");
+ABSL_FLAG(std::string, name, "", "keys create: a note on who holds the key");
+ABSL_FLAG(std::string, id, "", "operators add: the operator id");
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
           "watch: how often to look for finished executions");
 
@@ -97,6 +103,16 @@ constexpr Command kCommands[] = {
      "gRPC health check; exit 0 when SERVING, 1 otherwise", "health"},
     {"cron next 'EXPR' [--tz=ZONE] [--from=RFC3339] [-n N]",
      "the next N fire times of a cron expression", "cron next"},
+    {"keys create --owner=NAME --role=reader|writer|admin [--name=TEXT]",
+     "make an API key (admin key; the secret is shown once)", "keys create"},
+    {"keys list | keys revoke ID",
+     "API keys; a revoked key is refused on its next call", nullptr},
+    {"operators add --id=ID",
+     "allow an operator; its token is shown once (an older one stops "
+     "working)",
+     "operators add"},
+    {"operators list | operators remove ID",
+     "allowed operators; removing one closes its stream", nullptr},
     {"help [COMMAND]", "this text, or one command's", nullptr},
     {"version", "print apctl's version", nullptr},
 };
@@ -241,6 +257,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.output = o;
+  }
+  if (ap::IsAdminCommand(*args)) {
+    return ap::RunAdminCommand(
+        *args, config,
+        {absl::GetFlag(FLAGS_owner), absl::GetFlag(FLAGS_role),
+         absl::GetFlag(FLAGS_name), absl::GetFlag(FLAGS_id)},
+        {&std::cout, &std::cerr, &std::cin});
   }
   if (ap::IsUserCommand(*args)) {
     ap::UserCommandOptions options;

@@ -389,6 +389,15 @@ void Dispatcher::Cancel(const std::vector<v1::Execution>& executions) {
   }
 }
 
+void Dispatcher::Evict(const std::string& operator_id) {
+  absl::MutexLock l(&mu_);
+  auto it = operators_.find(operator_id);
+  if (it == operators_.end() || !it->second.session) return;
+  it->second.session->Close();
+  LogEvent(spdlog::level::info, "operator_evicted",
+           {{"operator", operator_id}, {"reason", "credentials revoked"}});
+}
+
 void Dispatcher::DrainAll(const std::string& reason) {
   absl::MutexLock l(&mu_);
   for (auto& [id, op] : operators_) {

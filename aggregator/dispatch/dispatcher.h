@@ -148,6 +148,9 @@ class Dispatcher final : public Placer {
   void Released(const std::string& execution_id);
   // Tells the holders of these executions to stop them.
   void Cancel(const std::vector<v1::Execution>& executions);
+  // Closes the operator's stream, if one is open (its token was revoked);
+  // what was queued and not sent is handed back when the stream ends.
+  void Evict(const std::string& operator_id);
   // Every session gets Drain and is closed (shutdown).
   void DrainAll(const std::string& reason);
 

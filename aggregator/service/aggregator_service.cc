@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/schedule/trigger.h"
+#include "aggregator/service/user_call.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -12,20 +13,6 @@
 
 namespace ap {
 namespace {
-
-std::string Metadata(const grpc::ServerContext* ctx, const char* key) {
-  auto it = ctx->client_metadata().find(key);
-  if (it == ctx->client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-// Copies a StatusOr's value into a response message.
-template <typename T>
-absl::Status Into(absl::StatusOr<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = *std::move(result);
-  return absl::OkStatus();
-}
 
 constexpr int kDefaultPreview = 10;
 constexpr int kMaxPreview = 1000;
@@ -35,21 +22,7 @@ constexpr int kMaxPreview = 1000;
 grpc::Status AggregatorServiceImpl::Handle(
     grpc::ServerContext* ctx, const char* method,
     const std::function<absl::Status(const Caller&)>& fn) {
-  absl::StatusOr<Caller> caller =
-      credentials_->AuthenticateUser(Metadata(ctx, "authorization"));
-  absl::Status s = caller.ok() ? fn(*caller) : caller.status();
-  if (!s.ok()) {
-    LogEvent(s.code() == absl::StatusCode::kInternal ||
-                     s.code() == absl::StatusCode::kDataLoss
-                 ? spdlog::level::err
-                 : spdlog::level::debug,
-             "rpc_failed",
-             {{"method", method},
-              {"owner", caller.ok() ? caller->owner : "-"},
-              {"code", absl::StatusCodeToString(s.code())},
-              {"error", s.message()}});
-  }
-  return ToGrpcStatus(s);
+  return HandleUserCall(credentials_, ctx, method, fn);
 }
 
 grpc::Status AggregatorServiceImpl::CreateWorkflow(

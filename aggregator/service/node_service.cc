@@ -136,6 +136,14 @@ grpc::Status NodeServiceImpl::Sync(
   }
   if (ended == nullptr) ended = "stream closed";
   if (dispatcher_->Disconnect(session) > 0) dispatcher_->Kick();
+  // Closed because its token was revoked: say so, rather than OK.
+  absl::StatusOr<std::string> still = TokenOperator(ctx);
+  if (!still.ok() || *still != *id) {
+    LogEvent(spdlog::level::info, "operator_disconnected",
+             {{"operator", *id}, {"reason", "credentials revoked"}});
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "the operator token was revoked");
+  }
   LogEvent(
       spdlog::level::info, "operator_disconnected",
       {{"operator", *id}, {"reason", ctx->IsCancelled() ? "canceled" : ended}});

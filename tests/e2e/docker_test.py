@@ -95,8 +95,14 @@ def main():
                 "apctl": os.path.join(build, "cli/apctl")}
     helps = {name: run([path, "--help"]).stdout + run([path, "--help"]).stderr
              for name, path in binaries.items()}
+    def knows(binary, flag):
+        """Whether BINARY's --help lists FLAG (spelled with dashes)."""
+        flag = "--" + flag[2:].replace("_", "-")
+        return re.search(r"^\s+" + re.escape(flag) + r"(=VALUE)?$",
+                         helps[binary], re.M) is not None
+
     for flag in [a.split("=")[0] for a in hc if a.startswith("--")]:
-        check("apctl knows " + flag, flag + " " in helps["apctl"])
+        check("apctl knows " + flag, knows("apctl", flag))
 
     for service, name in (("aggregator", "aggregator.yaml"),
                           ("operator", "operator.yaml")):
@@ -113,8 +119,8 @@ def main():
         for key in services[service].get("environment", {}):
             flag = "--" + key[len("AP_"):].lower()
             check("%s reads %s" % (service, key),
-                  flag + " " in helps[service] or key == "AP_OPERATOR_TOKEN"
-                  and "--token " in helps[service])
+                  knows(service, flag) or key == "AP_OPERATOR_TOKEN"
+                  and knows(service, "--token"))
 
     for name, binary_names in (("aggregator.Dockerfile", ("aggregator", "apctl")),
                                ("operator.Dockerfile", ("operator", "apctl"))):
@@ -127,7 +133,7 @@ def main():
                   os.path.isfile(os.path.join(build, path)))
         entry = re.search(r'ENTRYPOINT \["(\w+)", "(--[a-z_-]+)=', text)
         check("%s: the entrypoint's flag exists" % name,
-              entry and entry.group(2) + " " in helps[entry.group(1)])
+              entry and knows(entry.group(1), entry.group(2)))
         have = runtime_packages(text)
         cache = open(os.path.join(build, "CMakeCache.txt")).read()
         if re.search(r"^AP_SANITIZE:STRING=\S", cache, re.M):

@@ -13,9 +13,11 @@
 #include "aggregator/auth/credentials.h"
 #include "aggregator/dispatch/ledger.h"
 #include "aggregator/schedule/firing.h"
+#include "aggregator/service/admin_service.h"
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/workflows/service.h"
+#include "cli/admin_commands.h"
 #include "cli/apply_command.h"
 #include "cli/user_commands.h"
 #include "gmock/gmock.h"
@@ -59,13 +61,20 @@ class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
     GrpcServerOptions options;
     options.listen = "127.0.0.1:0";
     server_ = *GrpcServer::Start(
-        options, {{v1::Aggregator::service_full_name(), &impl_}});
+        options, {{v1::Aggregator::service_full_name(), &impl_},
+                  {v1::Admin::service_full_name(), &admin_impl_}});
     server_->SetServing(true);
     config_.aggregator = "127.0.0.1:" + std::to_string(server_->port());
     config_.api_key = key_;
     config_.timeout = absl::Seconds(5);
   }
 
+  Result RunAdmin(std::vector<std::string> args, AdminOptions options = {}) {
+    std::ostringstream out, err;
+    std::istringstream in;
+    const int code = RunAdminCommand(args, config_, options, {&out, &err, &in});
+    return {code, out.str(), err.str()};
+  }
   Result Run(std::vector<std::string> args, UserCommandOptions options = {},
              const std::string& stdin_text = "") {
     std::ostringstream out, err;
@@ -124,6 +133,8 @@ class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
   WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
   CredentialStore creds_{temp_.get()};
   AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};
+  CredentialAdmin admin_{&creds_, &clock_};
+  AdminServiceImpl admin_impl_{&admin_, &creds_};
   ExecutionLedger ledger_{&store_, &clock_};
   std::unique_ptr<GrpcServer> server_;
   std::string key_;
@@ -470,6 +481,56 @@ TEST(DiffLinesTest, MarksRemovedAndAddedLinesAroundCommonOnes) {
   EXPECT_EQ(DiffLines("a\nb\nc\n", "a\nx\nc\n"), "  a\n- b\n+ x\n  c\n");
   EXPECT_EQ(DiffLines("", "a\n"), "+ a\n");
   EXPECT_EQ(DiffLines("a\n", "a\n"), "  a\n");
+}
+
+// ------------------------------------------------- online credentials --
+
+// Credentials are managed while the aggregator runs, by an admin key; a
+// revoked key is refused on its next call.
+TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
+  Result r = RunAdmin({"keys", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));  // a writer key
+  config_.api_key =
+      creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+
+  r = RunAdmin({"keys", "create"}, {.owner = "bob", .role = "reader"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("for owner bob (READER); shown only now"));
+  const std::string secret = r.out.substr(r.out.find("secret: ") + 8, 68);
+  const std::string id = r.out.substr(8, 12);
+  r = RunAdmin({"keys", "list"});
+  EXPECT_THAT(r.out, HasSubstr(id + "  bob "));
+
+  config_.api_key = secret;  // bob reads
+  EXPECT_EQ(Run({"workflow", "list"}).code, 0);
+  config_.api_key = key_;
+  EXPECT_EQ(RunAdmin({"keys", "revoke", id}).code, 1);  // not an admin
+  config_.api_key = creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  r = RunAdmin({"keys", "revoke", id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  config_.api_key = secret;
+  r = Run({"workflow", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("UNAUTHENTICATED"));
+}
+
+TEST_F(ApctlTest, AnAdminAddsListsAndRemovesOperatorsOnline) {
+  config_.api_key = creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  Result r = RunAdmin({"operators", "add"}, {.id = "op-2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string token = r.out.substr(r.out.find("secret: ") + 8, 68);
+  EXPECT_EQ(*creds_.AuthenticateOperator("Bearer " + token), "op-2");
+  r = RunAdmin({"operators", "list"});
+  EXPECT_THAT(r.out, HasSubstr("op-2"));
+  r = RunAdmin({"operators", "remove", "op-2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(creds_.AuthenticateOperator("Bearer " + token).ok());
+  r = RunAdmin({"operators", "remove", "op-2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND: no operator op-2"));
+  EXPECT_EQ(RunAdmin({"keys", "create"}, {.owner = "x", .role = "boss"}).code,
+            2);
 }
 
 }  // namespace

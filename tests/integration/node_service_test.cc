@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "aggregator/auth/credential_admin.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/workflows/service.h"
 #include "common/proto_time.h"
@@ -250,6 +251,31 @@ TEST_F(NodeServiceTest, AConnectedOperatorsEndpointIsItsPeerAddress) {
   ASSERT_EQ(ops.size(), 1u);
   EXPECT_THAT(ops[0].endpoint(), ::testing::StartsWith("127.0.0.1:"));
   ctx->TryCancel();
+}
+
+// Removing an operator online (ap.v1.Admin) ends its open stream at once,
+// with UNAUTHENTICATED, and the token is refused from then on.
+TEST_F(NodeServiceTest, RemovingAnOperatorClosesItsStream) {
+  CredentialAdmin admin(&creds_, clock_, [this](const std::string& id) {
+    dispatcher_.Evict(id);
+  });
+  auto ctx = As(token_);
+  auto reader = stub_->Sync(ctx.get(), Hello());
+  v1::NodeMessage m;
+  ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
+  ASSERT_THAT(admin.RemoveOperator({"root", Role::kAdmin}, "op-1"),
+              ap::testing::IsOk());
+  while (reader->Read(&m)) {
+  }
+  const grpc::Status end = reader->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << end.error_message();
+  EXPECT_FALSE(dispatcher_.Operators().at(0).connected());
+  v1::PingRequest p;
+  p.set_operator_id("op-1");
+  v1::PingResponse resp;
+  EXPECT_EQ(stub_->Ping(As(token_).get(), p, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(NodeServiceTest, HeartbeatsArriveAtTheConfiguredInterval) {

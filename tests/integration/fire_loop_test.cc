@@ -3,8 +3,11 @@
 
 #include "aggregator/schedule/fire_loop.h"
 
+#include <set>
+
 #include "aggregator/store/keys.h"
 #include "aggregator/workflows/service.h"
+#include "common/proto_time.h"
 #include "gtest/gtest.h"
 #include "tests/testing/unique_name.h"
 #include "tests/testing/firing_core.h"
@@ -126,6 +129,55 @@ TEST_F(FireLoopTest, StopReturnsWhileAsleep) {
   clock_.BlockUntilWaiters(1);
   loop_.Stop();  // the clock never moves; Stop must not hang
   SUCCEED();
+}
+
+// A workflow firing every second has its schedule changed 20 times while
+// the fire loop runs on its own thread with 200 other every-second
+// workflows: the updates race the loop's rounds, and still every second
+// fires exactly once.
+TEST_F(FireLoopTest, ScheduleChangesRacingTheLoopLoseAndDoubleNoFire) {
+  for (int i = 0; i < 200; ++i) Create("* * * * * *");
+  const std::string id = Create("* * * * * *");
+  const char* const kEverySecond[] = {"*/1 * * * * *", "@every 1s",
+                                      "0-59 * * * * *", "* * * * * *"};
+  loop_.Start();
+  int64_t version = 1;
+  for (int i = 0; i < 20; ++i) {
+    for (int quarter = 0; quarter < 4; ++quarter) {
+      clock_.BlockUntilWaiters(1);
+      clock_.AdvanceTime(absl::Milliseconds(250));
+      if (quarter != i % 4) continue;
+      v1::UpdateWorkflowRequest r;
+      *r.mutable_workflow() = *service_.Get({"alice", Role::kWriter}, id);
+      r.mutable_workflow()->mutable_trigger()->mutable_cron()->set_schedules(
+          0, kEverySecond[i % 4]);
+      r.set_expected_version(version);
+      absl::StatusOr<v1::Workflow> u =
+          service_.Update({"alice", Role::kWriter}, r);
+      ASSERT_TRUE(u.ok()) << u.status();
+      version = u->version();
+    }
+  }
+  ASSERT_TRUE(WaitForExecutions(id, 20));
+  clock_.BlockUntilWaiters(1);
+  loop_.Stop();
+  std::set<absl::Time> fired;
+  ASSERT_TRUE(temp_.get()
+                  ->Scan(keys::ExecutionPrefix(id), "",
+                         [&](absl::string_view key, absl::string_view value) {
+                           v1::Execution e;
+                           EXPECT_TRUE(e.ParseFromArray(
+                               value.data(), static_cast<int>(value.size())));
+                           EXPECT_TRUE(
+                               fired.insert(FromProto(e.scheduled_at())).second)
+                               << "doubled: " << key;
+                           return true;
+                         })
+                  .ok());
+  std::set<absl::Time> want;
+  for (int s = 1; s <= 20; ++s) want.insert(kT0 + absl::Seconds(s));
+  EXPECT_EQ(fired, want);
+  EXPECT_EQ(version, 21);
 }
 
 }  // namespace

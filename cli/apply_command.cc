@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -26,22 +24,6 @@ struct Document {
   v1::Workflow workflow;
   std::string source;
 };
-
-absl::StatusOr<std::string> ReadText(const std::string& path,
-                                     std::istream* in) {
-  std::stringstream text;
-  if (path == "-") {
-    text << in->rdbuf();
-    return text.str();
-  }
-  std::ifstream f(path);
-  if (!f) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", path, ": no such file or not readable"));
-  }
-  text << f.rdbuf();
-  return text.str();
-}
 
 // The files -f names: the file, standard input, or a directory's *.yaml,
 // *.yml and *.json files in name order.
@@ -74,7 +56,7 @@ absl::StatusOr<std::vector<Document>> ReadDocuments(const std::string& path,
   std::vector<Document> out;
   absl::flat_hash_set<std::string> names;
   for (const std::string& file : files) {
-    AP_ASSIGN_OR_RETURN(std::string text, ReadText(file, in));
+    AP_ASSIGN_OR_RETURN(std::string text, ReadSource(file, in));
     const std::string source = file == "-" ? "standard input" : file;
     AP_ASSIGN_OR_RETURN(std::vector<v1::Workflow> workflows,
                         ParseWorkflowDocuments(text, source));

@@ -1,9 +1,7 @@
 #include "cli/user_commands.h"
 
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -51,22 +49,6 @@ std::vector<std::string> ExecutionRow(const v1::Execution& e) {
 const std::vector<std::string> kExecutionHeader = {
     "EXECUTION", "SCHEDULED", "STATUS", "ATTEMPT",
     "OPERATOR",  "TOOK",      "REASON"};
-
-absl::StatusOr<std::string> ReadSource(const std::string& file,
-                                       std::istream* in) {
-  std::stringstream text;
-  if (file == "-") {
-    text << in->rdbuf();
-    return text.str();
-  }
-  std::ifstream f(file);
-  if (!f) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", file, ": no such file or not readable"));
-  }
-  text << f.rdbuf();
-  return text.str();
-}
 
 int WorkflowCreate(const ApctlConfig& config, const UserCommandOptions& options,
                    const CommandIo& io) {

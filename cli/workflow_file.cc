@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -97,6 +100,22 @@ absl::StatusOr<std::string> YamlToJson(const std::string& yaml) {
     return absl::InvalidArgumentError(absl::StrCat(
         "line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
+}
+
+absl::StatusOr<std::string> ReadSource(const std::string& path,
+                                       std::istream* in) {
+  std::stringstream text;
+  if (path == "-") {
+    text << in->rdbuf();
+    return text.str();
+  }
+  std::ifstream f(path);
+  if (!f) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", path, ": no such file or not readable"));
+  }
+  text << f.rdbuf();
+  return text.str();
 }
 
 absl::StatusOr<std::vector<v1::Workflow>> ParseWorkflowDocuments(

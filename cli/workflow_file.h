@@ -6,6 +6,7 @@
 // durations as "30s", times in RFC 3339, enums by name). See
 // docs/examples/.
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ namespace ap {
 // column of a syntax error, or the field the JSON mapping refused.
 absl::StatusOr<v1::Workflow> ParseWorkflowFile(const std::string& text,
                                                const std::string& source);
+
+// The text of `path`, or of `in` when path is "-"; INVALID_ARGUMENT naming
+// a file that cannot be read.
+absl::StatusOr<std::string> ReadSource(const std::string& path,
+                                       std::istream* in);
 
 // Every workflow in `text`: a JSON object, or one or more YAML documents
 // (separated by `---`; empty ones are skipped). Errors name `source` and,

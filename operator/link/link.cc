@@ -25,9 +25,10 @@ std::string Cause(const absl::Status& s) {
 }
 
 // When the link went down and how soon to try again. An outage that
-// follows a link healthy for healthy_reset is retried at the initial delay
-// for its first fast_retry_window (a restarted aggregator is found within
-// about a second); otherwise the reconnect backoff grows, never reset by a
+// follows a link healthy for healthy_reset is retried in step with its
+// length (outage_retry_ratio of it, within the initial delay and the cap),
+// so a restarted or redeployed aggregator is found after a tenth of the
+// time it was away; otherwise the reconnect backoff grows, never reset by a
 // short success, so a flapping aggregator is not hammered. Owned by Run.
 class Outage {
  public:
@@ -41,17 +42,14 @@ class Outage {
   absl::Duration OnFailure() {
     const absl::Duration now = clock_->MonotonicNow();
     GoDown(now);
-    const bool fast =
-        after_health_ && now - since_ < options_.fast_retry_window;
-    if (after_health_ && !fast && !fast_window_over_) {
-      // The fast retries did not find it: back off from the start, not
-      // from where the capped retries left the backoff.
-      backoff_.Reset();
-      fast_window_over_ = true;
-    }
-    absl::Duration delay = backoff_.OnFailure();
-    if (fast) delay = std::min(delay, Jittered(options_.backoff.initial));
-    return delay;
+    // Counted either way, so that flaps after this outage keep growing.
+    const absl::Duration exponential = backoff_.OnFailure();
+    if (!after_health_ || options_.outage_retry_ratio <= 0) return exponential;
+    const absl::Duration bound =
+        std::clamp(options_.outage_retry_ratio * (now - since_),
+                   options_.backoff.initial, options_.backoff.max);
+    // Jittered down only: the bound is what the relink time rests on.
+    return bound * absl::Uniform(gen_, 1.0 - options_.backoff.jitter, 1.0);
   }
   // A ping succeeded: the length of the outage it ended, if one did.
   std::optional<absl::Duration> OnSuccess() {
@@ -74,14 +72,9 @@ class Outage {
   void GoDown(absl::Duration now) {
     if (!up_) return;
     up_ = false;
-    fast_window_over_ = false;
     const std::optional<absl::Duration> healthy = backoff_.healthy_since();
     after_health_ = healthy && now - *healthy >= options_.healthy_reset;
     since_ = now;
-  }
-  absl::Duration Jittered(absl::Duration d) {
-    const double j = options_.backoff.jitter;
-    return d * absl::Uniform(gen_, 1.0 - j, 1.0 + j);
   }
 
   const LinkOptions& options_;
@@ -91,7 +84,6 @@ class Outage {
   bool up_ = false;
   // Start-up counts as after health: try often at first.
   bool after_health_ = true;
-  bool fast_window_over_ = false;
   absl::Duration since_;
 };
 
@@ -290,7 +282,7 @@ struct Link::RunState {
   LogRateLimiter failures;
   absl::Duration next_probe;
   // After a Drain the reconnect is routine: logged at DEBUG, unless it
-  // takes longer than fast_retry_window.
+  // takes longer than routine_reconnect.
   bool routine = false;
 };
 
@@ -324,7 +316,8 @@ void Link::Run() {
 bool Link::OnPingFailure(RunState* st, const absl::Status& cause) {
   Disconnect();
   const absl::Duration delay = st->outage.OnFailure();
-  st->routine = st->routine && st->outage.length() < options_.fast_retry_window;
+  st->routine =
+      st->routine && st->outage.length() < options_.routine_reconnect;
   {
     absl::MutexLock l(&mu_);
     ++status_.ping_failures;

@@ -7,9 +7,12 @@
 //   ping closes the stream, drops the connection and is retried after the
 //   reconnect backoff (1 s, x2, ±20 %, 30 s cap; reset only after the link
 //   was healthy for healthy_reset). An outage that follows a healthy link
-//   is retried at the initial delay for its first fast_retry_window, so a
-//   restarted aggregator is found within about a second; a flapping one
-//   (never healthy that long) keeps backing off.
+//   is retried in step with its length instead: the next try comes within
+//   outage_retry_ratio of the time the link has been down (at least the
+//   initial delay, at most the cap), so an aggregator back after an outage
+//   of D is found within max(1 s, D / 10) for D up to 5 minutes (a crash,
+//   a restart, a redeploy); a flapping one (never healthy that long) keeps
+//   backing off exponentially.
 // - After a good ping, the Sync stream is opened. A watchdog cancels it
 //   when nothing (not even a heartbeat) came for stale_heartbeats heartbeat
 //   intervals, and the link starts over on a new connection. A stream that
@@ -46,7 +49,12 @@ struct LinkOptions {
   std::string version;
   BackoffOptions backoff;  // 1 s, x2, ±20 %, 30 s
   absl::Duration healthy_reset = absl::Seconds(60);
-  absl::Duration fast_retry_window = absl::Seconds(10);
+  // After a healthy link: the delay before the next try, as a fraction of
+  // how long the link has been down (jittered down by up to `jitter`).
+  // 0 backs off exponentially as after a flapping link.
+  double outage_retry_ratio = 0.09;
+  // After a Drain, a reconnect within this is routine (logged at DEBUG).
+  absl::Duration routine_reconnect = absl::Seconds(10);
   absl::Duration ping_deadline = absl::Seconds(5);
   int stale_heartbeats = 3;
   int failover_after = 3;

@@ -1,5 +1,6 @@
 #include "operator/link/link.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -157,7 +158,7 @@ TEST_F(LinkTest, PingsAtTheIntervalTheAggregatorSets) {
 
 TEST_F(LinkTest, FailedPingsBackOffExponentiallyWithJitter) {
   a().SetUp(false);
-  options_.fast_retry_window = absl::ZeroDuration();
+  options_.outage_retry_ratio = 0;  // as after a flapping link
   Start();
   std::vector<absl::Duration> delays;
   AwaitFailures(1);
@@ -214,7 +215,10 @@ TEST_F(LinkTest,
   EXPECT_EQ(link_->status().reconnects, 1);
 }
 
-TEST_F(LinkTest, AfterTheFastRetriesTheBackoffStartsOverNotAtTheCap) {
+// After a healthy link, the retries keep pace with the outage: each comes
+// within outage_retry_ratio (9 %) of the time the link has been down, at
+// least about a second apart and at most the 30 s cap, jittered down only.
+TEST_F(LinkTest, AfterAHealthyLinkRetriesKeepPaceWithTheOutage) {
   Start();
   ASSERT_TRUE(Linked());
   for (int i = 0; i < 13; ++i) {  // 65 s of healthy pings
@@ -223,17 +227,46 @@ TEST_F(LinkTest, AfterTheFastRetriesTheBackoffStartsOverNotAtTheCap) {
   }
   a().SetUp(false);
   AwaitFailures(1);
-  absl::Duration waited = absl::ZeroDuration();
-  while (waited < options_.fast_retry_window) waited += SleepOut();
-  // Past the window the backoff starts over: 1 s, 2 s, 4 s, each ±20 %
-  // (without the restart it would be at its 30 s cap by now).
-  std::vector<absl::Duration> after;
-  for (int i = 0; i < 3; ++i) after.push_back(SleepOut());
-  EXPECT_LE(after[0], absl::Milliseconds(1200));
-  EXPECT_GE(after[1], absl::Milliseconds(1600));
-  EXPECT_LE(after[1], absl::Milliseconds(2400));
-  EXPECT_GE(after[2], absl::Milliseconds(3200));
-  EXPECT_LE(after[2], absl::Milliseconds(4800));
+  absl::Duration down = absl::ZeroDuration();  // at the latest failure
+  while (down < absl::Minutes(6)) {
+    const absl::Duration bound = std::clamp(
+        0.09 * down, absl::Seconds(1), absl::Seconds(30));
+    const absl::Duration d = SleepOut();
+    EXPECT_LE(d, bound) << "down " << down;
+    EXPECT_GE(d, bound * 0.8) << "down " << down;
+    down += d;
+  }
+}
+
+// An aggregator back after an outage of D is found within max(1.5 s, D/10),
+// for D = 10 s (a crash and restart), 60 s and 300 s (a redeploy).
+TEST_F(LinkTest, AnAggregatorBackAfterAnOutageOfDIsFoundWithinATenthOfD) {
+  Start();
+  ASSERT_TRUE(Linked());
+  for (absl::Duration outage :
+       {absl::Seconds(10), absl::Seconds(60), absl::Seconds(300)}) {
+    for (int i = 0; i < 13; ++i) {  // healthy for longer than healthy_reset
+      Heartbeat(a());
+      SleepOut();
+    }
+    const int64_t failures = link_->status().ping_failures;
+    const int64_t connects = link_->status().connects;
+    a().SetUp(false);
+    AwaitFailures(failures + 1);
+    const absl::Time went_down = clock_.TimeNow();
+    // Sleep out the retries until the aggregator is back.
+    while (clock_.GetEarliestWakeupTime() < went_down + outage) SleepOut();
+    clock_.AdvanceTime(went_down + outage - clock_.TimeNow());
+    a().SetUp(true);
+    const absl::Time back = clock_.TimeNow();
+    clock_.BlockUntilWaiters(1);
+    clock_.AdvanceTime(clock_.GetEarliestWakeupTime() - clock_.TimeNow());
+    ASSERT_TRUE(Eventually([&] { return link_->status().connects > connects; }))
+        << "outage " << outage;
+    EXPECT_LE(clock_.TimeNow() - back,
+              std::max(absl::Milliseconds(1500), outage / 10))
+        << "outage " << outage;
+  }
 }
 
 TEST_F(LinkTest, ASilentStreamIsCanceledAndReopenedOnANewConnection) {

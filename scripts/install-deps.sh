@@ -10,7 +10,7 @@ packages=(
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
   libjemalloc-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   tzdata socat netcat-openbsd openssl curl chromium python3-grpcio python3-grpc-tools
-  docker-compose python3-yaml
+  docker-compose python3-yaml docker.io debootstrap binutils
 )
 
 missing=()

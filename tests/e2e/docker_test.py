@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""docker/ without a Docker engine: compose.yaml validates with
-docker-compose, has the structure operations rely on, and everything it and
-the Dockerfiles reference exists: flags in the binaries, config keys (the
+"""docker/ without a Docker engine (docker_compose_test.py builds and runs
+it): compose.yaml validates with docker-compose, has the structure
+operations rely on, and everything it and docker/Dockerfile reference
+exists: flags in the binaries, config keys (the
 mounted files pass --validate), COPY sources in the repository, binaries in
 the build, and a runtime package for every shared library the binaries
 load directly.
@@ -48,14 +49,19 @@ def direct_packages(binary):
     return packages
 
 
-def dockerfile(src, name):
-    text = open(os.path.join(src, "docker", name)).read()
-    return text.replace("\\\n", " ")
+def dockerfile_stages(src):
+    """docker/Dockerfile's stages by name, continuation lines joined."""
+    text = open(os.path.join(src, "docker", "Dockerfile")).read()
+    text = text.replace("\\\n", " ")
+    stages = {}
+    for part in re.split(r"^(?=FROM )", text, flags=re.M)[1:]:
+        name = re.match(r"FROM \S+ AS (\w+)", part).group(1)
+        stages[name] = part
+    return stages
 
 
-def runtime_packages(text):
-    final = text.split("FROM debian:bookworm-slim", 1)[1]
-    m = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", final)
+def runtime_packages(stage):
+    m = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", stage)
     return set(m.group(1).split())
 
 
@@ -75,8 +81,9 @@ def main():
     check("services aggregator and operator", agg and op, str(services))
     check("container names", agg.get("container_name") == "aggregator-base"
           and op.get("container_name") == "operator-base")
-    check("gRPC 2206 and HTTP 8080 published",
-          {"2206:2206", "8080:8080"} <= set(agg.get("ports", [])))
+    check("gRPC 2206 and HTTP 8080 published (by default on 2206 and 8080)",
+          {"${AP_PUBLISH_GRPC:-2206}:2206",
+           "${AP_PUBLISH_HTTP:-8080}:8080"} <= set(agg.get("ports", [])))
     check("restart unless-stopped", agg.get("restart") == "unless-stopped"
           and op.get("restart") == "unless-stopped")
     hc = agg.get("healthcheck", {}).get("test", [])
@@ -122,15 +129,28 @@ def main():
                   knows(service, flag) or key == "AP_OPERATOR_TOKEN"
                   and knows(service, "--token"))
 
-    for name, binary_names in (("aggregator.Dockerfile", ("aggregator", "apctl")),
-                               ("operator.Dockerfile", ("operator", "apctl"))):
-        text = dockerfile(src, name)
-        for source in re.findall(r"^COPY (?!--from)(\S+)", text, re.M):
-            check("%s: COPY %s exists" % (name, source),
-                  os.path.exists(os.path.join(src, source)))
-        for path in re.findall(r"COPY --from=build /build/(\S+)", text):
-            check("%s: the build makes %s" % (name, path),
-                  os.path.isfile(os.path.join(build, path)))
+    stages = dockerfile_stages(src)
+    check("one build stage, and a stage per image",
+          set(stages) == {"build", "aggregator", "operator"}, str(set(stages)))
+    built = stages.get("build", "")
+    check("the build stage compiles Release and strips",
+          "-DCMAKE_BUILD_TYPE=Release" in built and "strip " in built)
+    for source in re.findall(r"^COPY (?!--from)(\S+)", "".join(stages.values()),
+                             re.M):
+        check("Dockerfile: COPY %s exists" % source,
+              os.path.exists(os.path.join(src, source)))
+    for service in ("aggregator", "operator"):
+        check("compose builds %s from its stage" % service,
+              services[service].get("build", {}).get("target") == service and
+              services[service]["build"].get("dockerfile") ==
+              "docker/Dockerfile")
+    for name, binary_names in (("aggregator", ("aggregator", "apctl")),
+                               ("operator", ("operator", "apctl"))):
+        text = stages[name]
+        copied = re.findall(r"COPY --from=build (.*) \S+$", text, re.M)
+        names = {os.path.basename(p) for c in copied for p in c.split()}
+        check("the %s image gets %s" % (name, ", ".join(binary_names)),
+              set(binary_names) <= names, str(names))
         entry = re.search(r'ENTRYPOINT \["(\w+)", "(--[a-z_-]+)=', text)
         check("%s: the entrypoint's flag exists" % name,
               entry and knows(entry.group(1), entry.group(2)))
@@ -142,10 +162,16 @@ def main():
             binary_names = ()
         for b in binary_names:
             missing = direct_packages(binaries[b]) - have - BASE
-            check("%s installs what %s loads" % (name, b), not missing,
-                  "missing: %s" % sorted(missing))
-        check("%s runs as a non-root user" % name,
+            check("the %s image installs what %s loads" % (name, b),
+                  not missing, "missing: %s" % sorted(missing))
+        check("the %s image runs as a non-root user" % name,
               re.search(r"^USER (?!root)\S+", text, re.M) is not None)
+        check("the %s image's user is made without a warning" % name,
+              "useradd --system" not in text)
+    ignored = open(os.path.join(src, ".dockerignore")).read().split()
+    for path in (".git", "build*/", "demo", "docker/.env"):
+        check(".dockerignore keeps %s out of the build context" % path,
+              path in ignored)
     return check.finish()
 
 

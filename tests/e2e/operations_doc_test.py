@@ -29,10 +29,11 @@ NOT_RUN = {
     # test runs its own operator.
     "AP_OPERATOR_TOKEN=apo_… operator": "an operator for another machine",
     # The docker section: tests/e2e/docker_test.py.
-    "docker ": "docker, see docker_test.py",
-    "cd docker": "docker, see docker_test.py",
-    "echo \"AP_OPERATOR_TOKEN": "docker, see docker_test.py",
-    "export AP_API_KEY=apk_…": "docker, see docker_test.py",
+    "docker ": "docker, see docker_compose_test.py",
+    "cd docker": "docker, see docker_compose_test.py",
+    "echo \"AP_OPERATOR_TOKEN": "docker, see docker_compose_test.py",
+    "export AP_API_KEY=apk_…": "docker, see docker_compose_test.py",
+    "AP_PUBLISH_GRPC=": "docker, see docker_compose_test.py",
 }
 
 

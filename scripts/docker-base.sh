@@ -42,8 +42,35 @@ for f in /etc/apt/apt.conf.d/*; do
     99*|*proxy*|*Proxy*) cp "$f" "$root/etc/apt/apt.conf.d/" ;;
   esac
 done
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-tar -C "$root" -c . | docker import \
-  -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - debian:bookworm >/dev/null
-docker tag debian:bookworm debian:bookworm-slim
+# As in Debian's official images: apt keeps no downloaded packages or
+# caches in a layer.
+cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'CONF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CONF
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin \
+  "$root"/var/lib/apt/lists/*
+import() {
+  tar -C "$root" -c . | docker import \
+    -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$1" >/dev/null
+}
+import debian:bookworm
+# The slim variant, as Debian's: no documentation, manuals or translations,
+# now or from packages installed later.
+mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
+cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'CONF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+CONF
+find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d \
+  -delete 2>/dev/null || true
+rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* \
+  "$root"/usr/share/locale/* "$root"/usr/share/lintian/*
+import debian:bookworm-slim
 echo "docker-base: made debian:bookworm and debian:bookworm-slim"

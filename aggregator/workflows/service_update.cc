@@ -137,8 +137,13 @@ absl::StatusOr<v1::Workflow> WorkflowService::UpdateUnderLock(
       ap::Trigger trigger,
       Trigger::FromWorkflow(after, FromProto(after.created_at())));
   std::optional<absl::Time> next;
-  if (after.status() == v1::WORKFLOW_STATUS_ACTIVE &&
-      !after.trigger().has_manual()) {
+  if (after.max_executions() > 0 &&
+      after.execution_count() >= after.max_executions()) {
+    // Lowered to what has run already: nothing more will.
+    after.set_status(v1::WORKFLOW_STATUS_COMPLETED);
+    after.set_completion_reason(v1::COMPLETION_REASON_MAX_EXECUTIONS);
+  } else if (after.status() == v1::WORKFLOW_STATUS_ACTIVE &&
+             !after.trigger().has_manual()) {
     // A fire due before the change (the fire loop has not taken it yet)
     // keeps its time: the change must not lose it. Later fires follow the
     // new trigger, strictly after what already fired: none is doubled.
@@ -164,9 +169,13 @@ absl::StatusOr<v1::Workflow> WorkflowService::UpdateUnderLock(
   if (request.validate_only()) return after;
 
   AP_RETURN_IF_ERROR(Save(before, after));
-  const bool paused = after.status() == v1::WORKFLOW_STATUS_PAUSED;
-  scheduler_->Upsert(after.id(), std::move(trigger), now, paused);
-  if (next) scheduler_->Rearm(after.id(), *next);
+  if (after.status() == v1::WORKFLOW_STATUS_COMPLETED) {
+    scheduler_->Remove(after.id());
+  } else {
+    const bool paused = after.status() == v1::WORKFLOW_STATUS_PAUSED;
+    scheduler_->Upsert(after.id(), std::move(trigger), now, paused);
+    if (next) scheduler_->Rearm(after.id(), *next);
+  }
   LogEvent(spdlog::level::info, "workflow_updated",
            {{"workflow", after.id()},
             {"version", after.version()},

@@ -490,6 +490,21 @@ TEST_F(WorkflowServiceTest, NamesAreUniqueAmongAnOwnersLiveWorkflows) {
   EXPECT_THAT(service_->Create(kAlice, Minutely("nightly")), IsOk());
 }
 
+TEST_F(WorkflowServiceTest, LoweringMaxExecutionsToWhatRanCompletesAtOnce) {
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));
+  Tick(absl::Minutes(1));
+  v1::Workflow spec = w;
+  spec.set_max_executions(2);
+  absl::StatusOr<v1::Workflow> u = Update(spec);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->status(), v1::WORKFLOW_STATUS_COMPLETED);
+  EXPECT_EQ(u->completion_reason(), v1::COMPLETION_REASON_MAX_EXECUTIONS);
+  EXPECT_FALSE(u->has_next_fire_at());
+  Tick(absl::Minutes(1));
+  EXPECT_THAT(Executions(w.id()), SizeIs(2));
+}
+
 TEST_F(WorkflowServiceTest, ExecutionsRecordTheVersionTheyFiredUnder) {
   const v1::Workflow w = CreateOk(kAlice);
   Tick(absl::Minutes(1));

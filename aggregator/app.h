@@ -1,9 +1,8 @@
 #ifndef AP_AGGREGATOR_APP_H_
 #define AP_AGGREGATOR_APP_H_
 
-// The aggregator process: opens the store, serves gRPC (health and
-// reflection; the ap services arrive with the aggregator and dispatch
-// issues), reports SERVING, and on SIGTERM or SIGINT drains and exits.
+// The aggregator process around an AggregatorNode (node.h): its log lines,
+// and on SIGTERM or SIGINT a drain and exit.
 
 #include "aggregator/config.h"
 

@@ -22,9 +22,11 @@ class PeriodicTask {
       : clock_(clock), interval_(interval), task_(std::move(task)) {}
   ~PeriodicTask() { Stop(); }
 
+  // Starts, or starts again after Stop().
   void Start() {
     absl::MutexLock l(&mu_);
     if (thread_.joinable()) return;
+    stop_ = false;
     thread_ = std::thread([this] { Run(); });
   }
 

@@ -244,6 +244,7 @@ v1::NodeMessage AssignmentFor(const ExecutionLedger::Assigned& assigned) {
 
 size_t Dispatcher::DispatchPending() {
   absl::MutexLock round(&round_mu_);
+  if (!dispatching_) return 0;
   size_t assigned = 0;
   absl::MutexLock l(&mu_);
   ApplyReleasedLocked();
@@ -321,6 +322,7 @@ void Dispatcher::HandBackLocked(const ExecutionLedger::Assigned& a,
 }
 
 std::vector<std::string> Dispatcher::Reserve(size_t max) {
+  if (!dispatching_) return {};
   absl::MutexLock l(&mu_);
   ApplyReleasedLocked();
   // Executions already waiting go first (oldest first, DispatchPending).

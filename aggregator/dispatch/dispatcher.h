@@ -119,6 +119,12 @@ class Dispatcher final : public Placer {
   void Stop() { loop_.Stop(); }
   // A dispatch round soon (started) or now (not started).
   void Kick() { loop_.Kick(); }
+  // Off: no round assigns anything and no fire is placed (this aggregator
+  // does not lead); a round in progress finishes first. On by default.
+  void SetDispatching(bool on) {
+    absl::MutexLock round(&round_mu_);
+    dispatching_ = on;
+  }
 
   // Registers a Sync stream; closes an earlier session of the same id.
   // `endpoint` is where it connects from (ListOperators shows it).
@@ -206,6 +212,7 @@ class Dispatcher final : public Placer {
   };
   absl::flat_hash_map<std::string, Holder> holder_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> recorded_{0};
+  std::atomic<bool> dispatching_{true};
   // Slots to free (see Released()): execution id, recorded_ at the time.
   absl::Mutex released_mu_;
   std::vector<std::pair<std::string, uint64_t>> released_

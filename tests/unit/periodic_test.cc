@@ -27,5 +27,20 @@ TEST(PeriodicTaskTest, RunsOncePerIntervalOnTheClockAndStops) {
   EXPECT_EQ(runs, 1);
 }
 
+// A leader's periodic tasks stop and start again with its leadership.
+TEST(PeriodicTaskTest, RunsAgainWhenStartedAfterAStop) {
+  SimulatedClock clock;
+  std::atomic<int> runs = 0;
+  PeriodicTask task(&clock, absl::Minutes(1), [&] { ++runs; });
+  task.Start();
+  task.Stop();
+  task.Start();
+  clock.BlockUntilWaiters(1);
+  clock.AdvanceTime(absl::Minutes(1));
+  clock.BlockUntilWaiters(1);
+  EXPECT_EQ(runs, 1);
+  task.Stop();
+}
+
 }  // namespace
 }  // namespace ap

@@ -14,7 +14,8 @@
 
 namespace ap {
 
-// The limits of DESIGN section 7.
+// What one workflow may hold (the proto documents each field's); beyond
+// one, ValidateWorkflow answers INVALID_ARGUMENT naming the field.
 struct WorkflowLimits {
   size_t max_name = 200;
   int max_labels = 64;

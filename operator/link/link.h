@@ -1,7 +1,7 @@
 #ifndef AP_OPERATOR_LINK_LINK_H_
 #define AP_OPERATOR_LINK_LINK_H_
 
-// The operator's link to an aggregator (DESIGN §5):
+// The operator's link to an aggregator (docs/protocol.md):
 //
 // - Ping at the interval the aggregator sets, each with a deadline. A failed
 //   ping closes the stream, drops the connection and is retried after the

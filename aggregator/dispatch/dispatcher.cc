@@ -128,29 +128,19 @@ std::shared_ptr<Session> Dispatcher::Connect(const std::string& operator_id,
 
 size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
   session->Close();
-  size_t returned = 0;
+  std::vector<v1::Assignment> unsent;
   {
     absl::MutexLock l(&mu_);
     ApplyReleasedLocked();
     auto it = operators_.find(session->operator_id());
-    // Assignments still queued never reached the operator: hand them back
-    // now rather than at the end of their lease.
-    for (const v1::NodeMessage& m : session->TakeUnsent()) {
+    // Assignments still queued never reached the operator: no longer held
+    // by it, and handed back below rather than at the end of their lease.
+    for (v1::NodeMessage& m : session->TakeUnsent()) {
       if (!m.has_assignment()) continue;
-      const v1::Assignment& a = m.assignment();
-      if (!ledger_
-               ->Unassign(a.execution_id(), session->operator_id(), a.attempt())
-               .ok()) {
-        continue;  // moved on meanwhile (canceled, expired)
-      }
-      if (it != operators_.end()) it->second.holding.erase(a.execution_id());
-      holder_.erase(a.execution_id());
-      ++returned;
-      LogEvent(spdlog::level::info, "assignment_returned",
-               {{"execution", a.execution_id()},
-                {"attempt", a.attempt()},
-                {"operator", session->operator_id()},
-                {"reason", "stream ended before it was sent"}});
+      const std::string& id = m.assignment().execution_id();
+      if (it != operators_.end()) it->second.holding.erase(id);
+      holder_.erase(id);
+      unsent.push_back(std::move(*m.mutable_assignment()));
     }
     if (it != operators_.end() && it->second.session == session) {
       it->second.session.reset();
@@ -158,7 +148,39 @@ size_t Dispatcher::Disconnect(const std::shared_ptr<Session>& session) {
                  [](v1::OperatorInfo& info) { info.set_connected(false); });
     }
   }
+  // The writes happen outside the dispatcher's lock: fire and dispatch
+  // rounds do not wait for them.
+  size_t returned = 0;
+  for (const v1::Assignment& a : unsent) {
+    if (HandBack(a, session->operator_id(),
+                 "stream ended before it was sent")) {
+      ++returned;
+    }
+  }
   return returned;
+}
+
+bool Dispatcher::HandBack(const v1::Assignment& a,
+                          const std::string& operator_id, const char* why) {
+  const absl::Status s =
+      ledger_->Unassign(a.execution_id(), operator_id, a.attempt());
+  if (s.ok()) {
+    LogEvent(spdlog::level::info, "assignment_returned",
+             {{"execution", a.execution_id()},
+              {"attempt", a.attempt()},
+              {"operator", operator_id},
+              {"reason", why}});
+    return true;
+  }
+  if (s.code() != absl::StatusCode::kFailedPrecondition) {
+    // Not written: it stays DISPATCHED and goes back when its lease ends.
+    LogEvent(spdlog::level::err, "hand_back_failed",
+             {{"execution", a.execution_id()},
+              {"operator", operator_id},
+              {"error", s.ToString()},
+              {"then", "returned when its lease expires"}});
+  }
+  return false;  // or it moved on meanwhile (canceled, expired)
 }
 
 void Dispatcher::Ping(const v1::PingRequest& ping) {
@@ -316,9 +338,15 @@ void Dispatcher::HandBackLocked(const ExecutionLedger::Assigned& a,
   const std::string& op_id = a.execution.operator_id();
   operators_[op_id].holding.erase(id);
   holder_.erase(id);
-  (void)ledger_->Unassign(id, op_id);
   LogEvent(spdlog::level::warn, "assignment_not_sent",
            {{"execution", id}, {"operator", op_id}, {"error", why}});
+  if (absl::Status s = ledger_->Unassign(id, op_id); !s.ok()) {
+    LogEvent(spdlog::level::err, "hand_back_failed",
+             {{"execution", id},
+              {"operator", op_id},
+              {"error", s.ToString()},
+              {"then", "returned when its lease expires"}});
+  }
 }
 
 std::vector<std::string> Dispatcher::Reserve(size_t max) {

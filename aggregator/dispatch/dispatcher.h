@@ -183,8 +183,13 @@ class Dispatcher final : public Placer {
   // (PENDING). Returns how many were queued.
   size_t SendAllLocked(const std::vector<ExecutionLedger::Assigned>& all)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands an assignment its operator never received back (PENDING, same
+  // attempt); false when it moved on meanwhile or the write failed (then
+  // it goes back when its lease expires; logged).
+  bool HandBack(const v1::Assignment& a, const std::string& operator_id,
+                const char* why) ABSL_LOCKS_EXCLUDED(mu_);
   // Undoes the hold on `a`, which never reached its operator, and hands it
-  // back, same attempt.
+  // back, same attempt (a failed write is logged: the lease brings it back).
   void HandBackLocked(const ExecutionLedger::Assigned& a, const char* why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Frees the slots Released() queued since the last call.

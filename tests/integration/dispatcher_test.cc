@@ -225,6 +225,33 @@ TEST_F(DispatcherTest, AssignmentsNeverSentArePendingAgainWhenTheStreamEnds) {
   EXPECT_EQ(got[0].assignment().attempt(), 1);  // same attempt
 }
 
+// A stream that ends hands its unsent assignments back with store writes;
+// those writes wait for the store like any other, and must not hold the
+// dispatcher's lock meanwhile (fire and dispatch rounds need it).
+TEST_F(DispatcherTest, HandingBackAfterAStreamEndsDoesNotHoldTheDispatcher) {
+  Pend(2);
+  auto gone = dispatcher_.Connect("gone", "1", 10);
+  EXPECT_EQ(dispatcher_.DispatchPending(), 2u);  // queued, never sent
+  size_t returned = 0;
+  std::thread disconnect;
+  {
+    FairMutexLock store_busy(store_.write_mutex());  // a long write elsewhere
+    disconnect = std::thread([&] { returned = dispatcher_.Disconnect(gone); });
+    // The stream's end is recorded before the hand-back writes start...
+    const absl::Time until = absl::Now() + absl::Seconds(5);
+    bool ended = false;
+    while (!ended && absl::Now() < until) {
+      ended = !dispatcher_.Operators().at(0).connected();
+      if (!ended) absl::SleepFor(absl::Milliseconds(1));
+    }
+    EXPECT_TRUE(ended) << "Disconnect holds the dispatcher while it writes";
+    // ...and meanwhile the dispatcher answers.
+    if (ended) EXPECT_THAT(dispatcher_.Reserve(1), IsEmpty());
+  }
+  disconnect.join();
+  EXPECT_EQ(returned, 2u);
+}
+
 TEST_F(DispatcherTest, AnAssignmentWhoseWriteFailedIsHandedBack) {
   const std::vector<std::string> ids = Pend(1);
   auto gone = dispatcher_.Connect("gone", "1", 10);

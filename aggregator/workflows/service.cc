@@ -93,8 +93,8 @@ absl::Status WorkflowService::Save(const v1::Workflow& before,
   return store_->Write(batch);
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
-                                                           v1::Workflow w) {
+absl::StatusOr<v1::Workflow> WorkflowService::CreateUnderLock(
+    const Caller& caller, v1::Workflow w) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   AP_RETURN_IF_ERROR(ValidateWorkflow(w, options_.limits));
   ApplyDefaults(&w);
@@ -135,21 +135,22 @@ absl::StatusOr<v1::Workflow> WorkflowService::CreateLocked(const Caller& caller,
 // lock again.
 absl::StatusOr<v1::Workflow> WorkflowService::Create(const Caller& caller,
                                                      v1::Workflow workflow) {
-  absl::StatusOr<v1::Workflow> out = CreateLocked(caller, std::move(workflow));
+  absl::StatusOr<v1::Workflow> out =
+      CreateUnderLock(caller, std::move(workflow));
   if (out.ok()) Changed();
   return out;
 }
 
 absl::StatusOr<v1::Workflow> WorkflowService::Pause(const Caller& caller,
                                                     absl::string_view id) {
-  absl::StatusOr<v1::Workflow> out = PauseLocked(caller, id);
+  absl::StatusOr<v1::Workflow> out = PauseUnderLock(caller, id);
   if (out.ok()) Changed();
   return out;
 }
 
 absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
                                                      absl::string_view id) {
-  absl::StatusOr<v1::Workflow> out = ResumeLocked(caller, id);
+  absl::StatusOr<v1::Workflow> out = ResumeUnderLock(caller, id);
   if (out.ok()) Changed();
   return out;
 }
@@ -157,7 +158,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::Resume(const Caller& caller,
 absl::Status WorkflowService::Delete(const Caller& caller,
                                      absl::string_view id) {
   absl::StatusOr<std::vector<v1::Execution>> stopped =
-      DeleteLocked(caller, id);
+      DeleteUnderLock(caller, id);
   if (!stopped.ok()) return stopped.status();
   // What ran is stopped, as cancel does: its records are gone, and an
   // outcome reported later would only be answered STALE.
@@ -208,7 +209,7 @@ absl::StatusOr<v1::ListWorkflowsResponse> WorkflowService::List(
   return out;
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::PauseLocked(
+absl::StatusOr<v1::Workflow> WorkflowService::PauseUnderLock(
     const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   FairMutexLock l(store_->write_mutex());
@@ -229,7 +230,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::PauseLocked(
   return after;
 }
 
-absl::StatusOr<v1::Workflow> WorkflowService::ResumeLocked(
+absl::StatusOr<v1::Workflow> WorkflowService::ResumeUnderLock(
     const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   FairMutexLock l(store_->write_mutex());
@@ -312,7 +313,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
   return after;
 }
 
-absl::StatusOr<std::vector<v1::Execution>> WorkflowService::DeleteLocked(
+absl::StatusOr<std::vector<v1::Execution>> WorkflowService::DeleteUnderLock(
     const Caller& caller, absl::string_view id) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   FairMutexLock l(store_->write_mutex());

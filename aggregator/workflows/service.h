@@ -73,15 +73,17 @@ class WorkflowService {
       const Caller& caller, const v1::ExamineWorkflowRequest& request);
 
  private:
-  // The changes themselves, under the write lock; no hooks.
-  absl::StatusOr<v1::Workflow> CreateLocked(const Caller& caller,
-                                            v1::Workflow workflow);
-  absl::StatusOr<v1::Workflow> PauseLocked(const Caller& caller,
-                                           absl::string_view id);
-  absl::StatusOr<v1::Workflow> ResumeLocked(const Caller& caller,
-                                            absl::string_view id);
+  // The changes themselves: each takes the store's write lock for its read
+  // and write (…UnderLock), and runs no hook (the public calls run them
+  // after the lock is released).
+  absl::StatusOr<v1::Workflow> CreateUnderLock(const Caller& caller,
+                                               v1::Workflow workflow);
+  absl::StatusOr<v1::Workflow> PauseUnderLock(const Caller& caller,
+                                              absl::string_view id);
+  absl::StatusOr<v1::Workflow> ResumeUnderLock(const Caller& caller,
+                                               absl::string_view id);
   // Returns the executions that were open, marked CANCELED, to stop.
-  absl::StatusOr<std::vector<v1::Execution>> DeleteLocked(
+  absl::StatusOr<std::vector<v1::Execution>> DeleteUnderLock(
       const Caller& caller, absl::string_view id);
 
   // The caller's workflow, or NOT_FOUND.

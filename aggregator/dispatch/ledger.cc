@@ -148,6 +148,8 @@ ExecutionLedger::ExecutionLedger(WorkflowStore* store, Clock* clock,
       reports_(
           store->write_mutex(),
           [this](std::vector<ReportCommit::Item*>& batch) {
+            // GroupCommit runs this with the write mutex held (checked).
+            store_->write_mutex()->AssertHeld();
             CommitReportsLocked(batch);
           },
           NotCommitted()) {}

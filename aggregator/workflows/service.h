@@ -97,8 +97,9 @@ class WorkflowService {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());
   absl::StatusOr<v1::Workflow> UpdateUnderLock(
       const Caller& caller, const v1::UpdateWorkflowRequest& request);
-  // Writes `after` over `before` and tells the hooks.
-  absl::Status Save(const v1::Workflow& before, const v1::Workflow& after);
+  // Writes `after` over `before`.
+  absl::Status Save(const v1::Workflow& before, const v1::Workflow& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());
   void Changed();
 
   WorkflowStore* const store_;

@@ -85,7 +85,7 @@ class WorkflowStore {
                          size_t workflow_cache = kDefaultWorkflowCache)
       : store_(store), workflows_(workflow_cache) {}
 
-  FairMutex* write_mutex() { return &write_mu_; }
+  FairMutex* write_mutex() ABSL_LOCK_RETURNED(write_mu_) { return &write_mu_; }
 
   // The workflow as last written (from the cache when it holds it), null
   // if there is none. Never modify it: copy.

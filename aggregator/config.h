@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/config/schema.h"
 
 namespace ap {

@@ -43,7 +43,7 @@
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/retention.h"
 #include "aggregator/workflows/service.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/clock.h"
 #include "common/http/ops_server.h"
 #include "common/periodic.h"

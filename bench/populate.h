@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "aggregator/store/store.h"
 #include "aggregator/workflows/validate.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/clock.h"
 #include "common/proto_time.h"
 #include "common/ulid.h"

@@ -33,7 +33,7 @@
 #include "absl/time/time.h"
 #include "aggregator/dispatch/group_commit.h"
 #include "aggregator/schedule/placer.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "ap/v1/node.pb.h"
 #include "common/clock.h"
 

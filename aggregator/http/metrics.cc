@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/enum_label.h"
 #include "prometheus/text_serializer.h"
 

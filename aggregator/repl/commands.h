@@ -20,7 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "aggregator/store/store.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 
 namespace ap {
 

@@ -5,7 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"

@@ -41,7 +41,7 @@
 #include "absl/time/time.h"
 #include "aggregator/schedule/placer.h"
 #include "aggregator/schedule/scheduler.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/clock.h"
 
 namespace ap {

@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/store/keys.h"
 #include "common/log/log.h"
 #include "common/status.h"
 #include "rocksdb/cache.h"
@@ -115,12 +114,13 @@ absl::Status RocksDbStore::MigrateFrom1() {
   // Version 2 no longer keeps the dispatch queue as pend/ keys (it lives in
   // memory, rebuilt from open/). Deleting them is idempotent, so a crash
   // part way only leaves the rest for the next start.
+  constexpr char kSchema1PendingPrefix[] = "pend/";
   constexpr size_t kPerBatch = 10000;
   size_t deleted = 0;
   for (;;) {
     WriteBatch batch;
     size_t n = 0;
-    absl::Status scanned = Scan(keys::kSchema1PendingPrefix, "",
+    absl::Status scanned = Scan(kSchema1PendingPrefix, "",
                                 [&](absl::string_view key, absl::string_view) {
                                   batch.Delete(key);
                                   return ++n < kPerBatch;

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "aggregator/schedule/trigger.h"
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "common/redact.h"
 #include "common/status.h"

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 

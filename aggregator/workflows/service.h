@@ -21,7 +21,7 @@
 #include "aggregator/schedule/firing.h"
 #include "aggregator/schedule/scheduler.h"
 #include "aggregator/workflows/validate.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "ap/v1/aggregator.pb.h"
 #include "common/clock.h"
 #include "common/ulid.h"

@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

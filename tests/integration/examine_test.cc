@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "aggregator/workflows/service.h"
 #include "common/proto_time.h"
 #include "common/redact.h"

@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "aggregator/workflows/service.h"
 #include "common/proto_time.h"
 #include "gtest/gtest.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/validate.h"
 #include "common/proto_time.h"

@@ -1,6 +1,6 @@
 #include "aggregator/workflows/retention.h"
 
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "aggregator/workflows/service.h"
 #include "common/proto_time.h"
 #include "gmock/gmock.h"

@@ -2,9 +2,9 @@
 // executions) always agrees with the store, through writes, failed writes
 // and raw writes.
 
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "gtest/gtest.h"
 #include "tests/testing/faulty_store.h"

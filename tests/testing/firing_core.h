@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "aggregator/schedule/firing.h"
 #include "aggregator/schedule/scheduler.h"
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 #include "common/clock.h"
 #include "tests/testing/temp_store.h"
 

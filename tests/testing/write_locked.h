@@ -4,7 +4,7 @@
 // WorkflowStore::Write for a test that sets up records directly: takes the
 // store's write mutex, as every writer in the aggregator holds it.
 
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 
 namespace ap {
 

@@ -1,4 +1,4 @@
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 
 #include <set>
 #include <string>

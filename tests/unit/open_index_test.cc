@@ -1,6 +1,6 @@
 // OpenIndex: the in-memory dispatch queue and lease order.
 
-#include "aggregator/workflows/open_index.h"
+#include "aggregator/records/open_index.h"
 
 #include "common/proto_time.h"
 #include "gmock/gmock.h"

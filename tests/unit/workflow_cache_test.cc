@@ -1,6 +1,6 @@
 // WorkflowCache: parsed workflows kept coherent with committed writes.
 
-#include "aggregator/workflows/workflow_cache.h"
+#include "aggregator/records/workflow_cache.h"
 
 #include "gtest/gtest.h"
 

@@ -1,5 +1,5 @@
-#ifndef AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
-#define AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
+#ifndef AP_AGGREGATOR_RECORDS_OPEN_INDEX_H_
+#define AP_AGGREGATOR_RECORDS_OPEN_INDEX_H_
 
 // The open executions in memory: their records as last written, the
 // dispatch queue (PENDING, oldest scheduled first) and the leases
@@ -75,4 +75,4 @@ class OpenIndex {
 
 }  // namespace ap
 
-#endif  // AP_AGGREGATOR_WORKFLOWS_OPEN_INDEX_H_
+#endif  // AP_AGGREGATOR_RECORDS_OPEN_INDEX_H_

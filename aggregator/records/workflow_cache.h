@@ -1,5 +1,5 @@
-#ifndef AP_AGGREGATOR_WORKFLOWS_WORKFLOW_CACHE_H_
-#define AP_AGGREGATOR_WORKFLOWS_WORKFLOW_CACHE_H_
+#ifndef AP_AGGREGATOR_RECORDS_WORKFLOW_CACHE_H_
+#define AP_AGGREGATOR_RECORDS_WORKFLOW_CACHE_H_
 
 // Parsed workflow records, so that a fire and its dispatch need not read
 // and parse the same record from the store again. At most `capacity`
@@ -60,4 +60,4 @@ class WorkflowCache {
 
 }  // namespace ap
 
-#endif  // AP_AGGREGATOR_WORKFLOWS_WORKFLOW_CACHE_H_
+#endif  // AP_AGGREGATOR_RECORDS_WORKFLOW_CACHE_H_

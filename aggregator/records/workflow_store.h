@@ -1,5 +1,5 @@
-#ifndef AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_
-#define AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_
+#ifndef AP_AGGREGATOR_RECORDS_WORKFLOW_STORE_H_
+#define AP_AGGREGATOR_RECORDS_WORKFLOW_STORE_H_
 
 // Workflows and executions on the Store, with their indexes (keys.h) kept
 // in step: every change goes through a WorkflowBatch, which updates a
@@ -24,8 +24,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/store/store.h"
-#include "aggregator/workflows/open_index.h"
-#include "aggregator/workflows/workflow_cache.h"
+#include "aggregator/records/open_index.h"
+#include "aggregator/records/workflow_cache.h"
 #include "ap/v1/workflow.pb.h"
 #include "common/sync/fair_mutex.h"
 
@@ -161,4 +161,4 @@ class WorkflowStore {
 
 }  // namespace ap
 
-#endif  // AP_AGGREGATOR_WORKFLOWS_WORKFLOW_STORE_H_
+#endif  // AP_AGGREGATOR_RECORDS_WORKFLOW_STORE_H_

@@ -1,4 +1,4 @@
-#include "aggregator/workflows/open_index.h"
+#include "aggregator/records/open_index.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "aggregator/workflows/workflow_cache.h"
+#include "aggregator/records/workflow_cache.h"
 
 #include <utility>
 

@@ -1,8 +1,8 @@
-#include "aggregator/workflows/workflow_store.h"
+#include "aggregator/records/workflow_store.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/store/keys.h"
+#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 

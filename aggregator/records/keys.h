@@ -1,5 +1,5 @@
-#ifndef AP_AGGREGATOR_STORE_KEYS_H_
-#define AP_AGGREGATOR_STORE_KEYS_H_
+#ifndef AP_AGGREGATOR_RECORDS_KEYS_H_
+#define AP_AGGREGATOR_RECORDS_KEYS_H_
 
 // The aggregator's key schema: every key it writes is built here, so that
 // docs/storage.md and the code cannot drift apart. All values are binary
@@ -29,9 +29,6 @@
 namespace ap::keys {
 
 inline constexpr char kWorkflowPrefix[] = "wf/";
-// Schema version 1 kept the dispatch queue under pend/ (deleted by the
-// migration to version 2).
-inline constexpr char kSchema1PendingPrefix[] = "pend/";
 inline constexpr char kOpenPrefix[] = "open/";
 inline constexpr char kExecutionPrefix[] = "ex/";
 inline constexpr char kStatusIndexPrefix[] = "wfs/";
@@ -65,4 +62,4 @@ absl::string_view LastComponent(absl::string_view key);
 
 }  // namespace ap::keys
 
-#endif  // AP_AGGREGATOR_STORE_KEYS_H_
+#endif  // AP_AGGREGATOR_RECORDS_KEYS_H_

@@ -1,0 +1,3 @@
+// Must not build: common/ sits below operator/.
+#include "common/clock.h"
+#include "operator/node.h"

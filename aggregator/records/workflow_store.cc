@@ -106,6 +106,11 @@ void WorkflowBatch::DeleteExecution(const v1::Execution& e) {
   index_changes_.push_back(OpenIndex::Closed(e.id()));
 }
 
+void WorkflowBatch::DeleteStatusChange(absl::string_view workflow_id,
+                                       absl::Time at) {
+  batch_.Delete(keys::Event(workflow_id, at));
+}
+
 void WorkflowBatch::Append(WorkflowBatch&& other) {
   batch_.Append(std::move(other.batch_));
   for (auto& change : other.index_changes_) {

@@ -15,6 +15,7 @@
 // execution is read from there. Thread-safe.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,9 @@ class WorkflowBatch {
   // `after` is kept (for the open index): move it in when not needed.
   void PutExecution(const v1::Execution* before, v1::Execution after);
   void DeleteExecution(const v1::Execution& execution);
+  // Deletes the status change a workflow recorded at `at` (its history,
+  // which PutWorkflow writes).
+  void DeleteStatusChange(absl::string_view workflow_id, absl::Time at);
 
   // Adds `other`'s changes after these (one workflow's, to a round's).
   void Append(WorkflowBatch&& other);
@@ -134,7 +138,40 @@ class WorkflowStore {
   absl::Status ForEachWorkflow(
       const std::function<bool(const v1::Workflow&)>& fn);
 
-  Store* raw() { return store_; }
+  // Typed scans (record_scans.cc); each calls fn in order until it returns
+  // false. Reads alone: they take no lock.
+  using ExecutionFn = std::function<bool(v1::Execution&& e)>;
+  using IdFn = std::function<bool(absl::string_view id)>;
+  // A workflow's executions by scheduled time, oldest first, from the one
+  // after execution `after_id` (empty: from the first).
+  absl::Status ScanExecutions(absl::string_view workflow_id,
+                              absl::string_view after_id,
+                              const ExecutionFn& fn);
+  // The same newest first, from the one before `before_id` (empty: from
+  // the newest).
+  absl::Status ScanExecutionsNewestFirst(absl::string_view workflow_id,
+                                         absl::string_view before_id,
+                                         const ExecutionFn& fn);
+  // How many executions a workflow has.
+  absl::StatusOr<int64_t> CountExecutions(absl::string_view workflow_id);
+  // Every workflow id, in id order.
+  absl::Status ScanWorkflowIds(const IdFn& fn);
+  // An owner's workflow ids by age (ids are ULIDs), only those of `status`
+  // unless it is UNSPECIFIED, from the one after `after_id` (empty: from
+  // the oldest).
+  absl::Status ScanOwnerWorkflowIds(absl::string_view owner,
+                                    v1::WorkflowStatus status,
+                                    absl::string_view after_id,
+                                    const IdFn& fn);
+  // A workflow's status changes: when, and the status from then on.
+  absl::StatusOr<std::map<absl::Time, v1::WorkflowStatus>> StatusChanges(
+      absl::string_view workflow_id);
+
+  // Deletes a workflow with every record of it (executions, in chunks of
+  // `chunk` a write, then its status changes and the workflow record in
+  // one): an interrupted delete can simply be repeated.
+  absl::Status Purge(const v1::Workflow& workflow, int chunk = 1000)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
  private:
   // The execution as stored, not from the index.

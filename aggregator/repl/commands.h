@@ -32,9 +32,12 @@ class ReplCommands {
   };
 
   // `app_stats` adds the aggregator's own figures to `stats`.
-  ReplCommands(WorkflowStore* workflows, std::function<std::string()> app_stats)
+  // `store` is the one under `workflows`: the REPL reads and removes raw
+  // keys (WorkflowStore::WriteRaw keeps the records' memory in step).
+  ReplCommands(Store* store, WorkflowStore* workflows,
+               std::function<std::string()> app_stats)
       : workflows_(workflows),
-        store_(workflows->raw()),
+        store_(store),
         app_stats_(std::move(app_stats)) {}
 
   Result Execute(absl::string_view line);

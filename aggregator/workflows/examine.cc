@@ -26,17 +26,10 @@ std::string Rfc3339(absl::Time t) {
 // The workflow's status over time, from its evt/ records.
 class StatusHistory {
  public:
-  static absl::StatusOr<StatusHistory> Load(Store* store,
+  static absl::StatusOr<StatusHistory> Load(WorkflowStore* store,
                                             const std::string& id) {
     StatusHistory h;
-    AP_RETURN_IF_ERROR(
-        store->Scan(keys::EventPrefix(id), "",
-                    [&](absl::string_view key, absl::string_view value) {
-                      v1::WorkflowStatus s = v1::WORKFLOW_STATUS_UNSPECIFIED;
-                      v1::WorkflowStatus_Parse(std::string(value), &s);
-                      h.changes_[keys::EventTime(key)] = s;
-                      return true;
-                    }));
+    AP_ASSIGN_OR_RETURN(h.changes_, store->StatusChanges(id));
     return h;
   }
   // The status in force at `t`, and since when. When the status changed
@@ -216,7 +209,7 @@ absl::StatusOr<v1::ExamineWorkflowResponse> ExamineWorkflow(
     }
   }
   AP_ASSIGN_OR_RETURN(StatusHistory history,
-                      StatusHistory::Load(store->raw(), w.id()));
+                      StatusHistory::Load(store, w.id()));
   absl::flat_hash_set<std::string> explained;
   for (absl::Time t : fires) {
     v1::ExpectedFire* f = r.add_expected_fires();
@@ -231,16 +224,8 @@ absl::StatusOr<v1::ExamineWorkflowResponse> ExamineWorkflow(
     }
   }
   // Executions in the window that no expected fire explains.
-  const std::string prefix = keys::ExecutionPrefix(w.id());
-  absl::Status parse;
-  AP_RETURN_IF_ERROR(store->raw()->Scan(
-      prefix, keys::Execution(w.id(), keys::ExecutionId(w.id(), since)),
-      [&](absl::string_view key, absl::string_view value) {
-        v1::Execution e;
-        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError(absl::StrCat("cannot parse ", key));
-          return false;
-        }
+  AP_RETURN_IF_ERROR(store->ScanExecutions(
+      w.id(), keys::ExecutionId(w.id(), since), [&](v1::Execution&& e) {
         if (FromProto(e.scheduled_at()) > until) return false;
         if (!explained.contains(e.id()) &&
             r.other_executions_size() < kMaxExaminedFires) {
@@ -248,7 +233,6 @@ absl::StatusOr<v1::ExamineWorkflowResponse> ExamineWorkflow(
         }
         return true;
       }));
-  AP_RETURN_IF_ERROR(parse);
   AP_ASSIGN_OR_RETURN(Trigger bounded, Trigger::FromWorkflow(w, created));
   if (w.status() == v1::WORKFLOW_STATUS_ACTIVE) {
     std::optional<absl::Time> t = std::max(until, now);

@@ -3,8 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "common/status.h"
 
@@ -17,11 +15,10 @@ constexpr size_t kChunk = 1000;
 
 absl::StatusOr<size_t> Retention::Sweep() {
   std::vector<std::string> ids;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      keys::kWorkflowPrefix, "", [&](absl::string_view key, absl::string_view) {
-        ids.emplace_back(keys::LastComponent(key));
-        return true;
-      }));
+  AP_RETURN_IF_ERROR(store_->ScanWorkflowIds([&](absl::string_view id) {
+    ids.emplace_back(id);
+    return true;
+  }));
   size_t removed = 0;
   for (const std::string& id : ids) {
     AP_ASSIGN_OR_RETURN(size_t n, SweepWorkflow(id));
@@ -32,13 +29,8 @@ absl::StatusOr<size_t> Retention::Sweep() {
 
 absl::StatusOr<size_t> Retention::SweepWorkflow(absl::string_view workflow_id) {
   FairMutexLock l(store_->write_mutex());
-  const std::string prefix = keys::ExecutionPrefix(workflow_id);
-  int64_t total = 0;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      prefix, "", [&](absl::string_view, absl::string_view) {
-        ++total;
-        return true;
-      }));
+  AP_ASSIGN_OR_RETURN(const int64_t total,
+                      store_->CountExecutions(workflow_id));
   const int64_t over_count =
       options_.max_executions > 0 ? total - options_.max_executions : 0;
   const absl::Time cutoff = options_.max_age > absl::ZeroDuration()
@@ -48,14 +40,8 @@ absl::StatusOr<size_t> Retention::SweepWorkflow(absl::string_view workflow_id) {
   WorkflowBatch batch;
   size_t removed = 0;
   int64_t seen = 0;
-  absl::Status parse;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      prefix, "", [&](absl::string_view key, absl::string_view value) {
-        v1::Execution e;
-        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError(absl::StrCat("cannot parse ", key));
-          return false;
-        }
+  AP_RETURN_IF_ERROR(
+      store_->ScanExecutions(workflow_id, "", [&](v1::Execution&& e) {
         const bool too_many = seen++ < over_count;
         const bool too_old = FromProto(e.scheduled_at()) < cutoff;
         if (!too_many && !too_old) return false;  // the rest are newer
@@ -65,7 +51,6 @@ absl::StatusOr<size_t> Retention::SweepWorkflow(absl::string_view workflow_id) {
         }
         return removed < kChunk;
       }));
-  AP_RETURN_IF_ERROR(parse);
   AP_RETURN_IF_ERROR(store_->Write(batch));
   // A workflow with more than one chunk to remove gets the rest next sweep.
   return removed;

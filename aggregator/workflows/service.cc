@@ -179,17 +179,13 @@ absl::StatusOr<v1::ListWorkflowsResponse> WorkflowService::List(
   if (!v1::WorkflowStatus_IsValid(r.status())) {
     return absl::InvalidArgumentError("status: not a known workflow status");
   }
-  const std::string prefix = r.status() == v1::WORKFLOW_STATUS_UNSPECIFIED
-                                 ? keys::OwnerPrefix(caller.owner)
-                                 : keys::StatusPrefix(caller.owner, r.status());
   v1::ListWorkflowsResponse out;
   int scanned = 0;
   std::string last_id;
   absl::Status error;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      prefix, after_id.empty() ? "" : absl::StrCat(prefix, after_id),
-      [&](absl::string_view key, absl::string_view) {
-        last_id = std::string(keys::LastComponent(key));
+  AP_RETURN_IF_ERROR(store_->ScanOwnerWorkflowIds(
+      caller.owner, r.status(), after_id, [&](absl::string_view id) {
+        last_id = std::string(id);
         absl::StatusOr<std::optional<v1::Workflow>> w =
             store_->GetWorkflow(last_id);
         if (!w.ok()) {
@@ -325,39 +321,7 @@ absl::StatusOr<std::vector<v1::Execution>> WorkflowService::DeleteUnderLock(
     e.set_reason("workflow deleted");
   }
   scheduler_->Remove(w.id());
-  // Executions first, in chunks; the workflow record goes last, so an
-  // interrupted delete can simply be repeated.
-  constexpr int kChunk = 1000;
-  while (true) {
-    WorkflowBatch batch;
-    int n = 0;
-    absl::Status parse;
-    AP_RETURN_IF_ERROR(store_->raw()->Scan(
-        keys::ExecutionPrefix(w.id()), "",
-        [&](absl::string_view key, absl::string_view value) {
-          v1::Execution e;
-          if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            parse = absl::DataLossError(absl::StrCat("cannot parse ", key));
-            return false;
-          }
-          batch.DeleteExecution(e);
-          return ++n < kChunk;
-        }));
-    AP_RETURN_IF_ERROR(parse);
-    if (n == 0) break;
-    AP_RETURN_IF_ERROR(store_->Write(batch));
-  }
-  WriteBatch events;
-  AP_RETURN_IF_ERROR(
-      store_->raw()->Scan(keys::EventPrefix(w.id()), "",
-                          [&](absl::string_view key, absl::string_view) {
-                            events.Delete(key);
-                            return true;
-                          }));
-  AP_RETURN_IF_ERROR(store_->raw()->Write(events));
-  WorkflowBatch batch;
-  batch.DeleteWorkflow(w);
-  AP_RETURN_IF_ERROR(store_->Write(batch));
+  AP_RETURN_IF_ERROR(store_->Purge(w));
   LogEvent(spdlog::level::info, "workflow_deleted",
            {{"workflow", w.id()}, {"open_executions", open.size()}});
   return open;
@@ -388,21 +352,12 @@ absl::StatusOr<v1::ListExecutionsResponse> WorkflowService::ListExecutions(
     return absl::InvalidArgumentError("status: not a known execution status");
   }
   AP_RETURN_IF_ERROR(Owned(caller, r.workflow_id()).status());
-  const std::string prefix = keys::ExecutionPrefix(r.workflow_id());
   v1::ListExecutionsResponse out;
   int scanned = 0;
   std::string last_id;
-  absl::Status parse;
-  // Newest first.
-  AP_RETURN_IF_ERROR(store_->raw()->ScanReverse(
-      prefix, before_id.empty() ? "" : absl::StrCat(prefix, before_id),
-      [&](absl::string_view key, absl::string_view value) {
-        last_id = std::string(keys::LastComponent(key));
-        v1::Execution e;
-        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse = absl::DataLossError(absl::StrCat("cannot parse ", key));
-          return false;
-        }
+  AP_RETURN_IF_ERROR(store_->ScanExecutionsNewestFirst(
+      r.workflow_id(), before_id, [&](v1::Execution&& e) {
+        last_id = e.id();
         if (r.status() == v1::EXECUTION_STATUS_UNSPECIFIED ||
             e.status() == r.status()) {
           *out.add_executions() = std::move(e);
@@ -410,7 +365,6 @@ absl::StatusOr<v1::ListExecutionsResponse> WorkflowService::ListExecutions(
         return out.executions_size() < page_size &&
                ++scanned < page_size * kScanFactor;
       }));
-  AP_RETURN_IF_ERROR(parse);
   if (out.executions_size() == page_size ||
       scanned >= page_size * kScanFactor) {
     out.set_next_page_token(EncodeToken(last_id));

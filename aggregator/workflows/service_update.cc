@@ -58,11 +58,9 @@ absl::Status WorkflowService::CheckOwner(const std::string& owner,
   int count = 0;
   std::string taken_by;
   absl::Status read;
-  AP_RETURN_IF_ERROR(store_->raw()->Scan(
-      keys::OwnerPrefix(owner), "", [&](absl::string_view key,
-                                        absl::string_view) {
+  AP_RETURN_IF_ERROR(store_->ScanOwnerWorkflowIds(
+      owner, v1::WORKFLOW_STATUS_UNSPECIFIED, "", [&](absl::string_view id) {
         ++count;
-        const absl::string_view id = keys::LastComponent(key);
         if (id == except_id) return true;
         absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
             store_->FindWorkflow(id);

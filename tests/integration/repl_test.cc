@@ -43,7 +43,7 @@ class ReplCommandsTest : public ::testing::Test {
 
   ap::testing::TempStore temp_;
   WorkflowStore workflows_{temp_.get()};
-  ReplCommands repl_{&workflows_, [] { return std::string("workflows: 2\n"); }};
+  ReplCommands repl_{temp_.get(), &workflows_, [] { return std::string("workflows: 2\n"); }};
 };
 
 TEST_F(ReplCommandsTest, ListShowsKeysUnderAPrefix) {
@@ -109,7 +109,7 @@ TEST(ReplBackupTest, AnAggregatorStartsFromABackup) {
 
   const std::string dir = temp.dir() + "-backup";
   std::filesystem::remove_all(dir);
-  ReplCommands repl(&store, nullptr);
+  ReplCommands repl(temp.get(), &store, nullptr);
   EXPECT_THAT(repl.Execute("backup " + dir).output,
               HasSubstr("backup written"));
   EXPECT_THAT(repl.Execute("backup " + dir).output, HasSubstr("exists"));
@@ -170,7 +170,7 @@ class ReplServerTest : public ::testing::Test {
 
   ap::testing::TempStore temp_;
   WorkflowStore workflows_{temp_.get()};
-  ReplCommands commands_{&workflows_, nullptr};
+  ReplCommands commands_{temp_.get(), &workflows_, nullptr};
   std::string path_;
   ReplServerOptions options_;
 };

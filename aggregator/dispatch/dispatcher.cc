@@ -361,9 +361,14 @@ std::vector<std::string> Dispatcher::Reserve(size_t max) {
   return slots;
 }
 
-void Dispatcher::Lease(v1::Execution* e, const v1::Workflow& workflow,
-                       const std::string& operator_id, absl::Time now) {
-  ledger_->Lease(e, &workflow, operator_id, now);
+absl::Status Dispatcher::Lease(v1::Execution* e, const v1::Workflow& workflow,
+                               const std::string& operator_id, absl::Time now) {
+  absl::Status leased = ledger_->Lease(e, &workflow, operator_id, now);
+  if (!leased.ok()) {
+    LogEvent(spdlog::level::err, "placement_refused",
+             {{"execution", e->id()}, {"error", leased.ToString()}});
+  }
+  return leased;
 }
 
 void Dispatcher::Deliver(const std::vector<std::string>& reserved,

@@ -145,8 +145,8 @@ class Dispatcher final : public Placer {
   // Placer: room for a fire round's new executions (none while PENDING
   // ones are due: they go first, oldest first, through DispatchPending).
   std::vector<std::string> Reserve(size_t max) override;
-  void Lease(v1::Execution* e, const v1::Workflow& workflow,
-             const std::string& operator_id, absl::Time now) override;
+  absl::Status Lease(v1::Execution* e, const v1::Workflow& workflow,
+                     const std::string& operator_id, absl::Time now) override;
   void Deliver(const std::vector<std::string>& reserved,
                const std::vector<PlacedExecution>& placed) override;
 

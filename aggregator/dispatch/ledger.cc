@@ -43,14 +43,14 @@ absl::Duration RetryDelay(const v1::RetryPolicy& policy, int next) {
   return std::min(delay, cap);
 }
 
-// Makes `e` the workflow's next attempt: PENDING, not dispatched before
-// the backoff has passed. Keeps the step results of the attempt that
-// failed, so they can be read until the retry reports.
-void ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
-                   const std::string& why, v1::Execution* e) {
+// Makes `e` (DISPATCHED or RUNNING) the workflow's next attempt: PENDING,
+// not dispatched before the backoff has passed. Keeps e's step results (the
+// attempt that failed), so they can be read until the retry reports.
+absl::Status ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
+                           const std::string& why, v1::Execution* e) {
   const int next = e->attempt() + 1;
   const absl::Time at = now + RetryDelay(policy, next);
-  e->set_status(v1::EXECUTION_STATUS_PENDING);
+  AP_RETURN_IF_ERROR(MoveTo(e, v1::EXECUTION_STATUS_PENDING));
   e->set_attempt(next);
   e->clear_operator_id();
   e->clear_dispatched_at();
@@ -61,6 +61,7 @@ void ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
   e->set_reason(absl::StrCat(
       why, "; attempt ", next, " at ",
       absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone())));
+  return absl::OkStatus();
 }
 
 // The result of a report until its batch sets one (never seen by callers).
@@ -121,19 +122,19 @@ absl::StatusOr<v1::ReportResponse> DecideReport(
     return Answer(v1::REPORT_RESULT_DUPLICATE, "already RUNNING");
   }
   *after = *before;
-  after->set_status(status);
+  if (IsTerminal(status)) {
+    AP_RETURN_IF_ERROR(FinishExecution(
+        after, status, r.reason().substr(0, 4096),
+        r.has_finished_at() ? FromProto(r.finished_at()) : now));
+    *after->mutable_step_results() = r.step_results();
+    TruncateOutputs(max_output_bytes, after);
+  } else {
+    AP_RETURN_IF_ERROR(MoveTo(after, status));
+  }
   if (r.has_started_at()) {
     *after->mutable_started_at() = r.started_at();
   } else if (!after->has_started_at()) {
     *after->mutable_started_at() = ToProtoTimestamp(now);
-  }
-  if (IsTerminal(status)) {
-    *after->mutable_step_results() = r.step_results();
-    TruncateOutputs(max_output_bytes, after);
-    after->set_reason(r.reason().substr(0, 4096));
-    *after->mutable_finished_at() =
-        r.has_finished_at() ? r.finished_at() : ToProtoTimestamp(now);
-    after->clear_lease_expires_at();
   }
   return Answer(v1::REPORT_RESULT_ACCEPTED, "recorded");
 }
@@ -171,19 +172,21 @@ absl::StatusOr<v1::Execution> ExecutionLedger::Assign(
                    v1::ExecutionStatus_Name((*e)->status()), ", not PENDING"));
 }
 
-void ExecutionLedger::Lease(v1::Execution* e, const v1::Workflow* workflow,
-                            absl::string_view operator_id,
-                            absl::Time now) const {
+absl::Status ExecutionLedger::Lease(v1::Execution* e,
+                                    const v1::Workflow* workflow,
+                                    absl::string_view operator_id,
+                                    absl::Time now) const {
   const absl::Duration timeout =
       workflow != nullptr ? FromProto(workflow->policy().execution_timeout())
                           : absl::Hours(1);
-  e->set_status(v1::EXECUTION_STATUS_DISPATCHED);
+  AP_RETURN_IF_ERROR(MoveTo(e, v1::EXECUTION_STATUS_DISPATCHED));
   e->set_operator_id(std::string(operator_id));
   // The Assignment carries this record's steps: say which version they are.
   if (workflow != nullptr) e->set_workflow_version(workflow->version());
   *e->mutable_dispatched_at() = ToProtoTimestamp(now);
   *e->mutable_lease_expires_at() =
       ToProtoTimestamp(now + timeout + options_.lease_grace);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<ExecutionLedger::Assigned>>
@@ -202,7 +205,7 @@ ExecutionLedger::AssignMany(
     AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> w,
                         store_->FindWorkflow(before->workflow_id()));
     v1::Execution after = *before;
-    Lease(&after, w.get(), operator_id, now);
+    AP_RETURN_IF_ERROR(Lease(&after, w.get(), operator_id, now));
     batch.PutExecution(&*before, after);
     done.push_back({std::move(after), std::move(w)});
   }
@@ -224,7 +227,7 @@ absl::Status ExecutionLedger::Unassign(absl::string_view execution_id,
                      operator_id, attempt ? " as that attempt" : ""));
   }
   v1::Execution after = *before;
-  after.set_status(v1::EXECUTION_STATUS_PENDING);
+  AP_RETURN_IF_ERROR(MoveTo(&after, v1::EXECUTION_STATUS_PENDING));
   after.clear_operator_id();
   after.clear_dispatched_at();
   after.clear_lease_expires_at();
@@ -312,14 +315,23 @@ void ExecutionLedger::CommitReportsLocked(
           continue;
         }
         if (*w && after.attempt() < (*w)->policy().retry().max_attempts()) {
-          ScheduleRetry(
+          // Not an outcome after all: the attempt that failed becomes the
+          // next one, keeping its step results.
+          v1::Execution next = *before;
+          *next.mutable_step_results() = after.step_results();
+          const absl::Status retried = ScheduleRetry(
               (*w)->policy().retry(), now,
               absl::StrCat(
                   "attempt ", after.attempt(), " ",
                   absl::StripPrefix(v1::ExecutionStatus_Name(after.status()),
                                     "EXECUTION_STATUS_"),
                   after.reason().empty() ? "" : ": ", after.reason()),
-              &after);
+              &next);
+          if (!retried.ok()) {
+            item->result = retried;
+            continue;
+          }
+          after = std::move(next);
           item->result->set_detail(
               absl::StrCat("recorded; retry as attempt ", after.attempt()));
         }
@@ -394,14 +406,14 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
     const std::string why =
         absl::StrCat("lease expired on operator ", e->operator_id(),
                      " (attempt ", e->attempt(), ")");
-    if (e->attempt() < max_attempts) {
-      ScheduleRetry(w->policy().retry(), now, why, &after);
-    } else {
-      after.set_status(v1::EXECUTION_STATUS_FAILED);
-      after.set_reason(absl::StrCat(why, "; retry policy spent (max_attempts ",
-                                    max_attempts, ")"));
-      *after.mutable_finished_at() = ToProtoTimestamp(now);
-    }
+    AP_RETURN_IF_ERROR(
+        e->attempt() < max_attempts
+            ? ScheduleRetry(w->policy().retry(), now, why, &after)
+            : FinishExecution(
+                  &after, v1::EXECUTION_STATUS_FAILED,
+                  absl::StrCat(why, "; retry policy spent (max_attempts ",
+                               max_attempts, ")"),
+                  now));
     LogEvent(spdlog::level::warn, "lease_expired",
              {{"execution", id},
               {"operator", e->operator_id()},

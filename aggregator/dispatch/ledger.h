@@ -1,9 +1,11 @@
 #ifndef AP_AGGREGATOR_DISPATCH_LEDGER_H_
 #define AP_AGGREGATOR_DISPATCH_LEDGER_H_
 
-// The execution ledger: every state change of an execution after it was
-// recorded, each in one atomic write, so that delivery to operators can be
-// at-least-once while the recorded outcome is exactly-once.
+// The execution ledger: the state changes of an execution after it was
+// recorded (a fire records it; cancel and delete end it), each in one
+// atomic write, so that delivery to operators can be at-least-once while
+// the recorded outcome is exactly-once. Every change, here or elsewhere,
+// is a move of the state machine in records/execution_state.h.
 //
 //   Assign        PENDING -> DISPATCHED to an operator, under a lease of
 //                 the workflow's execution_timeout + lease_grace.
@@ -58,9 +60,10 @@ class ExecutionLedger {
 
   // Makes `e` DISPATCHED to `operator_id` at `now` under a lease of the
   // workflow's execution_timeout + lease_grace (an hour + grace without a
-  // workflow). Writes nothing.
-  void Lease(v1::Execution* e, const v1::Workflow* workflow,
-             absl::string_view operator_id, absl::Time now) const;
+  // workflow). Writes nothing. FAILED_PRECONDITION (`e` unchanged) unless
+  // `e` is PENDING.
+  absl::Status Lease(v1::Execution* e, const v1::Workflow* workflow,
+                     absl::string_view operator_id, absl::Time now) const;
 
   // An execution as dispatched, with its workflow as read for the lease
   // (null if the workflow is gone), so that the caller need not read it

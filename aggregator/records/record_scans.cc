@@ -76,27 +76,26 @@ absl::Status WorkflowStore::ScanOwnerWorkflowIds(absl::string_view owner,
   const std::string prefix = status == v1::WORKFLOW_STATUS_UNSPECIFIED
                                  ? keys::OwnerPrefix(owner)
                                  : keys::StatusPrefix(owner, status);
-  return store_->Scan(prefix,
-                      after_id.empty() ? "" : absl::StrCat(prefix, after_id),
-                      Ids(fn));
+  return store_->Scan(
+      prefix, after_id.empty() ? "" : absl::StrCat(prefix, after_id), Ids(fn));
 }
 
 absl::StatusOr<std::map<absl::Time, v1::WorkflowStatus>>
 WorkflowStore::StatusChanges(absl::string_view workflow_id) {
   std::map<absl::Time, v1::WorkflowStatus> changes;
   absl::Status parse;
-  AP_RETURN_IF_ERROR(store_->Scan(
-      keys::EventPrefix(workflow_id), "",
-      [&](absl::string_view key, absl::string_view value) {
-        v1::WorkflowStatus s = v1::WORKFLOW_STATUS_UNSPECIFIED;
-        if (!v1::WorkflowStatus_Parse(std::string(value), &s)) {
-          parse = absl::DataLossError(
-              absl::StrCat("cannot parse the status change at ", key));
-          return false;
-        }
-        changes[keys::EventTime(key)] = s;
-        return true;
-      }));
+  AP_RETURN_IF_ERROR(
+      store_->Scan(keys::EventPrefix(workflow_id), "",
+                   [&](absl::string_view key, absl::string_view value) {
+                     v1::WorkflowStatus s = v1::WORKFLOW_STATUS_UNSPECIFIED;
+                     if (!v1::WorkflowStatus_Parse(std::string(value), &s)) {
+                       parse = absl::DataLossError(absl::StrCat(
+                           "cannot parse the status change at ", key));
+                       return false;
+                     }
+                     changes[keys::EventTime(key)] = s;
+                     return true;
+                   }));
   AP_RETURN_IF_ERROR(parse);
   return changes;
 }

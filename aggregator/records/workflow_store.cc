@@ -25,19 +25,6 @@ absl::StatusOr<std::optional<Message>> Load(Store* store,
 
 }  // namespace
 
-bool IsOpen(v1::ExecutionStatus status) {
-  return status == v1::EXECUTION_STATUS_PENDING ||
-         status == v1::EXECUTION_STATUS_DISPATCHED ||
-         status == v1::EXECUTION_STATUS_RUNNING;
-}
-
-bool IsTerminal(v1::ExecutionStatus status) {
-  return status == v1::EXECUTION_STATUS_SUCCEEDED ||
-         status == v1::EXECUTION_STATUS_FAILED ||
-         status == v1::EXECUTION_STATUS_TIMED_OUT ||
-         status == v1::EXECUTION_STATUS_CANCELED;
-}
-
 void WorkflowBatch::PutWorkflow(const v1::Workflow* before,
                                 v1::Workflow after_in) {
   auto kept = std::make_shared<const v1::Workflow>(std::move(after_in));

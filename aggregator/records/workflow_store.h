@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "aggregator/records/execution_state.h"
 #include "aggregator/store/store.h"
 #include "aggregator/records/open_index.h"
 #include "aggregator/records/workflow_cache.h"
@@ -31,11 +32,6 @@
 #include "common/sync/fair_mutex.h"
 
 namespace ap {
-
-// Whether an execution has yet to reach a terminal status.
-bool IsOpen(v1::ExecutionStatus status);
-// SUCCEEDED, FAILED, TIMED_OUT or CANCELED: an outcome (SKIPPED is not one).
-bool IsTerminal(v1::ExecutionStatus status);
 
 class WorkflowBatch {
  public:

@@ -267,11 +267,11 @@ void FiringEngine::WriteRound(const std::vector<v1::Execution>& open_before,
 }
 
 // REPLACE cancels every open execution; FORBID turns the run into a skip.
-void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
-                                    const std::string& new_id,
-                                    std::vector<v1::Execution*> running,
-                                    absl::Time now, Decision* d) {
-  if (running.empty()) return;
+absl::Status FiringEngine::ApplyConcurrency(const v1::Workflow& w,
+                                            const std::string& new_id,
+                                            std::vector<v1::Execution*> running,
+                                            absl::Time now, Decision* d) {
+  if (running.empty()) return absl::OkStatus();
   switch (w.policy().concurrency()) {
     case v1::CONCURRENCY_POLICY_FORBID:
       d->run = false;
@@ -280,15 +280,15 @@ void FiringEngine::ApplyConcurrency(const v1::Workflow& w,
       break;
     case v1::CONCURRENCY_POLICY_REPLACE:
       for (v1::Execution* r : running) {
-        r->set_status(v1::EXECUTION_STATUS_CANCELED);
-        r->set_reason(
-            absl::StrCat("replaced by ", new_id, " (concurrency REPLACE)"));
-        *r->mutable_finished_at() = ToProtoTimestamp(now);
+        AP_RETURN_IF_ERROR(CancelExecution(
+            r, absl::StrCat("replaced by ", new_id, " (concurrency REPLACE)"),
+            now));
       }
       break;
     default:
       break;
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
@@ -428,10 +428,11 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
       for (v1::Execution& c : round->created) {
         if (IsOpen(c.status())) running.push_back(&c);
       }
-      ApplyConcurrency(*w, e.id(), std::move(running), now, &d);
+      AP_RETURN_IF_ERROR(
+          ApplyConcurrency(*w, e.id(), std::move(running), now, &d));
     }
     if (d.run) {
-      e.set_status(v1::EXECUTION_STATUS_PENDING);
+      AP_RETURN_IF_ERROR(MoveTo(&e, v1::EXECUTION_STATUS_PENDING));
       e.set_attempt(1);
       if (slots != nullptr) slots->Place(&e, *w, now);
       report->lateness.push_back(now - d.at);
@@ -439,7 +440,7 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
       ++count;
       round->maxed = max > 0 && count >= max;
     } else {
-      e.set_status(v1::EXECUTION_STATUS_SKIPPED);
+      AP_RETURN_IF_ERROR(MoveTo(&e, v1::EXECUTION_STATUS_SKIPPED));
       e.set_reason(d.reason);
       *e.mutable_finished_at() = ToProtoTimestamp(now);
       ++report->skipped;

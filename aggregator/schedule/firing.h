@@ -148,7 +148,7 @@ class FiringEngine {
   static void WriteRound(const std::vector<v1::Execution>& open_before,
                          Round& round, WorkflowBatch* batch,
                          FireReport* report);
-  static void ApplyConcurrency(const v1::Workflow& workflow,
+  static absl::Status ApplyConcurrency(const v1::Workflow& workflow,
                                const std::string& new_id,
                                std::vector<v1::Execution*> running,
                                absl::Time now, Decision* d);

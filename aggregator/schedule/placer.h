@@ -37,9 +37,11 @@ class Placer {
   // loaded first. Held (counted against capacity) until Deliver.
   virtual std::vector<std::string> Reserve(size_t max) = 0;
   // Makes `e` DISPATCHED to `operator_id` at `now`, under the lease the
-  // workflow's execution timeout calls for.
-  virtual void Lease(v1::Execution* e, const v1::Workflow& workflow,
-                     const std::string& operator_id, absl::Time now) = 0;
+  // workflow's execution timeout calls for (FAILED_PRECONDITION, `e`
+  // unchanged, unless it is PENDING).
+  virtual absl::Status Lease(v1::Execution* e, const v1::Workflow& workflow,
+                             const std::string& operator_id,
+                             absl::Time now) = 0;
   // The round is over: `placed` (written DISPATCHED into some of
   // `reserved`) go to their operators; the rest of the room is free again.
   // Called once per Reserve, with nothing placed if the write failed.
@@ -54,11 +56,11 @@ class Slots {
   Slots(Placer* placer, std::vector<std::string> operators)
       : placer_(placer), operators_(std::move(operators)) {}
 
-  // Leases `e` into the next free slot; false when none is left.
+  // Leases `e` into the next free slot; false when none is left (or the
+  // lease was refused: `e` stays as it was, for a dispatch round).
   bool Place(v1::Execution* e, const v1::Workflow& workflow, absl::Time now) {
     if (placer_ == nullptr || next_ >= operators_.size()) return false;
-    placer_->Lease(e, workflow, operators_[next_++], now);
-    return true;
+    return placer_->Lease(e, workflow, operators_[next_++], now).ok();
   }
   const std::vector<std::string>& reserved() const { return operators_; }
 

@@ -287,10 +287,10 @@ absl::StatusOr<v1::Workflow> WorkflowService::Cancel(const Caller& caller,
     WorkflowBatch batch;
     for (const v1::Execution& e : open) {
       v1::Execution c = e;
-      c.set_status(v1::EXECUTION_STATUS_CANCELED);
-      c.set_reason(absl::StrCat("workflow canceled", reason.empty() ? "" : ": ",
-                                reason));
-      *c.mutable_finished_at() = ToProtoTimestamp(now);
+      AP_RETURN_IF_ERROR(CancelExecution(
+          &c,
+          absl::StrCat("workflow canceled", reason.empty() ? "" : ": ", reason),
+          now));
       batch.PutExecution(&e, c);
       canceled.push_back(std::move(c));
     }
@@ -316,9 +316,9 @@ absl::StatusOr<std::vector<v1::Execution>> WorkflowService::DeleteUnderLock(
   AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, id));
   AP_ASSIGN_OR_RETURN(std::vector<v1::Execution> open,
                       store_->OpenExecutions(w.id()));
+  const absl::Time now = clock_->TimeNow();
   for (v1::Execution& e : open) {
-    e.set_status(v1::EXECUTION_STATUS_CANCELED);
-    e.set_reason("workflow deleted");
+    AP_RETURN_IF_ERROR(CancelExecution(&e, "workflow deleted", now));
   }
   scheduler_->Remove(w.id());
   AP_RETURN_IF_ERROR(store_->Purge(w));

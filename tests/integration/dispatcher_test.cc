@@ -21,6 +21,7 @@
 namespace ap {
 namespace {
 
+using ::ap::testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -170,8 +171,9 @@ TEST_F(DispatcherTest, APlacedExecutionWhoseStreamEndedIsPendingAgain) {
   const std::string id = Pend(1)[0];
   v1::Execution e = **store_.GetExecution(id);
   const v1::Execution before = e;
-  dispatcher_.Lease(&e, **store_.FindWorkflow(workflow_), "op-1",
-                    clock_.TimeNow());
+  ASSERT_THAT(dispatcher_.Lease(&e, **store_.FindWorkflow(workflow_), "op-1",
+                                clock_.TimeNow()),
+              IsOk());
   WorkflowBatch b;
   b.PutExecution(&before, e);
   ASSERT_TRUE(WriteLocked(store_, b).ok());

@@ -83,12 +83,15 @@ class FakePlacer final : public Placer {
                                  room.begin() + std::min(max, room.size()));
     return out;
   }
-  void Lease(v1::Execution* e, const v1::Workflow&,
-             const std::string& operator_id, absl::Time now) override {
-    e->set_status(v1::EXECUTION_STATUS_DISPATCHED);
+  absl::Status Lease(v1::Execution* e, const v1::Workflow&,
+                     const std::string& operator_id, absl::Time now) override {
+    if (absl::Status s = MoveTo(e, v1::EXECUTION_STATUS_DISPATCHED); !s.ok()) {
+      return s;
+    }
     e->set_operator_id(operator_id);
     *e->mutable_dispatched_at() = ToProtoTimestamp(now);
     *e->mutable_lease_expires_at() = ToProtoTimestamp(now + absl::Minutes(5));
+    return absl::OkStatus();
   }
   void Deliver(const std::vector<std::string>& reserved,
                const std::vector<PlacedExecution>& placed) override {

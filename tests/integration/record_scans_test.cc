@@ -63,7 +63,9 @@ class RecordScansTest : public ::testing::Test {
     EXPECT_THAT(WriteLocked(store_, b), IsOk());
   }
   static absl::Time At(int minute) { return kT0 + absl::Minutes(minute); }
-  static std::string Id(int minute) { return keys::ExecutionId(kA, At(minute)); }
+  static std::string Id(int minute) {
+    return keys::ExecutionId(kA, At(minute));
+  }
 
   std::vector<std::string> Forward(absl::string_view after, int max = 100) {
     std::vector<std::string> ids;
@@ -133,8 +135,7 @@ TEST_F(RecordScansTest, WorkflowIdsByOwnerAndStatusFromAfterTheOneGiven) {
   EXPECT_THAT(Owned("alice", v1::WORKFLOW_STATUS_PAUSED), ElementsAre(kC));
   EXPECT_THAT(Owned("alice", v1::WORKFLOW_STATUS_UNSPECIFIED, kA),
               ElementsAre(kC));
-  EXPECT_THAT(Owned("carol", v1::WORKFLOW_STATUS_UNSPECIFIED),
-              ElementsAre());
+  EXPECT_THAT(Owned("carol", v1::WORKFLOW_STATUS_UNSPECIFIED), ElementsAre());
 }
 
 TEST_F(RecordScansTest, StatusChangesAreTheWorkflowsHistory) {
@@ -157,9 +158,8 @@ TEST_F(RecordScansTest, AnExecutionThatDoesNotParseIsDataLossNamingItsKey) {
   WriteBatch raw;
   raw.Put(keys::Execution(kA, Id(2)), "\xff\xff not a record");
   ASSERT_THAT(temp_.get()->Write(raw), IsOk());
-  absl::Status s = store_.ScanExecutions(kA, "", [](v1::Execution&&) {
-    return true;
-  });
+  absl::Status s =
+      store_.ScanExecutions(kA, "", [](v1::Execution&&) { return true; });
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss,
                           HasSubstr(keys::Execution(kA, Id(2)))));
 }
@@ -184,8 +184,7 @@ TEST_F(RecordScansTest, PurgeLeavesNothingOfTheWorkflowAndNothingElseGoes) {
     EXPECT_THAT(key, ::testing::Not(HasSubstr(kA))) << "left behind";
   }
   EXPECT_THAT(store_.CountExecutions(kB), IsOkAndHolds(1));
-  EXPECT_THAT(Owned("alice", v1::WORKFLOW_STATUS_UNSPECIFIED),
-              ElementsAre(kC));
+  EXPECT_THAT(Owned("alice", v1::WORKFLOW_STATUS_UNSPECIFIED), ElementsAre(kC));
 }
 
 }  // namespace

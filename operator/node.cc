@@ -42,7 +42,7 @@ absl::Status OperatorNode::Start() {
   executor_ = std::make_unique<Executor>(
       ExecutorOptions{config_.capacity,
                       static_cast<size_t>(config_.max_output_bytes)},
-      Runners{&guarded_http_, &command_},
+      Runners{&guarded_http_, &command_, clock_},
       [this](v1::ReportRequest outcome) { OnOutcome(std::move(outcome)); },
       [this](const v1::Assignment& a) { return OnStart(a); });
   // Outcomes a previous run left in the spool are done: never run again.
@@ -79,10 +79,7 @@ void OperatorNode::Drain(absl::Duration grace, absl::Duration flush) {
   link_->Quiesce();  // no new assignments; reports still go out
   executor_->Drain(grace);
   flusher_->Wake();
-  const absl::Time until = absl::Now() + flush;
-  while (spool_->depth() > 0 && absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  spool_->AwaitEmpty(clock_, clock_->TimeNow() + flush);
   supervisor_->Stop();
 }
 

@@ -427,4 +427,13 @@ LinkStatus Link::status() const {
   return status_;
 }
 
+bool Link::AwaitStatus(const std::function<bool(const LinkStatus&)>& pred,
+                       absl::Duration timeout) const {
+  absl::MutexLock l(&mu_);
+  auto holds = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return pred(status_);
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&holds), timeout);
+}
+
 }  // namespace ap

@@ -112,6 +112,10 @@ class Link {
   absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>> ReportBatch(
       const std::vector<v1::ReportRequest>& reports, absl::Duration deadline);
   LinkStatus status() const;
+  // Waits until `pred` holds of the status (re-checked at each change, no
+  // polling) or `timeout` of real time passes; returns whether it holds.
+  bool AwaitStatus(const std::function<bool(const LinkStatus&)>& pred,
+                   absl::Duration timeout) const;
 
  private:
   // The current aggregator's stub; UNAVAILABLE unless its last ping

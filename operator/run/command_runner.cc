@@ -100,7 +100,7 @@ v1::StepResult CommandRunner::Run(const v1::Step& step,
       canceled = true;
       break;
     }
-    const absl::Duration left = ctx.deadline - absl::Now();
+    const absl::Duration left = ctx.deadline - ctx.clock->TimeNow();
     if (left <= absl::ZeroDuration()) {
       timed_out = true;
       break;

@@ -72,7 +72,7 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
   v1::ReportRequest report;
   report.set_execution_id(a.execution_id());
   report.set_attempt(a.attempt());
-  const absl::Time started = absl::Now();
+  const absl::Time started = runners.clock->TimeNow();
   *report.mutable_started_at() = ToProtoTimestamp(started);
   const v1::Workflow& w = a.workflow();
   absl::Time deadline =
@@ -105,7 +105,7 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
       result->set_status(v1::STEP_STATUS_SKIPPED);
       continue;
     }
-    const absl::Time step_start = absl::Now();
+    const absl::Time step_start = runners.clock->TimeNow();
     *result->mutable_started_at() = ToProtoTimestamp(step_start);
     StepRunner* runner = step.has_http()      ? runners.http
                          : step.has_command() ? runners.command
@@ -123,13 +123,14 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
           absl::StrCat("templating: ", rendered.status().message()));
     } else {
       const StepContext ctx{std::min(deadline, step_start + StepTimeout(step)),
-                            &canceled, max_output_bytes, deadline};
+                            &canceled, max_output_bytes, deadline,
+                            runners.clock};
       v1::StepResult got = runner->Run(*rendered, ctx);
       got.set_step_id(step.id());
       *got.mutable_started_at() = result->started_at();
       *result = std::move(got);
     }
-    *result->mutable_finished_at() = ToProtoTimestamp(absl::Now());
+    *result->mutable_finished_at() = ToProtoTimestamp(runners.clock->TimeNow());
     if (result->status() == v1::STEP_STATUS_SUCCEEDED) {
       outputs[step.id()] = result->output();
     } else {
@@ -139,7 +140,7 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
     }
   }
   report.set_status(status);
-  *report.mutable_finished_at() = ToProtoTimestamp(absl::Now());
+  *report.mutable_finished_at() = ToProtoTimestamp(runners.clock->TimeNow());
   return report;
 }
 

@@ -15,9 +15,12 @@
 
 namespace ap {
 
+// What an execution runs with: a runner per kind of step, and the clock
+// its times and deadlines are read from.
 struct Runners {
   StepRunner* http = nullptr;
   StepRunner* command = nullptr;
+  Clock* clock = Clock::Real();
 };
 
 // The outcome to report (operator_id left empty). `canceled` stops the run

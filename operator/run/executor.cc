@@ -46,6 +46,7 @@ bool Executor::Cancel(const std::string& execution_id, int attempt,
   if (it == active_.end()) return false;
   it->second->cancel_reason = reason;
   it->second->canceled = true;
+  it->second->canceled.notify_all();  // a runner may wait on it
   return true;
 }
 
@@ -103,7 +104,8 @@ void Executor::Work() {
       outcome.set_attempt(a.attempt());
       outcome.set_status(v1::EXECUTION_STATUS_FAILED);
       outcome.set_reason(absl::StrCat("operator error: ", error));
-      *outcome.mutable_finished_at() = ToProtoTimestamp(absl::Now());
+      *outcome.mutable_finished_at() =
+          ToProtoTimestamp(runners_.clock->TimeNow());
     }
     if (job->canceled && outcome.status() == v1::EXECUTION_STATUS_CANCELED) {
       if (job->shutdown) {
@@ -150,11 +152,13 @@ void Executor::Drain(absl::Duration grace) {
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return running_ == 0;
     };
-    mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
+    runners_.clock->AwaitWithDeadline(&mu_, absl::Condition(&idle),
+                                      runners_.clock->TimeNow() + grace);
     for (auto& [key, job] : active_) {
       if (!job->canceled) {
         job->shutdown = true;
         job->canceled = true;
+        job->canceled.notify_all();
       }
     }
     stopped_ = true;

@@ -47,7 +47,7 @@ HttpRunner::HttpRunner() {
 v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
   const v1::HttpStep& h = step.http();
   v1::StepResult r;
-  const absl::Duration budget = ctx.deadline - absl::Now();
+  const absl::Duration budget = ctx.deadline - ctx.clock->TimeNow();
   if (budget <= absl::ZeroDuration()) {
     r.set_status(v1::STEP_STATUS_TIMED_OUT);
     r.set_error("no time left before the execution's deadline");

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "ap/v1/workflow.pb.h"
+#include "common/clock.h"
 
 namespace ap {
 
@@ -18,7 +19,8 @@ struct StepContext {
   // The step must be over by then (its own timeout and the execution's
   // deadline, whichever is sooner).
   absl::Time deadline = absl::InfiniteFuture();
-  // Set when the execution is canceled; the runner stops soon after.
+  // Set (and notified: a runner may wait on it) when the execution is
+  // canceled; the runner stops soon after.
   const std::atomic<bool>* canceled = nullptr;
   // Output kept; the rest is cut and output_truncated set.
   size_t max_output_bytes = 64 * 1024;
@@ -26,6 +28,8 @@ struct StepContext {
   // waiting before the step is sent (an open circuit) may move `deadline`
   // up to this, so that the wait does not eat the step's own timeout.
   absl::Time execution_deadline = absl::InfiniteFuture();
+  // The clock the deadlines are on.
+  Clock* clock = Clock::Real();
 };
 
 class StepRunner {

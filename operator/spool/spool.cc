@@ -204,6 +204,14 @@ size_t Spool::depth() const {
   return sizes_.size();
 }
 
+bool Spool::AwaitEmpty(Clock* clock, absl::Time deadline) const {
+  absl::MutexLock l(&mu_);
+  auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return sizes_.empty();
+  };
+  return clock->AwaitWithDeadline(&mu_, absl::Condition(&empty), deadline);
+}
+
 uint64_t Spool::bytes() const {
   absl::MutexLock l(&mu_);
   return bytes_;

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ap/v1/node.pb.h"
+#include "common/clock.h"
 
 namespace ap {
 
@@ -54,6 +55,8 @@ class Spool {
   absl::Status SetAside(uint64_t sequence, const char* suffix);
 
   size_t depth() const;
+  // Waits until no outcome is left (true) or `deadline` on `clock` passes.
+  bool AwaitEmpty(Clock* clock, absl::Time deadline) const;
   uint64_t bytes() const;
   uint64_t max_bytes() const { return max_bytes_; }
   const std::string& dir() const { return dir_; }

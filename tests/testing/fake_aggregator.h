@@ -76,14 +76,31 @@ class FakeEndpoint {
     report_result_ = r;
   }
 
+  // Wait (on this endpoint's mutex, no polling; at most 10 s of real time)
+  // until at least `n` pings or syncs arrived, or exactly `n` streams are
+  // open; return whether that happened.
+  bool AwaitPings(int n) const {
+    return Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return pings_ >= n;
+    });
+  }
+  bool AwaitSyncs(int n) const {
+    return Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return syncs_ >= n;
+    });
+  }
+  bool AwaitOpenStreams(int n) const {
+    return Await([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return OpenStreamsLocked() == n;
+    });
+  }
+
   int pings() const { return Get(&FakeEndpoint::pings_); }
   int syncs() const { return Get(&FakeEndpoint::syncs_); }
   int probes() const { return Get(&FakeEndpoint::probes_); }
   int open_streams() const {
     absl::MutexLock l(&mu_);
-    int n = 0;
-    for (auto& s : streams_) n += s->done ? 0 : 1;
-    return n;
+    return OpenStreamsLocked();
   }
   std::vector<v1::ReportRequest> reports() const {
     absl::MutexLock l(&mu_);
@@ -104,6 +121,16 @@ class FakeEndpoint {
     absl::Status end;
   };
 
+  template <typename F>
+  bool Await(F cond) const {
+    absl::MutexLock l(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), absl::Seconds(10));
+  }
+  int OpenStreamsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int n = 0;
+    for (auto& s : streams_) n += s->done ? 0 : 1;
+    return n;
+  }
   int Get(int FakeEndpoint::*field) const {
     absl::MutexLock l(&mu_);
     return this->*field;

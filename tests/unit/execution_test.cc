@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/time/clock.h"
+#include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -60,8 +61,9 @@ v1::Step Command(const std::string& id, std::vector<std::string> argv) {
 class ExecutionTest : public ::testing::Test {
  protected:
   v1::ReportRequest Run(const v1::Assignment& a) {
-    return RunExecution(a, {&http_, &command_}, 1024, canceled_);
+    return RunExecution(a, {&http_, &command_, &clock_}, 1024, canceled_);
   }
+  SimulatedClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   FakeRunner http_, command_;
   std::atomic<bool> canceled_{false};
 };
@@ -131,11 +133,12 @@ TEST_F(ExecutionTest, TheStepDeadlineIsItsTimeoutOrTheExecutionsIfSooner) {
       ->mutable_policy()
       ->mutable_execution_timeout()
       ->set_seconds(5);
-  const absl::Time before = absl::Now();
-  Run(a);
+  v1::ReportRequest r = Run(a);
   ASSERT_EQ(http_.deadlines.size(), 1u);
-  EXPECT_LE(http_.deadlines[0], absl::Now() + absl::Seconds(5));
-  EXPECT_GE(http_.deadlines[0], before + absl::Seconds(5));
+  EXPECT_EQ(http_.deadlines[0], clock_.TimeNow() + absl::Seconds(5));
+  // Times are read from the execution's clock.
+  EXPECT_EQ(FromProto(r.started_at()), clock_.TimeNow());
+  EXPECT_EQ(FromProto(r.finished_at()), clock_.TimeNow());
 }
 
 TEST_F(ExecutionTest, ACanceledExecutionRunsNoFurtherStep) {
@@ -148,7 +151,7 @@ TEST_F(ExecutionTest, ACanceledExecutionRunsNoFurtherStep) {
 TEST_F(ExecutionTest, AStepKindWithoutARunnerFailsWithTheReason) {
   v1::ReportRequest r =
       RunExecution(AssignmentWith({Command("a", {"/bin/true"})}),
-                   {&http_, nullptr}, 1024, canceled_);
+                   {&http_, nullptr, &clock_}, 1024, canceled_);
   EXPECT_EQ(r.status(), v1::EXECUTION_STATUS_FAILED);
   EXPECT_THAT(r.reason(), HasSubstr("cannot run this kind of step"));
 }

@@ -1,10 +1,12 @@
 #include "operator/run/executor.h"
 
 #include <stdexcept>
+#include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/clock.h"
 
 namespace ap {
 namespace {
@@ -22,7 +24,7 @@ class TestRunner : public StepRunner {
     v1::StepResult r;
     if (url == "block") {
       started.Notify();
-      while (!ctx.canceled->load()) absl::SleepFor(absl::Milliseconds(1));
+      ctx.canceled->wait(false);  // until the executor cancels it
       r.set_status(v1::STEP_STATUS_CANCELED);
       return r;
     }
@@ -48,7 +50,7 @@ class ExecutorTest : public ::testing::Test {
  protected:
   std::unique_ptr<Executor> Make(int capacity) {
     return std::make_unique<Executor>(ExecutorOptions{capacity, 1024},
-                                      Runners{&runner_, nullptr},
+                                      Runners{&runner_, nullptr, &clock_},
                                       [this](v1::ReportRequest r) {
                                         absl::MutexLock l(&mu_);
                                         outcomes_.push_back(std::move(r));
@@ -64,6 +66,7 @@ class ExecutorTest : public ::testing::Test {
     return outcomes_;
   }
 
+  SimulatedClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   TestRunner runner_;
   absl::Mutex mu_;
   std::vector<v1::ReportRequest> outcomes_ ABSL_GUARDED_BY(mu_);
@@ -98,7 +101,7 @@ TEST_F(ExecutorTest, AnAssignmentStillRunningIsNotStartedAgain) {
 TEST_F(ExecutorTest, AnAttemptTheAggregatorCallsStaleAtStartIsNotRun) {
   std::vector<std::string> asked;
   Executor executor(
-      ExecutorOptions{1, 1024}, Runners{&runner_, nullptr},
+      ExecutorOptions{1, 1024}, Runners{&runner_, nullptr, &clock_},
       [this](v1::ReportRequest r) {
         absl::MutexLock l(&mu_);
         outcomes_.push_back(std::move(r));
@@ -154,7 +157,14 @@ TEST_F(ExecutorTest,
   executor->Submit(Assign("running", 1, "block"));
   runner_.started.WaitForNotification();
   executor->Submit(Assign("queued", 1));
-  executor->Drain(absl::Milliseconds(50));
+  std::thread drain([&] { executor->Drain(absl::Milliseconds(50)); });
+  // The queued one is handed back at once; the running one has the grace,
+  // on the executor's clock.
+  EXPECT_EQ(Outcomes(1)[0].execution_id(), "queued");
+  clock_.BlockUntilWaiters(1);
+  EXPECT_EQ(executor->running(), 1);
+  clock_.AdvanceTime(absl::Milliseconds(50));
+  drain.join();
   const auto outcomes = Outcomes(2);
   ASSERT_EQ(outcomes.size(), 2u);
   // Handed back at once, for another operator (not run here).

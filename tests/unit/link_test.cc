@@ -38,16 +38,9 @@ class RecordingHandler : public LinkHandler {
   int linked ABSL_GUARDED_BY(mu) = 0;
 };
 
-// Waits (bounded, real time) for another thread to make `cond` true.
-template <typename F>
-bool Eventually(F cond) {
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < until) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Microseconds(200));
-  }
-  return cond();
-}
+// The most a test waits (real time) for the link's thread to get
+// somewhere; the waits are on conditions, rechecked at each change.
+constexpr absl::Duration kWait = absl::Seconds(10);
 
 class LinkTest : public ::testing::Test {
  protected:
@@ -66,7 +59,8 @@ class LinkTest : public ::testing::Test {
   void Heartbeat(FakeEndpoint& e) {
     const int64_t seen = link_->status().messages;
     e.SendHeartbeat();
-    ASSERT_TRUE(Eventually([&] { return link_->status().messages > seen; }));
+    ASSERT_TRUE(link_->AwaitStatus(
+        [&](const LinkStatus& s) { return s.messages > seen; }, kWait));
   }
   // Lets the link sleep out its current wait and waits until it waits
   // again; returns how long that sleep was.
@@ -79,11 +73,13 @@ class LinkTest : public ::testing::Test {
   }
   // Waits until the link waits on the clock after a ping failure.
   void AwaitFailures(int64_t n) {
-    ASSERT_TRUE(Eventually([&] { return link_->status().ping_failures >= n; }));
+    ASSERT_TRUE(link_->AwaitStatus(
+        [&](const LinkStatus& s) { return s.ping_failures >= n; }, kWait));
     clock_.BlockUntilWaiters(1);
   }
   bool Linked() {
-    return Eventually([&] { return link_->status().linked; });
+    return link_->AwaitStatus(
+        [&](const LinkStatus& s) { return s.linked; }, kWait);
   }
   FakeEndpoint& a() { return stubs_.endpoint("a"); }
 
@@ -105,11 +101,11 @@ TEST_F(LinkTest, LinksAndDeliversAssignmentsAndCancels) {
   a().Send(m);
   m.mutable_cancel()->set_execution_id("e1");
   a().Send(m);
-  ASSERT_TRUE(Eventually([&] {
-    absl::MutexLock l(&handler_.mu);
-    return handler_.cancels.size() == 1;
-  }));
   absl::MutexLock l(&handler_.mu);
+  auto canceled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(handler_.mu) {
+    return handler_.cancels.size() == 1;
+  };
+  ASSERT_TRUE(handler_.mu.AwaitWithTimeout(absl::Condition(&canceled), kWait));
   EXPECT_EQ(handler_.assignments, std::vector<std::string>{"e1"});
   EXPECT_EQ(handler_.linked, 1);
 }
@@ -123,11 +119,11 @@ TEST_F(LinkTest, AcceptsBatchesAndDeliversEachAssignmentInOrder) {
     m.mutable_assignments()->add_assignments()->set_execution_id(id);
   }
   a().Send(m);
-  ASSERT_TRUE(Eventually([&] {
-    absl::MutexLock l(&handler_.mu);
-    return handler_.assignments.size() == 3;
-  }));
   absl::MutexLock l(&handler_.mu);
+  auto all = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(handler_.mu) {
+    return handler_.assignments.size() == 3;
+  };
+  ASSERT_TRUE(handler_.mu.AwaitWithTimeout(absl::Condition(&all), kWait));
   EXPECT_EQ(handler_.assignments, (std::vector<std::string>{"e1", "e2", "e3"}));
 }
 
@@ -261,7 +257,8 @@ TEST_F(LinkTest, AnAggregatorBackAfterAnOutageOfDIsFoundWithinATenthOfD) {
     const absl::Time back = clock_.TimeNow();
     clock_.BlockUntilWaiters(1);
     clock_.AdvanceTime(clock_.GetEarliestWakeupTime() - clock_.TimeNow());
-    ASSERT_TRUE(Eventually([&] { return link_->status().connects > connects; }))
+    ASSERT_TRUE(link_->AwaitStatus(
+        [&](const LinkStatus& s) { return s.connects > connects; }, kWait))
         << "outage " << outage;
     EXPECT_LE(clock_.TimeNow() - back,
               std::max(absl::Milliseconds(1500), outage / 10))
@@ -284,7 +281,7 @@ TEST_F(LinkTest, ASilentStreamIsCanceledAndReopenedOnANewConnection) {
   // ...until the aggregator stops sending but keeps the stream open.
   clock_.BlockUntilWaiters(1);
   clock_.AdvanceTime(absl::Seconds(15));
-  ASSERT_TRUE(Eventually([&] { return a().syncs() == 2; }));
+  ASSERT_TRUE(a().AwaitSyncs(2));
   EXPECT_EQ(link_->status().stale_streams, 1);
   EXPECT_EQ(stubs_.connects("a"), 2);
   EXPECT_EQ(a().open_streams(), 1);
@@ -296,7 +293,7 @@ TEST_F(LinkTest, ADrainReconnectsAtOnceWithoutBackoff) {
   ASSERT_TRUE(Linked());
   a().Drain();
   // No clock advance: the link pings and reopens by itself.
-  ASSERT_TRUE(Eventually([&] { return a().syncs() == 2; }));
+  ASSERT_TRUE(a().AwaitSyncs(2));
   EXPECT_TRUE(Linked());
   EXPECT_EQ(link_->status().ping_failures, 0);
 }
@@ -348,20 +345,21 @@ TEST_F(LinkTest, FailsBackToThePrimaryAfterItServesForSeveralProbes) {
     Heartbeat(b);
     SleepOut();
   }
-  ASSERT_TRUE(Eventually([&] { return a().syncs() == 1; }));
+  ASSERT_TRUE(a().AwaitSyncs(1));
   EXPECT_EQ(link_->status().endpoint, "a");
   EXPECT_EQ(link_->status().failbacks, 1);
-  EXPECT_TRUE(Eventually([&] { return b.open_streams() == 0; }));
+  EXPECT_TRUE(b.AwaitOpenStreams(0));
 }
 
 TEST_F(LinkTest, QuiesceClosesTheStreamButReportsStillGoOut) {
   Start();
   ASSERT_TRUE(Linked());
   link_->Quiesce();
-  ASSERT_TRUE(Eventually([&] { return a().open_streams() == 0; }));
-  ASSERT_TRUE(Eventually([&] { return !link_->status().linked; }));
+  ASSERT_TRUE(a().AwaitOpenStreams(0));
+  ASSERT_TRUE(link_->AwaitStatus(
+        [&](const LinkStatus& s) { return !s.linked; }, kWait));
   // Pings go on (one at once, then at the interval) and open no stream.
-  ASSERT_TRUE(Eventually([&] { return a().pings() == 2; }));
+  ASSERT_TRUE(a().AwaitPings(2));
   clock_.BlockUntilWaiters(1);
   const int pings = a().pings();
   SleepOut();

@@ -32,8 +32,11 @@ absl::Status Annotated(const absl::Status& s, absl::string_view what) {
 
 }  // namespace
 
-AggregatorNode::AggregatorNode(AggregatorConfig config, Clock* clock)
-    : config_(std::move(config)), clock_(clock) {}
+AggregatorNode::AggregatorNode(AggregatorConfig config, Clock* clock,
+                               Observers observers)
+    : config_(std::move(config)),
+      clock_(clock),
+      observers_(std::move(observers)) {}
 
 AggregatorNode::~AggregatorNode() {
   if (server_ != nullptr) Drain(absl::ZeroDuration());
@@ -42,7 +45,10 @@ AggregatorNode::~AggregatorNode() {
 absl::Status AggregatorNode::OpenStore() {
   absl::StatusOr<std::unique_ptr<RocksDbStore>> rocks = RocksDbStore::Open(
       {config_.data_dir, /*sync_writes=*/true,
-       [this](absl::Duration took) { metrics_.OnStoreWrite(took); }});
+       [this](absl::Duration took) {
+         metrics_.OnStoreWrite(took);
+         if (observers_.store_write) observers_.store_write(took);
+       }});
   if (!rocks.ok()) return Annotated(rocks.status(), "opening the store");
   rocks_ = *std::move(rocks);
   absl::StatusOr<std::string> id = StableAggregatorId(rocks_.get(), clock_);
@@ -82,6 +88,7 @@ void AggregatorNode::BuildGraph() {
         metrics_.OnFireRound(report);
         if (!report.canceled.empty()) Canceled(report.canceled);
         if (report.recorded > report.placed.size()) Dispatch();  // PENDING
+        if (observers_.fire_round) observers_.fire_round(report);
       });
   workflows_ = std::make_unique<WorkflowService>(
       store_.get(), &scheduler_, engine_.get(), clock_, ServiceOptions{},

@@ -19,6 +19,7 @@
 // Start() once, then Drain() (or the destructor). Thread-safe.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -52,8 +53,16 @@ namespace ap {
 
 class AggregatorNode {
  public:
+  // What benchmarks and tests watch, called after the node's own handling
+  // on the thread that did the work (keep them cheap). Either may be empty.
+  struct Observers {
+    std::function<void(const FireReport&)> fire_round;
+    std::function<void(absl::Duration took)> store_write;  // each fsync'd
+  };
+
   explicit AggregatorNode(AggregatorConfig config,
-                          Clock* clock = Clock::Real());
+                          Clock* clock = Clock::Real(),
+                          Observers observers = {});
   ~AggregatorNode();
 
   // Opens the store, loads the workflows, serves gRPC (SERVING), HTTP and
@@ -90,6 +99,7 @@ class AggregatorNode {
 
   const AggregatorConfig config_;
   Clock* const clock_;
+  const Observers observers_;
   AggregatorMetrics metrics_;
   std::atomic<bool> leading_{false};
   std::atomic<bool> draining_{false};

@@ -1,6 +1,7 @@
-// End to end through the aggregator over loopback gRPC, with in-process
-// operators that answer at once: interval workflows spread over each period
-// fire, are dispatched, reported SUCCEEDED and persisted (fsync'd). Prints
+// End to end through an AggregatorNode (as the binary runs it) over
+// loopback gRPC, with in-process operators that answer at once: interval
+// workflows spread over each period fire, are dispatched, reported
+// SUCCEEDED and persisted (fsync'd). Prints
 // persisted executions/s and scheduled -> persisted latency; then pings/s.
 // usage: node_bench --workflows=N [--every=E] --operators=K --seconds=S
 //        --reporters=R [--batch=B]
@@ -21,13 +22,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "aggregator/auth/credentials.h"
-#include "aggregator/dispatch/dispatcher.h"
-#include "aggregator/schedule/fire_loop.h"
-#include "aggregator/service/grpc_server.h"
-#include "aggregator/service/node_service.h"
+#include "aggregator/node.h"
 #include "aggregator/store/rocksdb_store.h"
-#include "aggregator/workflows/validate.h"
 #include "bench/populate.h"
 #include "common/proto_time.h"
 #include "common/sync/deadlock_detection.h"
@@ -47,16 +43,6 @@ ABSL_FLAG(int, batch, 1,
 ABSL_FLAG(bool, assignment_batches, true,
           "operators set SyncRequest.accepts_batches");
 ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
-ABSL_FLAG(double, min_round_gap_ms, 2, "DispatcherOptions::min_round_gap");
-ABSL_FLAG(double, min_fire_round_gap_ms,
-          absl::ToDoubleMilliseconds(ap::FireLoop::kDefaultMinRoundGap),
-          "FireLoop's min_round_gap");
-ABSL_FLAG(bool, dispatch_thread, true,
-          "dispatch rounds on the dispatcher's thread (false: in the "
-          "thread that asks, as before the dispatch loop)");
-ABSL_FLAG(bool, place_at_fire, true,
-          "fires are written DISPATCHED to operators with room (false: "
-          "PENDING, then a dispatch round)");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 
 namespace ap::bench {
@@ -102,56 +88,62 @@ int main(int argc, char** argv) {
   const int k = absl::GetFlag(FLAGS_operators);
   const int seconds = absl::GetFlag(FLAGS_seconds);
   std::filesystem::remove_all(dir);
-  Clock* clock = Clock::Real();
+  const int every = std::max(1, absl::GetFlag(FLAGS_every));
+  {
+    // The workflows, written straight into the store the node then opens.
+    auto rocks = RocksDbStore::Open({dir, /*sync=*/false, nullptr});
+    if (!rocks.ok()) {
+      std::fprintf(stderr, "%s\n", rocks.status().ToString().c_str());
+      return 1;
+    }
+    bench::PopulateSpreadIntervals(rocks->get(), n, absl::Now(),
+                                   absl::Seconds(every));
+  }
   // Store writes (each fsync'd, under the store's write lock) and the time
-  // they took, to see how busy that one lock is.
+  // they took, to see how busy that one lock is; scheduled -> taken by a
+  // fire round (the round's start), per fire, in the window.
   std::atomic<int64_t> writes = 0;
   std::atomic<int64_t> write_ns = 0;
-  auto rocks =
-      *RocksDbStore::Open({dir, /*sync=*/true, [&](absl::Duration took) {
-                             ++writes;
-                             write_ns += absl::ToInt64Nanoseconds(took);
-                           }});
-  const int every = std::max(1, absl::GetFlag(FLAGS_every));
-  bench::PopulateSpreadIntervals(rocks.get(), n, absl::Now(),
-                                 absl::Seconds(every));
-  WorkflowStore store(rocks.get());
-  Scheduler scheduler;
-  FiringEngine engine(&store, &scheduler, clock);
-  (void)engine.Recover();
-  ExecutionLedger ledger(&store, clock);
-  DispatcherOptions dispatch_options;
-  dispatch_options.min_round_gap =
-      absl::Milliseconds(absl::GetFlag(FLAGS_min_round_gap_ms));
-  Dispatcher dispatcher(&ledger, &store, clock, dispatch_options);
-  if (absl::GetFlag(FLAGS_place_at_fire)) engine.PlaceWith(&dispatcher);
-  const absl::Time measure_from = absl::Now() + absl::Seconds(3);
-  const absl::Time measure_until = measure_from + absl::Seconds(seconds);
-  // Scheduled -> taken by a fire round (the round's start), per fire.
   absl::Mutex late_mu;
   std::vector<absl::Duration> fire_late;
-  FireLoop loop(
-      &engine, &scheduler, clock,
-      [&](const FireReport& r) {
-        if (r.recorded > r.placed.size()) dispatcher.Kick();
-        const absl::Time now = absl::Now();
-        if (now < measure_from || now >= measure_until) return;
-        absl::MutexLock l(&late_mu);
-        fire_late.insert(fire_late.end(), r.lateness.begin(), r.lateness.end());
-      },
-      absl::Milliseconds(absl::GetFlag(FLAGS_min_fire_round_gap_ms)));
-  CredentialStore creds(rocks.get());
+  absl::Time measure_from = absl::InfiniteFuture();
+  absl::Time measure_until = absl::InfiniteFuture();
+  AggregatorConfig config;
+  config.data_dir = dir;
+  config.grpc_listen = "127.0.0.1:0";
+  config.http_listen = "";
+  config.repl_socket = "";
+  // The aggregator as the binary runs it (AggregatorNode: fires placed on
+  // operators at once, dispatch rounds on their own thread).
+  AggregatorNode node(
+      config, Clock::Real(),
+      {[&](const FireReport& r) {
+         const absl::Time now = absl::Now();
+         absl::MutexLock l(&late_mu);
+         if (now < measure_from || now >= measure_until) return;
+         fire_late.insert(fire_late.end(), r.lateness.begin(),
+                          r.lateness.end());
+       },
+       [&](absl::Duration took) {
+         ++writes;
+         write_ns += absl::ToInt64Nanoseconds(took);
+       }});
+  if (absl::Status started = node.Start(); !started.ok()) {
+    std::fprintf(stderr, "%s\n", started.ToString().c_str());
+    return 1;
+  }
+  {
+    absl::MutexLock l(&late_mu);
+    measure_from = absl::Now() + absl::Seconds(3);
+    measure_until = measure_from + absl::Seconds(seconds);
+  }
   std::vector<std::string> tokens;
   for (int i = 0; i < k; ++i) {
-    tokens.push_back(
-        creds.AddOperator("op-" + std::to_string(i), absl::Now())->secret);
+    tokens.push_back(node.credentials()
+                         .AddOperator("op-" + std::to_string(i), absl::Now())
+                         ->secret);
   }
-  NodeServiceImpl node(&dispatcher, &ledger, &creds, clock, {});
-  GrpcServerOptions options;
-  options.listen = "127.0.0.1:0";
-  auto server =
-      *GrpcServer::Start(options, {{v1::Node::service_full_name(), &node}});
-  const std::string target = "127.0.0.1:" + std::to_string(server->port());
+  const std::string target = "127.0.0.1:" + std::to_string(node.grpc_port());
 
   std::mutex mu;
   std::vector<absl::Duration> latency;   // scheduled -> persisted
@@ -259,8 +251,6 @@ int main(int argc, char** argv) {
       });
     }
   }
-  if (absl::GetFlag(FLAGS_dispatch_thread)) dispatcher.Start();
-  loop.Start();
   // CPU of the whole process (aggregator and test operators alike) over
   // the measured seconds: steadier than throughput on a noisy machine.
   absl::SleepFor(measure_from - absl::Now());
@@ -274,9 +264,8 @@ int main(int argc, char** argv) {
   const int64_t writes_used = writes - writes_from;
   const absl::Duration writing = absl::Nanoseconds(write_ns - write_ns_from);
   stop = true;
-  dispatcher.DrainAll("bench over");
-  loop.Stop();
-  dispatcher.Stop();
+  node.dispatcher().DrainAll("bench over");
+  node.StopLeading();  // no more fires: the pings below run on a quiet node
   for (auto& t : operators) t.join();
   std::sort(latency.begin(), latency.end());
   std::sort(received.begin(), received.end());
@@ -320,7 +309,7 @@ int main(int argc, char** argv) {
                         static_cast<double>(ticks)
                   : 0.0);
   std::printf("report writes (group commits): %llu\n",
-              static_cast<unsigned long long>(ledger.report_writes()));
+              static_cast<unsigned long long>(node.ledger().report_writes()));
   // Pings/s: 2k channels, each with `ping_inflight` calls in flight
   // (callback API: a finished ping starts the next), 3 s.
   std::atomic<int64_t> pings = 0;
@@ -370,7 +359,7 @@ int main(int argc, char** argv) {
   }
   std::printf("pings: %d channels x %d in flight, %.0f pings/s\n", k * 2,
               inflight, static_cast<double>(pinged) / 3);
-  server->Shutdown(absl::Seconds(1));
+  node.Drain(absl::Seconds(1));
   std::filesystem::remove_all(dir);
   return 0;
 }

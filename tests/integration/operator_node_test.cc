@@ -1,31 +1,31 @@
 // An OperatorNode (link over real gRPC, worker pool, spool, flusher)
-// against an in-process aggregator's Node service on 127.0.0.1, with a
-// local HTTP target. Real clock; waits are bounded.
+// against an AggregatorNode as the binary runs it (store, services, servers
+// on 127.0.0.1), with a local HTTP target. Real clock; every wait is for a
+// condition, bounded.
 
 #include <memory>
 #include <string>
 
-#include "aggregator/service/grpc_server.h"
-#include "aggregator/service/node_service.h"
-#include "aggregator/workflows/service.h"
+#include "aggregator/node.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
-#include "tests/testing/unique_name.h"
 #include "tests/testing/http_target.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/testing/temp_store.h"
+#include "tests/testing/unique_name.h"
 
 namespace ap {
 namespace {
 
 const Caller kAlice{"alice", Role::kWriter};
+constexpr absl::Duration kWait = absl::Seconds(15);
 
+// Polls `cond` (a read of the aggregator's records) until it holds.
 template <typename F>
-bool Eventually(F cond, absl::Duration timeout = absl::Seconds(15)) {
-  const absl::Time until = absl::Now() + timeout;
+bool Eventually(F cond) {
+  const absl::Time until = absl::Now() + kWait;
   while (absl::Now() < until) {
     if (cond()) return true;
     absl::SleepFor(absl::Milliseconds(5));
@@ -36,39 +36,46 @@ bool Eventually(F cond, absl::Duration timeout = absl::Seconds(15)) {
 class OperatorNodeTest : public ::testing::Test {
  protected:
   OperatorNodeTest() {
-    token_ = creds_.AddOperator("op-1", absl::Now())->secret;
-    StartServer(0);
-    v1::Workflow w;
-    w.set_name(ap::testing::UniqueName("job"));
-    w.mutable_trigger()->mutable_manual();
-    v1::Step* s = w.add_steps();
-    s->set_id("call");
-    s->mutable_http()->set_url(target_.Url("/echo"));
-    s->mutable_http()->set_method("POST");
-    s->mutable_http()->set_body("{{execution.id}}");
-    workflow_ = service_.Create(kAlice, w)->id();
+    StartAggregator(0);
+    token_ = aggregator_->credentials().AddOperator("op-1", absl::Now())->secret;
+    workflow_ = Create("job", target_.Url("/echo"), "POST", "{{execution.id}}");
   }
   ~OperatorNodeTest() override {
     if (node_) node_->Drain(absl::Seconds(1), absl::Seconds(1));
     node_.reset();
-    dispatcher_.DrainAll("test over");
-    if (server_) server_->Shutdown(absl::Seconds(1));
+    aggregator_.reset();
   }
 
-  void StartServer(int port) {
-    GrpcServerOptions options;
-    options.listen = "127.0.0.1:" + std::to_string(port);
-    auto server = GrpcServer::Start(
-        options, {{v1::Node::service_full_name(), &node_service_}});
-    ASSERT_STATUS_OK(server);
-    server_ = *std::move(server);
-    server_->SetServing(true);
-    port_ = server_->port();
+  void StartAggregator(int port) {
+    AggregatorConfig config;
+    config.data_dir = data_.path();
+    config.grpc_listen = "127.0.0.1:" + std::to_string(port);
+    config.http_listen = "";
+    config.repl_socket = "";
+    config.ping_interval = absl::Seconds(1);
+    config.heartbeat_interval = absl::Milliseconds(200);
+    aggregator_ = std::make_unique<AggregatorNode>(config);
+    ASSERT_STATUS_OK(aggregator_->Start());
+    port_ = aggregator_->grpc_port();
   }
-  // A crash, as the operator sees it: streams end, nothing is drained.
-  void KillServer() {
-    server_->Shutdown(absl::ZeroDuration());
-    server_.reset();
+  // The aggregator goes away (its process stopped): its operators are told
+  // and their streams end. The store stays for the next StartAggregator.
+  void StopAggregator() {
+    aggregator_->Drain(absl::ZeroDuration());
+    aggregator_.reset();
+  }
+  std::string Create(const std::string& name, const std::string& url,
+                     const std::string& method = "GET",
+                     const std::string& body = "") {
+    v1::Workflow w;
+    w.set_name(ap::testing::UniqueName(name));
+    w.mutable_trigger()->mutable_manual();
+    v1::Step* s = w.add_steps();
+    s->set_id("call");
+    s->mutable_http()->set_url(url);
+    s->mutable_http()->set_method(method);
+    s->mutable_http()->set_body(body);
+    return aggregator_->workflows().Create(kAlice, w)->id();
   }
   void StartNode(absl::Duration healthy_reset = absl::Seconds(60),
                  int64_t spool_max_bytes = 1 << 20) {
@@ -85,34 +92,24 @@ class OperatorNodeTest : public ::testing::Test {
         config, Clock::Real(), LinkOptionsFrom(config), stubs_.get());
     ASSERT_STATUS_OK(node_->Start());
   }
+  bool AwaitLink(const std::function<bool(const LinkStatus&)>& pred) {
+    return node_->link().AwaitStatus(pred, kWait);
+  }
+  bool AwaitLinked() {
+    return AwaitLink([](const LinkStatus& s) { return s.linked; });
+  }
   v1::ExecutionStatus StatusOf(const std::string& exec) {
-    auto e = store_.GetExecution(exec);
+    auto e = aggregator_->store().GetExecution(exec);
     return e.ok() && *e ? (**e).status() : v1::EXECUTION_STATUS_UNSPECIFIED;
   }
-  std::string Trigger() {
-    std::string id = service_.Trigger(kAlice, workflow_)->id();
-    dispatcher_.DispatchPending();
-    return id;
+  std::string Trigger(const std::string& workflow) {
+    return aggregator_->workflows().Trigger(kAlice, workflow)->id();
   }
 
   testing::HttpTarget target_;
-  testing::TempStore temp_;
+  testing::TempDir data_;
   testing::TempDir spool_;
-  Clock* clock_ = Clock::Real();
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, clock_};
-  WorkflowService service_{&store_, &scheduler_, &engine_, clock_, {}};
-  CredentialStore creds_{temp_.get()};
-  ExecutionLedger ledger_{&store_, clock_};
-  Dispatcher dispatcher_{&ledger_, &store_, clock_};
-  NodeServiceImpl node_service_{
-      &dispatcher_,
-      &ledger_,
-      &creds_,
-      clock_,
-      {absl::Seconds(1), absl::Milliseconds(200), "agg-1"}};
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<AggregatorNode> aggregator_;
   int port_ = 0;
   std::string token_, workflow_;
   std::unique_ptr<GrpcStubFactory> stubs_;
@@ -121,21 +118,21 @@ class OperatorNodeTest : public ::testing::Test {
 
 TEST_F(OperatorNodeTest, AssignedWorkRunsAndItsOutcomeIsRecordedOnce) {
   StartNode();
-  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
-  const std::string exec = Trigger();
+  ASSERT_TRUE(AwaitLinked());
+  const std::string exec = Trigger(workflow_);
   ASSERT_TRUE(Eventually(
       [&] { return StatusOf(exec) == v1::EXECUTION_STATUS_SUCCEEDED; }));
-  auto e = store_.GetExecution(exec);
+  auto e = aggregator_->store().GetExecution(exec);
   ASSERT_STATUS_OK(e);
   EXPECT_EQ((**e).step_results(0).output(), "POST " + exec + " ");
   EXPECT_EQ(target_.requests.load(), 1);
-  EXPECT_TRUE(Eventually([&] { return node_->spool().depth() == 0; }));
+  EXPECT_TRUE(node_->spool().AwaitEmpty(Clock::Real(), absl::Now() + kWait));
 }
 
 TEST_F(OperatorNodeTest, AFullSpoolHandsTheOutcomeOverDirectly) {
   StartNode(absl::Seconds(60), /*spool_max_bytes=*/1);
-  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
-  const std::string exec = Trigger();
+  ASSERT_TRUE(AwaitLinked());
+  const std::string exec = Trigger(workflow_);
   ASSERT_TRUE(Eventually(
       [&] { return StatusOf(exec) == v1::EXECUTION_STATUS_SUCCEEDED; }));
   EXPECT_EQ(node_->spool().depth(), 0u);
@@ -144,22 +141,16 @@ TEST_F(OperatorNodeTest, AFullSpoolHandsTheOutcomeOverDirectly) {
 }
 
 TEST_F(OperatorNodeTest, ADrainReportsWhatOutlivesTheGraceAsFailed) {
-  v1::Workflow w;
-  w.set_name("slow");
-  w.mutable_trigger()->mutable_manual();
-  v1::Step* s = w.add_steps();
-  s->set_id("wait");
-  s->mutable_http()->set_url(target_.Url("/slow"));
-  const std::string slow = service_.Create(kAlice, w)->id();
+  const std::string slow = Create("slow", target_.Url("/slow"));
   StartNode();
-  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
-  const std::string exec = service_.Trigger(kAlice, slow)->id();
-  dispatcher_.DispatchPending();
+  ASSERT_TRUE(AwaitLinked());
+  const std::string exec = Trigger(slow);
   ASSERT_TRUE(Eventually([&] { return target_.requests.load() == 1; }));
-  EXPECT_EQ(StatusOf(exec), v1::EXECUTION_STATUS_RUNNING);  // reported
+  ASSERT_TRUE(Eventually(
+      [&] { return StatusOf(exec) == v1::EXECUTION_STATUS_RUNNING; }));
   node_->Drain(absl::Milliseconds(100), absl::Seconds(5));
   EXPECT_EQ(node_->spool().depth(), 0u);  // reported before it returned
-  auto e = store_.GetExecution(exec);
+  auto e = aggregator_->store().GetExecution(exec);
   ASSERT_STATUS_OK(e);
   EXPECT_EQ((**e).status(), v1::EXECUTION_STATUS_FAILED);
   EXPECT_THAT((**e).reason(), ::testing::HasSubstr("operator shut down"));
@@ -168,28 +159,32 @@ TEST_F(OperatorNodeTest, ADrainReportsWhatOutlivesTheGraceAsFailed) {
 
 TEST_F(OperatorNodeTest, AnOperatorStartedFirstLinksWhenTheAggregatorServes) {
   const int port = port_;
-  KillServer();
+  StopAggregator();
   StartNode();
-  absl::SleepFor(absl::Milliseconds(1500));  // a few failed pings
+  ASSERT_TRUE(AwaitLink([](const LinkStatus& s) {
+    return s.ping_failures >= 2;  // a few failed pings
+  }));
   EXPECT_FALSE(node_->link().status().linked);
-  EXPECT_GE(node_->link().status().ping_failures, 1);
-  StartServer(port);
-  EXPECT_TRUE(Eventually([&] { return node_->link().status().linked; }));
+  StartAggregator(port);
+  EXPECT_TRUE(AwaitLinked());
 }
 
+// The relink's bound after a healthy link (link_test checks it, and the
+// healthy period, on a simulated clock); here over real gRPC, with any
+// link counted as healthy (healthy_reset 0).
 TEST_F(OperatorNodeTest,
-       AfterAHealthyPeriodARestartIsRelinkedWithinOneAndAHalfSeconds) {
-  StartNode(/*healthy_reset=*/absl::Seconds(1));
-  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
-  absl::SleepFor(absl::Milliseconds(1500));  // healthy past healthy_reset
+       AfterAHealthyLinkARestartIsRelinkedWithinOneAndAHalfSeconds) {
+  StartNode(/*healthy_reset=*/absl::ZeroDuration());
+  ASSERT_TRUE(AwaitLinked());
   const int port = port_;
-  KillServer();
-  ASSERT_TRUE(Eventually([&] { return !node_->link().status().linked; }));
-  absl::SleepFor(absl::Seconds(4));  // the aggregator restarting
-  EXPECT_GE(node_->link().status().ping_failures, 3);
-  StartServer(port);
+  const int64_t failures = node_->link().status().ping_failures;
+  StopAggregator();
+  ASSERT_TRUE(AwaitLink([&](const LinkStatus& s) {
+    return !s.linked && s.ping_failures >= failures + 3;  // restarting
+  }));
+  StartAggregator(port);
   const absl::Time serving = absl::Now();
-  ASSERT_TRUE(Eventually([&] { return node_->link().status().linked; }));
+  ASSERT_TRUE(AwaitLinked());
   EXPECT_LE(absl::Now() - serving, absl::Milliseconds(1500));
 }
 

@@ -1,24 +1,19 @@
-// ap.v1.Aggregator over real gRPC on 127.0.0.1:0, with the aggregator's
-// own wiring (store, scheduler, engine, credentials) and a simulated clock.
+// ap.v1.Aggregator over real gRPC on 127.0.0.1:0: an AggregatorNode as the
+// binary runs it, on a simulated clock.
 
 #include <memory>
 #include <string>
 
-#include "aggregator/auth/credentials.h"
-#include "aggregator/schedule/firing.h"
-#include "aggregator/service/aggregator_service.h"
-#include "aggregator/service/grpc_server.h"
-#include "aggregator/workflows/service.h"
+#include "aggregator/node.h"
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "tests/testing/unique_name.h"
-#include "tests/testing/firing_core.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_store.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/unique_name.h"
 
 namespace ap {
 namespace {
@@ -38,22 +33,24 @@ v1::Workflow Minutely() {
   return w;
 }
 
-class AggregatorApiTest : public ::testing::Test,
-                          protected ap::testing::FiringCore {
+class AggregatorApiTest : public ::testing::Test {
  protected:
-  AggregatorApiTest() : FiringCore(kT0) {
-    alice_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
+  AggregatorApiTest() {
+    AggregatorConfig config;
+    config.data_dir = dir_.path();
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "";
+    config.repl_socket = "";
+    node_ = std::make_unique<AggregatorNode>(config, &clock_);
+    EXPECT_STATUS_OK(node_->Start());
+    CredentialStore& creds = node_->credentials();
+    alice_ = creds.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
     alice_reader_ =
-        creds_.CreateApiKey("alice", Role::kReader, "", kT0)->secret;
-    bob_ = creds_.CreateApiKey("bob", Role::kWriter, "", kT0)->secret;
-    operator_ = creds_.AddOperator("op-1", kT0)->secret;
-    GrpcServerOptions options;
-    options.listen = "127.0.0.1:0";
-    server_ = *GrpcServer::Start(
-        options, {{v1::Aggregator::service_full_name(), &impl_}});
-    server_->SetServing(true);
+        creds.CreateApiKey("alice", Role::kReader, "", kT0)->secret;
+    bob_ = creds.CreateApiKey("bob", Role::kWriter, "", kT0)->secret;
+    operator_ = creds.AddOperator("op-1", kT0)->secret;
     stub_ = v1::Aggregator::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(node_->grpc_port()),
                             grpc::InsecureChannelCredentials()));
   }
 
@@ -72,10 +69,9 @@ class AggregatorApiTest : public ::testing::Test,
     return stub_->CreateWorkflow(As(secret).get(), r, out);
   }
 
-  WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
-  CredentialStore creds_{temp_.get()};
-  AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};
-  std::unique_ptr<GrpcServer> server_;
+  SimulatedClock clock_{kT0};
+  testing::TempDir dir_;
+  std::unique_ptr<AggregatorNode> node_;
   std::unique_ptr<v1::Aggregator::Stub> stub_;
   std::string alice_, alice_reader_, bob_, operator_;
 };
@@ -115,13 +111,17 @@ TEST_F(AggregatorApiTest, LifecycleOverGrpc) {
   EXPECT_EQ(w.owner(), "alice");
   EXPECT_EQ(FromProto(w.next_fire_at()), kT0 + absl::Minutes(1));
 
+  // The node's fire loop fires it once the clock reaches it.
   clock_.AdvanceTime(absl::Minutes(1));
-  ASSERT_TRUE(engine_.FireDue().ok());
-
   v1::ListExecutionsRequest list;
   list.set_workflow_id(w.id());
   v1::ListExecutionsResponse executions;
-  ASSERT_TRUE(stub_->ListExecutions(As(alice_).get(), list, &executions).ok());
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
+    ASSERT_TRUE(
+        stub_->ListExecutions(As(alice_).get(), list, &executions).ok());
+    if (executions.executions_size() > 0 || absl::Now() > until) break;
+    absl::SleepFor(absl::Milliseconds(5));  // until the loop's thread fires
+  }
   ASSERT_EQ(executions.executions_size(), 1);
   v1::GetExecutionRequest get_exec;
   get_exec.set_id(executions.executions(0).id());

@@ -1,6 +1,7 @@
-// apctl's user commands against a real ap.v1.Aggregator over gRPC on
-// 127.0.0.1:0 (in-process, simulated clock): what a person sees, what a
-// script gets, and the errors with their hints and exit codes.
+// apctl's user commands against an AggregatorNode over gRPC on
+// 127.0.0.1:0 (in-process, simulated clock, its leader-only parts stopped
+// so that nothing fires unless a test records it): what a person sees,
+// what a script gets, and the errors with their hints and exit codes.
 
 #include <atomic>
 #include <filesystem>
@@ -10,22 +11,15 @@
 #include <string>
 #include <thread>
 
-#include "aggregator/auth/credentials.h"
-#include "aggregator/dispatch/ledger.h"
-#include "aggregator/schedule/firing.h"
-#include "aggregator/service/admin_service.h"
-#include "aggregator/service/aggregator_service.h"
-#include "aggregator/service/grpc_server.h"
-#include "aggregator/workflows/service.h"
+#include "aggregator/node.h"
 #include "cli/admin_commands.h"
 #include "cli/apply_command.h"
 #include "cli/user_commands.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/testing/firing_core.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/testing/temp_store.h"
 
 namespace ap {
 namespace {
@@ -53,18 +47,20 @@ struct Result {
   std::string err;
 };
 
-class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
+class ApctlTest : public ::testing::Test {
  protected:
-  ApctlTest() : FiringCore(kT0) {
-    key_ = creds_.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
-    (void)creds_.AddOperator("op-1", kT0);
-    GrpcServerOptions options;
-    options.listen = "127.0.0.1:0";
-    server_ = *GrpcServer::Start(
-        options, {{v1::Aggregator::service_full_name(), &impl_},
-                  {v1::Admin::service_full_name(), &admin_impl_}});
-    server_->SetServing(true);
-    config_.aggregator = "127.0.0.1:" + std::to_string(server_->port());
+  ApctlTest() {
+    AggregatorConfig config;
+    config.data_dir = dir_.path() + "/data";
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "";
+    config.repl_socket = "";
+    node_ = std::make_unique<AggregatorNode>(config, &clock_);
+    EXPECT_STATUS_OK(node_->Start());
+    node_->StopLeading();
+    key_ = node_->credentials().CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
+    (void)node_->credentials().AddOperator("op-1", kT0);
+    config_.aggregator = "127.0.0.1:" + std::to_string(node_->grpc_port());
     config_.api_key = key_;
     config_.timeout = absl::Seconds(5);
   }
@@ -115,13 +111,13 @@ class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
     while (!done && absl::Now() < until) {
       clock_.AdvanceTime(absl::Milliseconds(1));
       const std::string exec =
-          workflows_.Trigger({"alice", Role::kWriter}, id)->id();
-      EXPECT_TRUE(ledger_.Assign(exec, "op-1").ok());
+          node_->workflows().Trigger({"alice", Role::kWriter}, id)->id();
+      EXPECT_TRUE(node_->ledger().Assign(exec, "op-1").ok());
       v1::ReportRequest r;
       r.set_execution_id(exec);
       r.set_attempt(1);
       r.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
-      EXPECT_TRUE(ledger_.Report("op-1", r).ok());
+      EXPECT_TRUE(node_->ledger().Report("op-1", r).ok());
       absl::SleepFor(absl::Milliseconds(50));
     }
     EXPECT_TRUE(done) << "watch printed nothing";
@@ -129,14 +125,9 @@ class ApctlTest : public ::testing::Test, protected ap::testing::FiringCore {
     return watched;
   }
 
+  SimulatedClock clock_{kT0};
   testing::TempDir dir_;
-  WorkflowService workflows_{&store_, &scheduler_, &engine_, &clock_, {}};
-  CredentialStore creds_{temp_.get()};
-  AggregatorServiceImpl impl_{&workflows_, &creds_, &clock_};
-  CredentialAdmin admin_{&creds_, &clock_};
-  AdminServiceImpl admin_impl_{&admin_, &creds_};
-  ExecutionLedger ledger_{&store_, &clock_};
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<AggregatorNode> node_;
   std::string key_;
   ApctlConfig config_;
 };
@@ -404,7 +395,7 @@ TEST_F(ApctlTest, ApplyCreatesUpdatesAndIsIdempotent) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("unchanged alpha " + alpha + "\n"));
   EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
-  EXPECT_EQ(workflows_.Get({"alice", Role::kWriter}, alpha)->version(), 1);
+  EXPECT_EQ(node_->workflows().Get({"alice", Role::kWriter}, alpha)->version(), 1);
 
   std::string changed = kTwoWorkflows;
   changed.replace(changed.find("0 * * * *"), 9, "30 * * * *");
@@ -412,7 +403,7 @@ TEST_F(ApctlTest, ApplyCreatesUpdatesAndIsIdempotent) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("updated alpha " + alpha + "\n"));
   EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
-  const v1::Workflow stored = *workflows_.Get({"alice", Role::kWriter}, alpha);
+  const v1::Workflow stored = *node_->workflows().Get({"alice", Role::kWriter}, alpha);
   EXPECT_EQ(stored.version(), 2);
   EXPECT_EQ(stored.trigger().cron().schedules(0), "30 * * * *");
   EXPECT_THAT(Run({"workflow", "list"}).out, Not(HasSubstr("alpha-")));
@@ -492,7 +483,7 @@ TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));  // a writer key
   config_.api_key =
-      creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+      node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
 
   r = RunAdmin({"keys", "create"}, {.owner = "bob", .role = "reader"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -506,7 +497,7 @@ TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
   EXPECT_EQ(Run({"workflow", "list"}).code, 0);
   config_.api_key = key_;
   EXPECT_EQ(RunAdmin({"keys", "revoke", id}).code, 1);  // not an admin
-  config_.api_key = creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  config_.api_key = node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
   r = RunAdmin({"keys", "revoke", id});
   ASSERT_EQ(r.code, 0) << r.err;
   config_.api_key = secret;
@@ -516,16 +507,16 @@ TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
 }
 
 TEST_F(ApctlTest, AnAdminAddsListsAndRemovesOperatorsOnline) {
-  config_.api_key = creds_.CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  config_.api_key = node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
   Result r = RunAdmin({"operators", "add"}, {.id = "op-2"});
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string token = r.out.substr(r.out.find("secret: ") + 8, 68);
-  EXPECT_EQ(*creds_.AuthenticateOperator("Bearer " + token), "op-2");
+  EXPECT_EQ(*node_->credentials().AuthenticateOperator("Bearer " + token), "op-2");
   r = RunAdmin({"operators", "list"});
   EXPECT_THAT(r.out, HasSubstr("op-2"));
   r = RunAdmin({"operators", "remove", "op-2"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_FALSE(creds_.AuthenticateOperator("Bearer " + token).ok());
+  EXPECT_FALSE(node_->credentials().AuthenticateOperator("Bearer " + token).ok());
   r = RunAdmin({"operators", "remove", "op-2"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND: no operator op-2"));

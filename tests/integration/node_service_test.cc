@@ -1,15 +1,15 @@
-// ap.v1.Node over real gRPC on 127.0.0.1:0 with an in-process test
-// operator. The real clock drives the stream (heartbeats every 100 ms);
-// waits are bounded.
+// ap.v1.Node over real gRPC on 127.0.0.1:0, served by an AggregatorNode as
+// the binary runs it, with an in-process test operator. The real clock
+// drives the stream (heartbeats every 100 ms); waits are bounded.
 
 #include "aggregator/service/node_service.h"
 
 #include <memory>
 #include <string>
 
-#include "aggregator/auth/credential_admin.h"
-#include "aggregator/service/grpc_server.h"
-#include "aggregator/workflows/service.h"
+#include "aggregator/dispatch/connect_limiter.h"
+#include "aggregator/node.h"
+#include "ap/v1/admin.grpc.pb.h"
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/unique_name.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_store.h"
+#include "tests/testing/temp_dir.h"
 
 namespace ap {
 namespace {
@@ -27,28 +27,37 @@ const Caller kAlice{"alice", Role::kWriter};
 class NodeServiceTest : public ::testing::Test {
  protected:
   NodeServiceTest() {
-    token_ = creds_.AddOperator("op-1", absl::Now())->secret;
-    other_token_ = creds_.AddOperator("op-2", absl::Now())->secret;
+    AggregatorConfig config;
+    config.data_dir = data_.path();
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "";
+    config.repl_socket = "";
+    config.ping_interval = absl::Seconds(7);
+    config.heartbeat_interval = absl::Milliseconds(100);
+    // A lease lasts the workflow's execution timeout and 1 ms more.
+    config.lease_grace = absl::Milliseconds(1);
+    node_ = std::make_unique<AggregatorNode>(config);
+    EXPECT_STATUS_OK(node_->Start());
+    token_ = creds().AddOperator("op-1", absl::Now())->secret;
+    other_token_ = creds().AddOperator("op-2", absl::Now())->secret;
     api_key_ =
-        creds_.CreateApiKey("alice", Role::kWriter, "", absl::Now())->secret;
-    GrpcServerOptions options;
-    options.listen = "127.0.0.1:0";
-    server_ =
-        *GrpcServer::Start(options, {{v1::Node::service_full_name(), &node_}});
-    stub_ = v1::Node::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials()));
+        creds().CreateApiKey("alice", Role::kWriter, "", absl::Now())->secret;
+    channel_ =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(node_->grpc_port()),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::Node::NewStub(channel_);
     v1::Workflow w;
     w.set_name(ap::testing::UniqueName("job"));
     w.mutable_trigger()->mutable_manual();
     w.add_steps()->set_id("s");
     w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
-    workflow_ = service_.Create(kAlice, w)->id();
+    workflow_ = service().Create(kAlice, w)->id();
   }
-  ~NodeServiceTest() override {
-    dispatcher_.DrainAll("test over");
-    server_->Shutdown(absl::Seconds(2));
-  }
+  ~NodeServiceTest() override { node_->Drain(absl::Seconds(2)); }
+
+  CredentialStore& creds() { return node_->credentials(); }
+  WorkflowService& service() { return node_->workflows(); }
+  Dispatcher& dispatcher() { return node_->dispatcher(); }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& secret) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -56,7 +65,7 @@ class NodeServiceTest : public ::testing::Test {
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     return ctx;
   }
-  std::string Trigger() { return service_.Trigger(kAlice, workflow_)->id(); }
+  std::string Trigger() { return service().Trigger(kAlice, workflow_)->id(); }
   // op-1's SUCCEEDED outcome of attempt 1.
   static v1::ReportRequest Succeeded(const std::string& execution_id) {
     v1::ReportRequest r;
@@ -82,21 +91,9 @@ class NodeServiceTest : public ::testing::Test {
     return false;
   }
 
-  ap::testing::TempStore temp_;
-  Clock* clock_ = Clock::Real();
-  WorkflowStore store_{temp_.get()};
-  Scheduler scheduler_;
-  FiringEngine engine_{&store_, &scheduler_, clock_};
-  WorkflowService service_{&store_, &scheduler_, &engine_, clock_, {}};
-  CredentialStore creds_{temp_.get()};
-  ExecutionLedger ledger_{&store_, clock_};
-  Dispatcher dispatcher_{&ledger_, &store_, clock_};
-  NodeServiceImpl node_{&dispatcher_,
-                        &ledger_,
-                        &creds_,
-                        clock_,
-                        {absl::Seconds(7), absl::Milliseconds(100), "agg-1"}};
-  std::unique_ptr<GrpcServer> server_;
+  ap::testing::TempDir data_;
+  std::unique_ptr<AggregatorNode> node_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Node::Stub> stub_;
   std::string token_, other_token_, api_key_, workflow_;
 };
@@ -107,10 +104,10 @@ TEST_F(NodeServiceTest, PingAnswersIntervalsAndIdentity) {
   p.set_version("1.0");
   v1::PingResponse resp;
   ASSERT_TRUE(stub_->Ping(As(token_).get(), p, &resp).ok());
-  EXPECT_EQ(resp.aggregator_id(), "agg-1");
+  EXPECT_EQ(resp.aggregator_id(), node_->aggregator_id());
   EXPECT_EQ(resp.ping_interval().seconds(), 7);
   EXPECT_EQ(resp.heartbeat_interval().nanos(), 100'000'000);
-  EXPECT_EQ(dispatcher_.Operators().at(0).version(), "1.0");
+  EXPECT_EQ(dispatcher().Operators().at(0).version(), "1.0");
 }
 
 // What is queued when the stream starts goes out in one message to an
@@ -177,7 +174,7 @@ TEST_F(NodeServiceTest, PendingWorkIsAssignedOnConnectAndReportedOnce) {
   EXPECT_EQ(resp.result(), v1::REPORT_RESULT_ACCEPTED);
   ASSERT_TRUE(stub_->Report(As(token_).get(), r, &resp).ok());
   EXPECT_EQ(resp.result(), v1::REPORT_RESULT_DUPLICATE);
-  EXPECT_EQ((**store_.GetExecution(exec)).status(),
+  EXPECT_EQ((**node_->store().GetExecution(exec)).status(),
             v1::EXECUTION_STATUS_SUCCEEDED);
   ctx->TryCancel();
 }
@@ -211,7 +208,7 @@ TEST_F(NodeServiceTest, ReportBatchAnswersEachReportInOrder) {
   EXPECT_EQ(resp.results(3).error_code(),
             static_cast<int>(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(resp.results(0).error_code(), 0);
-  EXPECT_EQ((**store_.GetExecution(exec)).status(),
+  EXPECT_EQ((**node_->store().GetExecution(exec)).status(),
             v1::EXECUTION_STATUS_SUCCEEDED);
   ctx->TryCancel();
 }
@@ -234,8 +231,7 @@ TEST_F(NodeServiceTest, WorkCreatedWhileConnectedIsPushed) {
   auto reader = stub_->Sync(ctx.get(), Hello());
   v1::NodeMessage m;
   ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
-  const std::string exec = Trigger();
-  dispatcher_.DispatchPending();  // what the aggregator does after a fire
+  const std::string exec = Trigger();  // the node dispatches it at once
   ASSERT_TRUE(ReadWork(reader.get(), &m));
   EXPECT_EQ(m.assignment().execution_id(), exec);
   ctx->TryCancel();
@@ -247,7 +243,7 @@ TEST_F(NodeServiceTest, AConnectedOperatorsEndpointIsItsPeerAddress) {
   auto reader = stub_->Sync(ctx.get(), Hello());
   v1::NodeMessage m;
   ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
-  const std::vector<v1::OperatorInfo> ops = dispatcher_.Operators();
+  const std::vector<v1::OperatorInfo> ops = dispatcher().Operators();
   ASSERT_EQ(ops.size(), 1u);
   EXPECT_THAT(ops[0].endpoint(), ::testing::StartsWith("127.0.0.1:"));
   ctx->TryCancel();
@@ -256,21 +252,24 @@ TEST_F(NodeServiceTest, AConnectedOperatorsEndpointIsItsPeerAddress) {
 // Removing an operator online (ap.v1.Admin) ends its open stream at once,
 // with UNAUTHENTICATED, and the token is refused from then on.
 TEST_F(NodeServiceTest, RemovingAnOperatorClosesItsStream) {
-  CredentialAdmin admin(&creds_, clock_, [this](const std::string& id) {
-    dispatcher_.Evict(id);
-  });
+  const std::string root =
+      creds().CreateApiKey("root", Role::kAdmin, "", absl::Now())->secret;
   auto ctx = As(token_);
   auto reader = stub_->Sync(ctx.get(), Hello());
   v1::NodeMessage m;
   ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
-  ASSERT_THAT(admin.RemoveOperator({"root", Role::kAdmin}, "op-1"),
-              ap::testing::IsOk());
+  v1::RemoveOperatorRequest remove;
+  remove.set_operator_id("op-1");
+  v1::RemoveOperatorResponse removed;
+  const grpc::Status call = v1::Admin::NewStub(channel_)->RemoveOperator(
+      As(root).get(), remove, &removed);
+  ASSERT_TRUE(call.ok()) << call.error_message();
   while (reader->Read(&m)) {
   }
   const grpc::Status end = reader->Finish();
   EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAUTHENTICATED)
       << end.error_message();
-  EXPECT_FALSE(dispatcher_.Operators().at(0).connected());
+  EXPECT_FALSE(dispatcher().Operators().at(0).connected());
   v1::PingRequest p;
   p.set_operator_id("op-1");
   v1::PingResponse resp;
@@ -302,7 +301,7 @@ TEST_F(NodeServiceTest, DrainEndsTheStreamAfterTellingTheOperator) {
   auto reader = stub_->Sync(ctx.get(), Hello());
   v1::NodeMessage m;
   ASSERT_TRUE(reader->Read(&m));
-  dispatcher_.DrainAll("aggregator shutting down");
+  dispatcher().DrainAll("aggregator shutting down");
   ASSERT_TRUE(ReadWork(reader.get(), &m));
   EXPECT_EQ(m.drain().reason(), "aggregator shutting down");
   EXPECT_FALSE(reader->Read(&m));
@@ -321,10 +320,9 @@ TEST_F(NodeServiceTest, KilledStreamsWorkIsRedispatchedAfterTheLease) {
       ToProtoDuration(absl::ZeroDuration());  // re-dispatch at once
   w.add_steps()->set_id("s");
   w.mutable_steps(0)->mutable_http()->set_url("http://127.0.0.1:9/");
-  const std::string wf = service_.Create(kAlice, w)->id();
-  const std::string exec = service_.Trigger(kAlice, wf)->id();
-  ExecutionLedger short_ledger(&store_, clock_, {absl::Milliseconds(1)});
-  ASSERT_THAT(short_ledger.Assign(exec, "op-1"), ::ap::testing::IsOk());
+  const std::string wf = service().Create(kAlice, w)->id();
+  const std::string exec = service().Trigger(kAlice, wf)->id();
+  ASSERT_THAT(node_->ledger().Assign(exec, "op-1"), ::ap::testing::IsOk());
 
   // op-1 dies mid-execution; op-2 is connected and idle.
   v1::SyncRequest hello = Hello();
@@ -334,14 +332,8 @@ TEST_F(NodeServiceTest, KilledStreamsWorkIsRedispatchedAfterTheLease) {
   v1::NodeMessage m;
   ASSERT_TRUE(reader->Read(&m));
 
-  std::vector<v1::Execution> expired;
-  for (int i = 0; i < 100 && expired.empty(); ++i) {  // at most ~5 s
-    absl::SleepFor(absl::Milliseconds(50));
-    expired = *short_ledger.ExpireLeases();
-  }
-  ASSERT_EQ(expired.size(), 1u);
-  EXPECT_EQ(expired[0].attempt(), 2);
-  dispatcher_.DispatchPending();
+  // The node's lease expiry (every second) finds it, and it goes to op-2 as
+  // attempt 2.
   ASSERT_TRUE(ReadWork(reader.get(), &m));
   EXPECT_EQ(m.assignment().execution_id(), exec);
   EXPECT_EQ(m.assignment().attempt(), 2);

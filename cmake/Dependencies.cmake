@@ -12,6 +12,8 @@ find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# libpq (Debian's libpq-dev): the PostgreSQL client library.
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
 # grpc/health/v1/health.proto, so that reflection can describe the health
 # service (Debian's grpc-proto package).

@@ -11,6 +11,7 @@ packages=(
   libjemalloc-dev libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   tzdata socat netcat-openbsd openssl curl chromium python3-grpcio python3-grpc-tools
   docker-compose python3-yaml docker.io debootstrap binutils
+  libpq-dev postgresql-15
 )
 
 missing=()

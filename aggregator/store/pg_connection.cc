@@ -1,0 +1,153 @@
+#include "aggregator/store/pg_connection.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace ap {
+namespace {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string ConnectionError(pg_conn* conn) {
+  return std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
+}
+
+std::string SqlState(const PGresult* r) {
+  const char* state =
+      r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return state != nullptr ? state : "";
+}
+
+// Whether a failed statement failed because the connection did: libpq's
+// own error (no SQLSTATE), a connection exception (08), or the server
+// shutting down or not yet up (57P01-57P03).
+bool ConnectionLost(pg_conn* conn, const PGresult* r) {
+  const std::string code = SqlState(r);
+  return code.empty() || PQstatus(conn) == CONNECTION_BAD ||
+         absl::StartsWith(code, "08") || code == "57P01" || code == "57P02" ||
+         code == "57P03";
+}
+
+// The status for a failed statement, from its SQLSTATE class.
+absl::Status StatementError(pg_conn* conn, const PGresult* r) {
+  const std::string code = SqlState(r);
+  std::string message(absl::StripTrailingAsciiWhitespace(
+      r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn)));
+  if (message.empty()) message = ConnectionError(conn);
+  message = absl::StrCat("postgres: ", message,
+                         code.empty() ? "" : absl::StrCat(" (", code, ")"));
+  // A statement or lock timeout: the server is there, but too busy.
+  if (ConnectionLost(conn, r) || code == "57014" || code == "55P03") {
+    return absl::UnavailableError(message);
+  }
+  if (code == "40001" || code == "40P01") return absl::AbortedError(message);
+  if (absl::StartsWith(code, "23")) {
+    return absl::FailedPreconditionError(message);
+  }
+  return absl::InternalError(message);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
+    const std::string& dsn, PgOptions options) {
+  const std::string timeout = absl::StrCat(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
+                               options.connect_timeout, absl::Seconds(1)))));
+  // dbname is expanded as the whole connection string; what follows it
+  // overrides what the string says.
+  const char* keys[] = {"dbname", "connect_timeout", "application_name",
+                        nullptr};
+  const char* values[] = {dsn.c_str(), timeout.c_str(), "ap-aggregator",
+                          nullptr};
+  pg_conn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr) {
+    return absl::ResourceExhaustedError("postgres: out of memory connecting");
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status s = absl::UnavailableError(
+        absl::StrCat("postgres: cannot connect: ", ConnectionError(conn)));
+    PQfinish(conn);
+    return s;
+  }
+  std::unique_ptr<PgConnection> c(new PgConnection(conn, dsn, options));
+  if (absl::Status s = c->Configure(); !s.ok()) return s;
+  return c;
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+absl::Status PgConnection::Configure() {
+  return Exec(absl::StrCat(
+                  "SET statement_timeout = ",
+                  absl::ToInt64Milliseconds(options_.statement_timeout)))
+      .status();
+}
+
+absl::StatusOr<PgRows> PgConnection::Exec(
+    absl::string_view sql,
+    const std::vector<std::optional<std::string>>& params) {
+  const std::string text(sql);
+  Result r;
+  if (params.empty()) {
+    r.reset(PQexec(conn_, text.c_str()));
+  } else {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    r.reset(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
+                         nullptr, values.data(), nullptr, nullptr,
+                         /*resultFormat=*/0));
+  }
+  const ExecStatusType status =
+      r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    lost_ = lost_ || ConnectionLost(conn_, r.get());
+    return StatementError(conn_, r.get());
+  }
+  PgRows out;
+  const char* affected = PQcmdTuples(r.get());
+  if (affected != nullptr && *affected != '\0') {
+    out.affected = std::strtoll(affected, nullptr, 10);
+  }
+  const int rows = PQntuples(r.get());
+  const int columns = PQnfields(r.get());
+  out.rows.reserve(rows);
+  for (int i = 0; i < rows; ++i) {
+    std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
+    row.reserve(columns);
+    for (int j = 0; j < columns; ++j) {
+      if (PQgetisnull(r.get(), i, j)) {
+        row.emplace_back();
+      } else {
+        row.emplace_back(
+            std::string(PQgetvalue(r.get(), i, j), PQgetlength(r.get(), i, j)));
+      }
+    }
+  }
+  return out;
+}
+
+bool PgConnection::healthy() const {
+  return !lost_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+absl::Status PgConnection::Reset() {
+  PQreset(conn_);
+  lost_ = false;
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("postgres: cannot reconnect: ", ConnectionError(conn_)));
+  }
+  return Configure();
+}
+
+}  // namespace ap

@@ -1,0 +1,74 @@
+#ifndef AP_AGGREGATOR_STORE_PG_CONNECTION_H_
+#define AP_AGGREGATOR_STORE_PG_CONNECTION_H_
+
+// One libpq connection to PostgreSQL, with absl::Status errors: what the
+// PostgreSQL parts of the aggregator (the leader lease, the store) talk
+// through. Statements take text parameters ($1, $2, ...) and answer rows
+// of text, NULL as nullopt.
+//
+// Errors: a lost or refused connection, a server shutting down, a
+// statement or lock timeout is UNAVAILABLE (try again later, reconnecting with
+// Reset); a serialization failure or deadlock is ABORTED (retry the
+// transaction); a unique or foreign-key violation FAILED_PRECONDITION;
+// anything else INTERNAL. Each message is PostgreSQL's, with its SQLSTATE.
+// Not thread-safe: one thread at a time.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+struct pg_conn;
+
+namespace ap {
+
+struct PgRows {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  int64_t affected = 0;  // rows an INSERT, UPDATE or DELETE changed
+};
+
+struct PgOptions {
+  // How long connecting may take.
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Each statement is canceled by the server after this (0: never).
+  absl::Duration statement_timeout = absl::Seconds(10);
+};
+
+class PgConnection {
+ public:
+  // `dsn` is a libpq connection string or URI.
+  static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(
+      const std::string& dsn, PgOptions options = {});
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one statement (or, without parameters, several separated by ';').
+  absl::StatusOr<PgRows> Exec(
+      absl::string_view sql,
+      const std::vector<std::optional<std::string>>& params = {});
+
+  // Whether the connection is still up: false once a call failed
+  // UNAVAILABLE, until Reset succeeds.
+  bool healthy() const;
+  // Connects again with the same settings.
+  absl::Status Reset();
+
+ private:
+  PgConnection(pg_conn* conn, std::string dsn, PgOptions options)
+      : conn_(conn), dsn_(std::move(dsn)), options_(options) {}
+  absl::Status Configure();
+
+  pg_conn* conn_;
+  bool lost_ = false;
+  const std::string dsn_;
+  const PgOptions options_;
+};
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_STORE_PG_CONNECTION_H_

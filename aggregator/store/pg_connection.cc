@@ -95,7 +95,20 @@ absl::Status PgConnection::Configure() {
 absl::StatusOr<PgRows> PgConnection::Exec(
     absl::string_view sql,
     const std::vector<std::optional<std::string>>& params) {
+  if (lost_) {
+    // A transaction the lost connection was in is gone: say so once, to
+    // whatever comes next in it (a COMMIT must not succeed on a new
+    // session); after that, connect again.
+    if (lost_in_transaction_) {
+      lost_in_transaction_ = false;
+      return absl::UnavailableError(
+          "postgres: the connection was lost inside a transaction; it did "
+          "not commit");
+    }
+    if (absl::Status s = Reset(); !s.ok()) return s;
+  }
   const std::string text(sql);
+  const bool in_transaction = PQtransactionStatus(conn_) != PQTRANS_IDLE;
   Result r;
   if (params.empty()) {
     r.reset(PQexec(conn_, text.c_str()));
@@ -110,7 +123,10 @@ absl::StatusOr<PgRows> PgConnection::Exec(
   const ExecStatusType status =
       r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    lost_ = lost_ || ConnectionLost(conn_, r.get());
+    if (ConnectionLost(conn_, r.get())) {
+      lost_ = true;
+      lost_in_transaction_ = in_transaction;
+    }
     return StatementError(conn_, r.get());
   }
   PgRows out;
@@ -142,7 +158,8 @@ bool PgConnection::healthy() const {
 
 absl::Status PgConnection::Reset() {
   PQreset(conn_);
-  lost_ = false;
+  lost_ = PQstatus(conn_) != CONNECTION_OK;
+  lost_in_transaction_ = false;
   if (PQstatus(conn_) != CONNECTION_OK) {
     return absl::UnavailableError(
         absl::StrCat("postgres: cannot reconnect: ", ConnectionError(conn_)));

@@ -48,14 +48,18 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   // Runs one statement (or, without parameters, several separated by ';').
+  // After the connection was lost it connects again first; if it was lost
+  // inside a transaction, the next call instead fails UNAVAILABLE (that
+  // transaction did not commit), and the one after connects again.
   absl::StatusOr<PgRows> Exec(
       absl::string_view sql,
       const std::vector<std::optional<std::string>>& params = {});
 
-  // Whether the connection is still up: false once a call failed
-  // UNAVAILABLE, until Reset succeeds.
+  // Whether the connection is up: false once it was lost, until a later
+  // call (or Reset) connects again.
   bool healthy() const;
-  // Connects again with the same settings.
+  // Connects again with the same settings (a transaction in progress is
+  // gone).
   absl::Status Reset();
 
  private:
@@ -65,6 +69,7 @@ class PgConnection {
 
   pg_conn* conn_;
   bool lost_ = false;
+  bool lost_in_transaction_ = false;
   const std::string dsn_;
   const PgOptions options_;
 };

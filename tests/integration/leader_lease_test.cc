@@ -4,9 +4,13 @@
 
 #include "aggregator/cluster/leader_lease.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "aggregator/cluster/leader_elector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -159,13 +163,15 @@ TEST_F(LeaderLeaseTest, ATakeoverWaitsForAFencedTransactionToEnd) {
   EXPECT_EQ(b->epoch, 2);
 }
 
-TEST_F(LeaderLeaseTest, ADatabaseRestartIsUnavailableThenResetReconnects) {
+TEST_F(LeaderLeaseTest,
+       ADatabaseRestartIsUnavailableThenTheNextCallReconnects) {
   ASSERT_THAT(a_->TryAcquire(kLong), IsOk());
   pg_.Stop();
   EXPECT_THAT(a_->Renew(1, kLong), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(a_conn_->healthy());
+  EXPECT_THAT(a_->Renew(1, kLong), StatusIs(absl::StatusCode::kUnavailable,
+                                            ::testing::HasSubstr("connect")));
   ASSERT_TRUE(pg_.Start());
-  ASSERT_THAT(a_conn_->Reset(), IsOk());
   // The lease is in the database: it survived the restart.
   EXPECT_THAT(a_->Renew(1, kLong),
               IsOkAndHolds(Optional(::testing::Gt(absl::ZeroDuration()))));
@@ -199,6 +205,95 @@ TEST(PgConnectionTest, RowsComeBackAsTextAndErrorsByTheirSqlState) {
       conn.Exec("SELECT pg_sleep(1)"),
       StatusIs(absl::StatusCode::kUnavailable, ::testing::HasSubstr("57014")));
   EXPECT_TRUE(conn.healthy());
+}
+
+// Two aggregators' electors on one database, on the real clock. A is cut
+// off from the database for good (its role may no longer log in, its
+// session is terminated): it stops leading before B starts.
+TEST(ElectorsOnPostgresTest,
+     ALeaderCutOffFromTheDatabaseStopsBeforeAnotherLeads) {
+  ap::testing::TempPostgres pg;
+  ASSERT_TRUE(pg.ok());
+  auto admin = PgConnection::Connect(pg.dsn());
+  ASSERT_THAT(admin, IsOk());
+  ASSERT_THAT((*admin)->Exec("CREATE ROLE agg_a LOGIN SUPERUSER"), IsOk());
+  const PgOptions quick{absl::Seconds(1), absl::Milliseconds(300)};
+  auto conn_a = PgConnection::Connect(pg.dsn("agg_a"), quick);
+  auto conn_b = PgConnection::Connect(pg.dsn(), quick);
+  ASSERT_THAT(conn_a, IsOk());
+  ASSERT_THAT(conn_b, IsOk());
+  LeaderLease lease_a(conn_a->get(), "a/1"), lease_b(conn_b->get(), "b/1");
+  ASSERT_THAT(lease_a.EnsureTable(), IsOk());
+
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, absl::Time>> events;
+  auto hooks = [&](const std::string& who) {
+    return LeaderElector::Hooks{
+        [&, who](int64_t epoch) {
+          absl::MutexLock l(&mu);
+          events.emplace_back(who + " elected " + std::to_string(epoch),
+                              absl::Now());
+        },
+        [&, who](int64_t epoch, const std::string&) {
+          absl::MutexLock l(&mu);
+          events.emplace_back(who + " deposed " + std::to_string(epoch),
+                              absl::Now());
+        }};
+  };
+  // Waits (on the hooks' mutex) until at least n events happened.
+  auto await = [&](size_t n) {
+    absl::MutexLock l(&mu);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return events.size() >= n;
+    };
+    return mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  };
+  const ElectorOptions options{absl::Seconds(1), absl::Milliseconds(200)};
+  LeaderElector a(&lease_a, Clock::Real(), options, hooks("a"));
+  LeaderElector b(&lease_b, Clock::Real(), options, hooks("b"));
+  a.Start();
+  ASSERT_TRUE(await(1));
+  b.Start();
+  ASSERT_THAT((*admin)->Exec("ALTER ROLE agg_a NOLOGIN"), IsOk());
+  ASSERT_THAT((*admin)->Exec("SELECT pg_terminate_backend(pid) FROM "
+                             "pg_stat_activity WHERE usename = 'agg_a'"),
+              IsOk());
+  const absl::Time cut = absl::Now();
+  ASSERT_TRUE(await(3));
+  b.Stop();
+  a.Stop();
+  absl::MutexLock l(&mu);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[0].first, "a elected 1");
+  EXPECT_EQ(events[1].first, "a deposed 1");
+  EXPECT_EQ(events[2].first, "b elected 2");
+  EXPECT_LT(events[1].second, events[2].second);
+  // B leads within about the lease after the cut.
+  EXPECT_LT(events[2].second - cut, absl::Seconds(2));
+}
+
+// A transaction cut by a lost connection never seems to commit: its COMMIT
+// fails rather than succeeding on a new session.
+TEST(PgConnectionTest, ATransactionCutByARestartDoesNotCommit) {
+  ap::testing::TempPostgres pg;
+  ASSERT_TRUE(pg.ok());
+  absl::StatusOr<std::unique_ptr<PgConnection>> c =
+      PgConnection::Connect(pg.dsn());
+  ASSERT_THAT(c, IsOk());
+  PgConnection& conn = **c;
+  ASSERT_THAT(conn.Exec("CREATE TABLE t (k int)"), IsOk());
+  ASSERT_THAT(conn.Exec("BEGIN"), IsOk());
+  ASSERT_THAT(conn.Exec("INSERT INTO t VALUES (1)"), IsOk());
+  pg.Stop();
+  ASSERT_TRUE(pg.Start());
+  EXPECT_THAT(conn.Exec("INSERT INTO t VALUES (2)"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(conn.Exec("COMMIT"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::HasSubstr("did not commit")));
+  absl::StatusOr<PgRows> rows = conn.Exec("SELECT count(*) FROM t");
+  ASSERT_THAT(rows, IsOk());
+  EXPECT_EQ(rows->rows[0][0], "0");
 }
 
 TEST(PgConnectionTest, ANameThatDoesNotResolveIsUnavailableNamingIt) {

@@ -64,11 +64,10 @@ class TempPostgres {
   TempPostgres& operator=(const TempPostgres&) = delete;
 
   bool ok() const { return ok_; }
-  // A libpq connection string for database `postgres` as user `postgres`.
-  std::string dsn() const {
-    return absl::StrCat("host=", dir_,
-                        " port=5432 user=postgres "
-                        "dbname=postgres");
+  // A libpq connection string for database `postgres` as `user`.
+  std::string dsn(const std::string& user = "postgres") const {
+    return absl::StrCat("host=", dir_, " port=5432 user=", user,
+                        " dbname=postgres");
   }
 
   // Starts the server again after Stop (a database restart). Fails the

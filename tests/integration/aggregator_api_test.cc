@@ -11,6 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/aggregator_config.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/unique_name.h"
@@ -36,17 +37,12 @@ v1::Workflow Minutely() {
 class AggregatorApiTest : public ::testing::Test {
  protected:
   AggregatorApiTest() {
-    AggregatorConfig config;
-    config.data_dir = dir_.path();
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "";
-    config.repl_socket = "";
+    AggregatorConfig config = ap::testing::TestAggregatorConfig(dir_.path());
     node_ = std::make_unique<AggregatorNode>(config, &clock_);
     EXPECT_STATUS_OK(node_->Start());
     CredentialStore& creds = node_->credentials();
     alice_ = creds.CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
-    alice_reader_ =
-        creds.CreateApiKey("alice", Role::kReader, "", kT0)->secret;
+    alice_reader_ = creds.CreateApiKey("alice", Role::kReader, "", kT0)->secret;
     bob_ = creds.CreateApiKey("bob", Role::kWriter, "", kT0)->secret;
     operator_ = creds.AddOperator("op-1", kT0)->secret;
     stub_ = v1::Aggregator::NewStub(

@@ -3,18 +3,18 @@
 // parts are stopped and started while a workflow fires every second, and
 // no fire is lost or doubled. Real clock; waits are bounded.
 
-#include "aggregator/node.h"
-
 #include <memory>
 #include <set>
 #include <string>
 
+#include "aggregator/node.h"
 #include "aggregator/records/keys.h"
 #include "common/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
+#include "tests/testing/aggregator_config.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -36,11 +36,7 @@ bool Eventually(F cond, absl::Duration timeout = absl::Seconds(20)) {
 class AggregatorNodeTest : public ::testing::Test {
  protected:
   AggregatorNodeTest() {
-    AggregatorConfig config;
-    config.data_dir = data_.path();
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "";
-    config.repl_socket = "";
+    AggregatorConfig config = ap::testing::TestAggregatorConfig(data_.path());
     config.ping_interval = absl::Seconds(1);
     config.heartbeat_interval = absl::Milliseconds(200);
     node_ = std::make_unique<AggregatorNode>(config);

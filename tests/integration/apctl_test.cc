@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/aggregator_config.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -50,15 +51,14 @@ struct Result {
 class ApctlTest : public ::testing::Test {
  protected:
   ApctlTest() {
-    AggregatorConfig config;
-    config.data_dir = dir_.path() + "/data";
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "";
-    config.repl_socket = "";
+    AggregatorConfig config =
+        ap::testing::TestAggregatorConfig(dir_.path() + "/data");
     node_ = std::make_unique<AggregatorNode>(config, &clock_);
     EXPECT_STATUS_OK(node_->Start());
     node_->StopLeading();
-    key_ = node_->credentials().CreateApiKey("alice", Role::kWriter, "", kT0)->secret;
+    key_ = node_->credentials()
+               .CreateApiKey("alice", Role::kWriter, "", kT0)
+               ->secret;
     (void)node_->credentials().AddOperator("op-1", kT0);
     config_.aggregator = "127.0.0.1:" + std::to_string(node_->grpc_port());
     config_.api_key = key_;
@@ -386,16 +386,17 @@ TEST_F(ApctlTest, ApplyCreatesUpdatesAndIsIdempotent) {
   const std::string file = WriteFile("two.yaml", kTwoWorkflows);
   Result r = Run({"apply"}, {file});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, ::testing::MatchesRegex(
-                         "created alpha [0-9A-Z]{26}\ncreated beta "
-                         "[0-9A-Z]{26}\n"));
+  EXPECT_THAT(
+      r.out, ::testing::MatchesRegex("created alpha [0-9A-Z]{26}\ncreated beta "
+                                     "[0-9A-Z]{26}\n"));
   const std::string alpha = IdIn(r.out.substr(0, r.out.find('\n')));
 
   r = Run({"apply"}, {file});  // again: nothing changes
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("unchanged alpha " + alpha + "\n"));
   EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
-  EXPECT_EQ(node_->workflows().Get({"alice", Role::kWriter}, alpha)->version(), 1);
+  EXPECT_EQ(node_->workflows().Get({"alice", Role::kWriter}, alpha)->version(),
+            1);
 
   std::string changed = kTwoWorkflows;
   changed.replace(changed.find("0 * * * *"), 9, "30 * * * *");
@@ -403,7 +404,8 @@ TEST_F(ApctlTest, ApplyCreatesUpdatesAndIsIdempotent) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("updated alpha " + alpha + "\n"));
   EXPECT_THAT(r.out, HasSubstr("unchanged beta "));
-  const v1::Workflow stored = *node_->workflows().Get({"alice", Role::kWriter}, alpha);
+  const v1::Workflow stored =
+      *node_->workflows().Get({"alice", Role::kWriter}, alpha);
   EXPECT_EQ(stored.version(), 2);
   EXPECT_EQ(stored.trigger().cron().schedules(0), "30 * * * *");
   EXPECT_THAT(Run({"workflow", "list"}).out, Not(HasSubstr("alpha-")));
@@ -431,8 +433,9 @@ TEST_F(ApctlTest, ApplyReadsADirectoryAndRefusesDuplicateNamesBeforeSending) {
   EXPECT_THAT(r.out, HasSubstr("created alpha "));
   EXPECT_THAT(r.out, HasSubstr("created nightly "));
 
-  WriteFile("wf/c.yaml", "name: alpha\ntrigger: {manual: {}}\n"
-                         "steps: [{id: s, http: {url: \"http://x/\"}}]\n");
+  WriteFile("wf/c.yaml",
+            "name: alpha\ntrigger: {manual: {}}\n"
+            "steps: [{id: s, http: {url: \"http://x/\"}}]\n");
   r = Run({"apply"}, {dir_.path() + "/wf"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("name \"alpha\" appears more than once"));
@@ -497,7 +500,8 @@ TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
   EXPECT_EQ(Run({"workflow", "list"}).code, 0);
   config_.api_key = key_;
   EXPECT_EQ(RunAdmin({"keys", "revoke", id}).code, 1);  // not an admin
-  config_.api_key = node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  config_.api_key =
+      node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
   r = RunAdmin({"keys", "revoke", id});
   ASSERT_EQ(r.code, 0) << r.err;
   config_.api_key = secret;
@@ -507,16 +511,19 @@ TEST_F(ApctlTest, AnAdminManagesKeysOnlineAndRevocationTakesEffectAtOnce) {
 }
 
 TEST_F(ApctlTest, AnAdminAddsListsAndRemovesOperatorsOnline) {
-  config_.api_key = node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
+  config_.api_key =
+      node_->credentials().CreateApiKey("root", Role::kAdmin, "", kT0)->secret;
   Result r = RunAdmin({"operators", "add"}, {.id = "op-2"});
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string token = r.out.substr(r.out.find("secret: ") + 8, 68);
-  EXPECT_EQ(*node_->credentials().AuthenticateOperator("Bearer " + token), "op-2");
+  EXPECT_EQ(*node_->credentials().AuthenticateOperator("Bearer " + token),
+            "op-2");
   r = RunAdmin({"operators", "list"});
   EXPECT_THAT(r.out, HasSubstr("op-2"));
   r = RunAdmin({"operators", "remove", "op-2"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_FALSE(node_->credentials().AuthenticateOperator("Bearer " + token).ok());
+  EXPECT_FALSE(
+      node_->credentials().AuthenticateOperator("Bearer " + token).ok());
   r = RunAdmin({"operators", "remove", "op-2"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND: no operator op-2"));

@@ -177,34 +177,45 @@ TEST_F(LeaderLeaseTest,
               IsOkAndHolds(Optional(::testing::Gt(absl::ZeroDuration()))));
 }
 
-TEST(PgConnectionTest, RowsComeBackAsTextAndErrorsByTheirSqlState) {
-  ap::testing::TempPostgres pg;
-  ASSERT_TRUE(pg.ok());
-  absl::StatusOr<std::unique_ptr<PgConnection>> c =
-      PgConnection::Connect(pg.dsn());
-  ASSERT_THAT(c, IsOk());
-  PgConnection& conn = **c;
-  ASSERT_THAT(conn.Exec("CREATE TABLE t (k int PRIMARY KEY, v text)"), IsOk());
+// One server and one connection to it.
+class PgConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(pg_.ok());
+    absl::StatusOr<std::unique_ptr<PgConnection>> c =
+        PgConnection::Connect(pg_.dsn());
+    ASSERT_THAT(c, IsOk());
+    conn_ = *std::move(c);
+  }
+  PgConnection& conn() { return *conn_; }
+
+  ap::testing::TempPostgres pg_;
+  std::unique_ptr<PgConnection> conn_;
+};
+
+TEST_F(PgConnectionTest, RowsComeBackAsTextAndErrorsByTheirSqlState) {
+  ASSERT_THAT(conn().Exec("CREATE TABLE t (k int PRIMARY KEY, v text)"),
+              IsOk());
   absl::StatusOr<PgRows> put =
-      conn.Exec("INSERT INTO t VALUES ($1, $2), (2, NULL)", {"1", "one"});
+      conn().Exec("INSERT INTO t VALUES ($1, $2), (2, NULL)", {"1", "one"});
   ASSERT_THAT(put, IsOk());
   EXPECT_EQ(put->affected, 2);
-  absl::StatusOr<PgRows> rows = conn.Exec("SELECT k, v FROM t ORDER BY k");
+  absl::StatusOr<PgRows> rows = conn().Exec("SELECT k, v FROM t ORDER BY k");
   ASSERT_THAT(rows, IsOk());
   ASSERT_EQ(rows->rows.size(), 2u);
   EXPECT_EQ(rows->rows[0][1], "one");
   EXPECT_EQ(rows->rows[1][1], std::nullopt);
-  EXPECT_THAT(conn.Exec("INSERT INTO t VALUES (1, 'again')"),
+  EXPECT_THAT(conn().Exec("INSERT INTO t VALUES (1, 'again')"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        ::testing::HasSubstr("23505")));
-  EXPECT_THAT(conn.Exec("SELEKT 1"),
+  EXPECT_THAT(conn().Exec("SELEKT 1"),
               StatusIs(absl::StatusCode::kInternal,
                        ::testing::HasSubstr("syntax error")));
-  ASSERT_THAT(conn.Exec("SET statement_timeout = '50ms'"), IsOk());
+  ASSERT_THAT(conn().Exec("SET statement_timeout = '50ms'"), IsOk());
   EXPECT_THAT(
-      conn.Exec("SELECT pg_sleep(1)"),
+      conn().Exec("SELECT pg_sleep(1)"),
       StatusIs(absl::StatusCode::kUnavailable, ::testing::HasSubstr("57014")));
-  EXPECT_TRUE(conn.healthy());
+  EXPECT_TRUE(conn().healthy());
 }
 
 // Two aggregators' electors on one database, on the real clock. A is cut
@@ -274,29 +285,23 @@ TEST(ElectorsOnPostgresTest,
 
 // A transaction cut by a lost connection never seems to commit: its COMMIT
 // fails rather than succeeding on a new session.
-TEST(PgConnectionTest, ATransactionCutByARestartDoesNotCommit) {
-  ap::testing::TempPostgres pg;
-  ASSERT_TRUE(pg.ok());
-  absl::StatusOr<std::unique_ptr<PgConnection>> c =
-      PgConnection::Connect(pg.dsn());
-  ASSERT_THAT(c, IsOk());
-  PgConnection& conn = **c;
-  ASSERT_THAT(conn.Exec("CREATE TABLE t (k int)"), IsOk());
-  ASSERT_THAT(conn.Exec("BEGIN"), IsOk());
-  ASSERT_THAT(conn.Exec("INSERT INTO t VALUES (1)"), IsOk());
-  pg.Stop();
-  ASSERT_TRUE(pg.Start());
-  EXPECT_THAT(conn.Exec("INSERT INTO t VALUES (2)"),
+TEST_F(PgConnectionTest, ATransactionCutByARestartDoesNotCommit) {
+  ASSERT_THAT(conn().Exec("CREATE TABLE t (k int)"), IsOk());
+  ASSERT_THAT(conn().Exec("BEGIN"), IsOk());
+  ASSERT_THAT(conn().Exec("INSERT INTO t VALUES (1)"), IsOk());
+  pg_.Stop();
+  ASSERT_TRUE(pg_.Start());
+  EXPECT_THAT(conn().Exec("INSERT INTO t VALUES (2)"),
               StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(conn.Exec("COMMIT"),
+  EXPECT_THAT(conn().Exec("COMMIT"),
               StatusIs(absl::StatusCode::kUnavailable,
                        ::testing::HasSubstr("did not commit")));
-  absl::StatusOr<PgRows> rows = conn.Exec("SELECT count(*) FROM t");
+  absl::StatusOr<PgRows> rows = conn().Exec("SELECT count(*) FROM t");
   ASSERT_THAT(rows, IsOk());
   EXPECT_EQ(rows->rows[0][0], "0");
 }
 
-TEST(PgConnectionTest, ANameThatDoesNotResolveIsUnavailableNamingIt) {
+TEST(PgConnectTest, ANameThatDoesNotResolveIsUnavailableNamingIt) {
   absl::StatusOr<std::unique_ptr<PgConnection>> c = PgConnection::Connect(
       "host=/nonexistent/ap-socket-dir port=5432 user=postgres",
       {absl::Seconds(1), absl::Seconds(1)});

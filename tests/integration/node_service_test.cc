@@ -15,9 +15,10 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
-#include "tests/testing/unique_name.h"
+#include "tests/testing/aggregator_config.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/unique_name.h"
 
 namespace ap {
 namespace {
@@ -27,11 +28,7 @@ const Caller kAlice{"alice", Role::kWriter};
 class NodeServiceTest : public ::testing::Test {
  protected:
   NodeServiceTest() {
-    AggregatorConfig config;
-    config.data_dir = data_.path();
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "";
-    config.repl_socket = "";
+    AggregatorConfig config = ap::testing::TestAggregatorConfig(data_.path());
     config.ping_interval = absl::Seconds(7);
     config.heartbeat_interval = absl::Milliseconds(100);
     // A lease lasts the workflow's execution timeout and 1 ms more.
@@ -230,7 +227,7 @@ TEST_F(NodeServiceTest, WorkCreatedWhileConnectedIsPushed) {
   auto ctx = As(token_);
   auto reader = stub_->Sync(ctx.get(), Hello());
   v1::NodeMessage m;
-  ASSERT_TRUE(reader->Read(&m));  // connected: a first heartbeat
+  ASSERT_TRUE(reader->Read(&m));       // connected: a first heartbeat
   const std::string exec = Trigger();  // the node dispatches it at once
   ASSERT_TRUE(ReadWork(reader.get(), &m));
   EXPECT_EQ(m.assignment().execution_id(), exec);

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
+#include "tests/testing/aggregator_config.h"
 #include "tests/testing/http_target.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -37,7 +38,8 @@ class OperatorNodeTest : public ::testing::Test {
  protected:
   OperatorNodeTest() {
     StartAggregator(0);
-    token_ = aggregator_->credentials().AddOperator("op-1", absl::Now())->secret;
+    token_ =
+        aggregator_->credentials().AddOperator("op-1", absl::Now())->secret;
     workflow_ = Create("job", target_.Url("/echo"), "POST", "{{execution.id}}");
   }
   ~OperatorNodeTest() override {
@@ -47,11 +49,8 @@ class OperatorNodeTest : public ::testing::Test {
   }
 
   void StartAggregator(int port) {
-    AggregatorConfig config;
-    config.data_dir = data_.path();
-    config.grpc_listen = "127.0.0.1:" + std::to_string(port);
-    config.http_listen = "";
-    config.repl_socket = "";
+    AggregatorConfig config =
+        ap::testing::TestAggregatorConfig(data_.path(), port);
     config.ping_interval = absl::Seconds(1);
     config.heartbeat_interval = absl::Milliseconds(200);
     aggregator_ = std::make_unique<AggregatorNode>(config);

@@ -47,7 +47,6 @@ absl::Duration LeaderElector::Step() {
       // Try again as the holder's lease runs out, if that is sooner.
       return std::clamp(v->remaining, kMinTurn, every);
     }
-    absl::MutexLock hl(&hooks_mu_);
     bool stopping;
     {
       absl::MutexLock l(&mu_);
@@ -58,14 +57,17 @@ absl::Duration LeaderElector::Step() {
         valid_until_ = sent + v->remaining - options_.margin;
         last_error_.clear();
         ++generation_;
+        LogEvent(spdlog::level::info, "leader_elected", {{"epoch", v->epoch}});
+        EmitLocked([this, e = v->epoch] {
+          if (hooks_.elected) hooks_.elected(e);
+        });
       }
     }
     if (stopping) {  // taken as Stop began: give it back at once
       (void)lease_->Release(v->epoch);
       return every;
     }
-    LogEvent(spdlog::level::info, "leader_elected", {{"epoch", v->epoch}});
-    if (hooks_.elected) hooks_.elected(v->epoch);
+    DeliverUnlessAsync();
     return every;
   }
   absl::StatusOr<std::optional<absl::Duration>> renewed =
@@ -118,16 +120,52 @@ absl::Duration LeaderElector::CheckDeadline() {
 }
 
 void LeaderElector::Depose(int64_t epoch, const std::string& why) {
-  absl::MutexLock hl(&hooks_mu_);
   {
     absl::MutexLock l(&mu_);
     if (!leading_ || epoch_ != epoch) return;  // deposed already
     leading_ = false;
     ++generation_;
+    LogEvent(spdlog::level::warn, "leader_deposed",
+             {{"epoch", epoch}, {"why", why}});
+    EmitLocked([this, epoch, why] {
+      if (hooks_.deposed) hooks_.deposed(epoch, why);
+    });
   }
-  LogEvent(spdlog::level::warn, "leader_deposed",
-           {{"epoch", epoch}, {"why", why}});
-  if (hooks_.deposed) hooks_.deposed(epoch, why);
+  DeliverUnlessAsync();
+}
+
+void LeaderElector::EmitLocked(std::function<void()> hook) {
+  pending_hooks_.push_back(std::move(hook));
+}
+
+void LeaderElector::DeliverUnlessAsync() {
+  for (;;) {
+    std::function<void()> hook;
+    {
+      absl::MutexLock l(&mu_);
+      if (async_hooks_ || pending_hooks_.empty()) return;
+      hook = std::move(pending_hooks_.front());
+      pending_hooks_.pop_front();
+    }
+    hook();
+  }
+}
+
+void LeaderElector::DeliverLoop() {
+  for (;;) {
+    std::function<void()> hook;
+    {
+      absl::MutexLock l(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return hooks_stop_ || !pending_hooks_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (pending_hooks_.empty()) return;  // stopped, all delivered
+      hook = std::move(pending_hooks_.front());
+      pending_hooks_.pop_front();
+    }
+    hook();
+  }
 }
 
 void LeaderElector::Loop(absl::Duration (LeaderElector::*turn)()) {
@@ -158,7 +196,10 @@ void LeaderElector::Start() {
     absl::MutexLock l(&mu_);
     if (stepper_.joinable()) return;
     stop_ = false;
+    hooks_stop_ = false;
+    async_hooks_ = true;
   }
+  hooks_thread_ = std::thread([this] { DeliverLoop(); });
   stepper_ = std::thread([this] { Loop(&LeaderElector::Step); });
   watchdog_ = std::thread([this] { Loop(&LeaderElector::CheckDeadline); });
 }
@@ -171,16 +212,31 @@ void LeaderElector::Stop() {
   }
   if (stepper_.joinable()) stepper_.join();
   if (watchdog_.joinable()) watchdog_.join();
-  int64_t epoch;
+  int64_t epoch = 0;
+  bool leading;
   {
     absl::MutexLock l(&mu_);
-    if (!leading_) return;
+    leading = leading_;
     epoch = epoch_;
   }
-  Depose(epoch, "this aggregator is stopping");
-  if (absl::Status s = lease_->Release(epoch); !s.ok()) {
-    LogEvent(spdlog::level::warn, "leader_release_failed",
-             {{"epoch", epoch}, {"error", s.ToString()}});
+  if (leading) Depose(epoch, "this aggregator is stopping");
+  // The hooks thread delivers what is queued (the deposed above last),
+  // then ends; from now on hooks run on the caller's thread.
+  {
+    absl::MutexLock l(&mu_);
+    hooks_stop_ = true;
+  }
+  if (hooks_thread_.joinable()) hooks_thread_.join();
+  {
+    absl::MutexLock l(&mu_);
+    async_hooks_ = false;
+  }
+  DeliverUnlessAsync();
+  if (leading) {
+    if (absl::Status s = lease_->Release(epoch); !s.ok()) {
+      LogEvent(spdlog::level::warn, "leader_release_failed",
+               {{"epoch", epoch}, {"error", s.ToString()}});
+    }
   }
 }
 

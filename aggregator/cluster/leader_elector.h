@@ -20,11 +20,15 @@
 //   - Being deposed ends an epoch for good: leading again means a new
 //     lease, with the next epoch.
 //
-// The hooks run one at a time, deposed before any later elected. Step and
-// CheckDeadline are the two loops' single turns (tests call them on a
-// simulated clock); Start runs them on threads of their own. Thread-safe.
+// The hooks run one at a time, in the order of the changes they report
+// (deposed before any later elected). Step and CheckDeadline are the two
+// loops' single turns: called directly (tests, on a simulated clock) they
+// run the hooks before they return. Start runs them on threads of their
+// own, and the hooks on a third: a slow hook (StartLeading reading every
+// workflow) never holds up the renewals. Thread-safe.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <thread>
@@ -55,10 +59,10 @@ class LeaderElector {
 
   // One turn: take the lease (standby) or renew it (leader). Returns how
   // long until the next turn.
-  absl::Duration Step() ABSL_LOCKS_EXCLUDED(mu_, hooks_mu_);
+  absl::Duration Step() ABSL_LOCKS_EXCLUDED(mu_);
   // Deposes a leader whose lease is unconfirmed past its deadline. Returns
   // how long until that deadline (InfiniteDuration when not leading).
-  absl::Duration CheckDeadline() ABSL_LOCKS_EXCLUDED(mu_, hooks_mu_);
+  absl::Duration CheckDeadline() ABSL_LOCKS_EXCLUDED(mu_);
 
   void Start();
   // Stops both loops; a leader is deposed and gives the lease up.
@@ -69,16 +73,22 @@ class LeaderElector {
 
  private:
   // Ends `epoch`'s leadership (if it still holds) and says why.
-  void Depose(int64_t epoch, const std::string& why)
-      ABSL_LOCKS_EXCLUDED(mu_, hooks_mu_);
+  void Depose(int64_t epoch, const std::string& why) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues a hook call, made in the same critical section as the change it
+  // reports.
+  void EmitLocked(std::function<void()> hook)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs the queued hook calls: on the hooks thread once started, else at
+  // once on the caller's.
+  void DeliverUnlessAsync() ABSL_LOCKS_EXCLUDED(mu_);
   void Loop(absl::Duration (LeaderElector::*turn)());
+  void DeliverLoop();
 
   LeaseBackend* const lease_;
   Clock* const clock_;
   const ElectorOptions options_;
   const Hooks hooks_;
-  absl::Mutex hooks_mu_;  // held across a hook: one at a time
-  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(hooks_mu_);
+  mutable absl::Mutex mu_;
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Duration valid_until_ ABSL_GUARDED_BY(mu_);  // monotonic
@@ -86,8 +96,12 @@ class LeaderElector {
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> pending_hooks_ ABSL_GUARDED_BY(mu_);
+  bool async_hooks_ ABSL_GUARDED_BY(mu_) = false;  // the hooks thread runs
+  bool hooks_stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread stepper_;
   std::thread watchdog_;
+  std::thread hooks_thread_;
 };
 
 }  // namespace ap

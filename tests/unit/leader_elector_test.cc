@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -199,6 +200,30 @@ TEST_F(LeaderElectorTest, TheLoopsLeadAndStopOnTheirOwnThreads) {
   elector_.Stop();
   EXPECT_THAT(events_, ElementsAre("elected 9", "deposed 9"));
   EXPECT_THAT(lease_.released, ElementsAre(9));
+}
+
+// StartLeading reads every workflow and may take longer than the lease:
+// the renewals go on meanwhile, on their own thread.
+TEST_F(LeaderElectorTest, ASlowElectedHookDoesNotHoldUpTheRenewals) {
+  lease_.acquire = [](absl::Duration) { return Granted(2); };
+  absl::Notification entered, release;
+  LeaderElector elector(&lease_, &clock_, {kTtl, kMargin},
+                        {[&](int64_t) {
+                           entered.Notify();
+                           release.WaitForNotification();
+                         },
+                         nullptr});
+  elector.Start();
+  entered.WaitForNotification();
+  for (int i = 0; i < 4; ++i) {  // 4/3 of the lease, the hook still busy
+    clock_.BlockUntilWaiters(2);
+    clock_.AdvanceTime(kTtl / 3);
+  }
+  clock_.BlockUntilWaiters(2);
+  EXPECT_TRUE(elector.leading());
+  EXPECT_EQ(lease_.renewed_epochs.size(), 4u);
+  release.Notify();
+  elector.Stop();
 }
 
 }  // namespace

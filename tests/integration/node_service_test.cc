@@ -53,6 +53,18 @@ class NodeServiceTest : public ::testing::Test {
   ~NodeServiceTest() override { node_->Drain(absl::Seconds(2)); }
 
   CredentialStore& creds() { return node_->credentials(); }
+  // Waits until the node has seen every operator's stream end.
+  bool AwaitDisconnected() {
+    for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
+      bool connected = false;
+      for (const v1::OperatorInfo& op : dispatcher().Operators()) {
+        connected = connected || op.connected();
+      }
+      if (!connected) return true;
+      if (absl::Now() > until) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
   WorkflowService& service() { return node_->workflows(); }
   Dispatcher& dispatcher() { return node_->dispatcher(); }
 
@@ -140,6 +152,8 @@ TEST_F(NodeServiceTest, QueuedAssignmentsGoInOneMessageOnlyIfAccepted) {
     ctx->TryCancel();
     while (reader->Read(&m)) {
     }
+    // The next round's triggers must find no stream to place them on.
+    ASSERT_TRUE(AwaitDisconnected());
   }
 }
 

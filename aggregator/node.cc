@@ -139,11 +139,12 @@ void AggregatorNode::BuildGraph() {
                    {{"removed", *removed}});
         }
       });
-  repl_commands_ = std::make_unique<ReplCommands>(rocks_.get(), store_.get(), [this] {
-    return absl::StrCat("workflows_known: ", scheduler_.size(), "\n",
-                        "workflows_armed: ", scheduler_.armed(), "\n",
-                        "fires_since_start: ", loop_->fires(), "\n");
-  });
+  repl_commands_ =
+      std::make_unique<ReplCommands>(rocks_.get(), store_.get(), [this] {
+        return absl::StrCat("workflows_known: ", scheduler_.size(), "\n",
+                            "workflows_armed: ", scheduler_.armed(), "\n",
+                            "fires_since_start: ", loop_->fires(), "\n");
+      });
 }
 
 OpsHandlers AggregatorNode::MakeHttpHandlers() {

@@ -4,7 +4,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "aggregator/records/keys.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"

@@ -9,18 +9,18 @@
 namespace ap {
 namespace {
 
-// Adapts a typed execution callback to a raw scan; a record that does not
-// parse stops the scan with DATA_LOSS in `error`.
-Store::ScanFn ParseExecutions(const WorkflowStore::ExecutionFn& fn,
-                              absl::Status* error) {
+// Adapts a typed callback to a raw scan of `Message` records; a record
+// that does not parse stops the scan with DATA_LOSS in `error`.
+template <typename Message, typename Fn>
+Store::ScanFn Parsed(const Fn& fn, absl::Status* error) {
   return [&fn, error](absl::string_view key, absl::string_view value) {
-    v1::Execution e;
-    if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    Message m;
+    if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       *error =
           absl::DataLossError(absl::StrCat("cannot parse the record at ", key));
       return false;
     }
-    return fn(std::move(e));
+    return fn(std::move(m));
   };
 }
 
@@ -32,6 +32,14 @@ Store::ScanFn Ids(const WorkflowStore::IdFn& fn) {
 
 }  // namespace
 
+absl::Status WorkflowStore::ForEachWorkflow(
+    const std::function<bool(const v1::Workflow&)>& fn) {
+  absl::Status parse;
+  AP_RETURN_IF_ERROR(store_->Scan(keys::kWorkflowPrefix, "",
+                                  Parsed<v1::Workflow>(fn, &parse)));
+  return parse;
+}
+
 absl::Status WorkflowStore::ScanExecutions(absl::string_view workflow_id,
                                            absl::string_view after_id,
                                            const ExecutionFn& fn) {
@@ -39,7 +47,7 @@ absl::Status WorkflowStore::ScanExecutions(absl::string_view workflow_id,
   AP_RETURN_IF_ERROR(store_->Scan(
       keys::ExecutionPrefix(workflow_id),
       after_id.empty() ? "" : keys::Execution(workflow_id, after_id),
-      ParseExecutions(fn, &parse)));
+      Parsed<v1::Execution>(fn, &parse)));
   return parse;
 }
 
@@ -50,7 +58,7 @@ absl::Status WorkflowStore::ScanExecutionsNewestFirst(
   AP_RETURN_IF_ERROR(store_->ScanReverse(
       keys::ExecutionPrefix(workflow_id),
       before_id.empty() ? "" : keys::Execution(workflow_id, before_id),
-      ParseExecutions(fn, &parse)));
+      Parsed<v1::Execution>(fn, &parse)));
   return parse;
 }
 

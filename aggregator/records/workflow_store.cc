@@ -318,21 +318,4 @@ absl::StatusOr<std::vector<v1::Execution>> WorkflowStore::OpenExecutions(
   return out;
 }
 
-absl::Status WorkflowStore::ForEachWorkflow(
-    const std::function<bool(const v1::Workflow&)>& fn) {
-  absl::Status parse_error;
-  absl::Status s = store_->Scan(
-      keys::kWorkflowPrefix, "",
-      [&](absl::string_view key, absl::string_view value) {
-        v1::Workflow w;
-        if (!w.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_error = absl::DataLossError(
-              absl::StrCat("cannot parse the record at ", key));
-          return false;
-        }
-        return fn(w);
-      });
-  return parse_error.ok() ? s : parse_error;
-}
-
 }  // namespace ap

@@ -130,14 +130,13 @@ class WorkflowStore {
   absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(
       absl::string_view workflow_id);
 
-  // Every stored workflow, in id order, until fn returns false.
-  absl::Status ForEachWorkflow(
-      const std::function<bool(const v1::Workflow&)>& fn);
-
   // Typed scans (record_scans.cc); each calls fn in order until it returns
   // false. Reads alone: they take no lock.
   using ExecutionFn = std::function<bool(v1::Execution&& e)>;
   using IdFn = std::function<bool(absl::string_view id)>;
+  // Every stored workflow, in id order.
+  absl::Status ForEachWorkflow(
+      const std::function<bool(const v1::Workflow&)>& fn);
   // A workflow's executions by scheduled time, oldest first, from the one
   // after execution `after_id` (empty: from the first).
   absl::Status ScanExecutions(absl::string_view workflow_id,

@@ -5,7 +5,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/records/keys.h"
 #include "aggregator/workflows/examine.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "aggregator/records/keys.h"
 #include "aggregator/workflows/service.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"

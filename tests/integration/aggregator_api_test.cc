@@ -12,6 +12,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/testing/aggregator_config.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/unique_name.h"
@@ -112,12 +113,13 @@ TEST_F(AggregatorApiTest, LifecycleOverGrpc) {
   v1::ListExecutionsRequest list;
   list.set_workflow_id(w.id());
   v1::ListExecutionsResponse executions;
-  for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
-    ASSERT_TRUE(
-        stub_->ListExecutions(As(alice_).get(), list, &executions).ok());
-    if (executions.executions_size() > 0 || absl::Now() > until) break;
-    absl::SleepFor(absl::Milliseconds(5));  // until the loop's thread fires
-  }
+  // Until the loop's thread fires it.
+  ap::testing::Eventually([&] {
+    const bool listed =
+        stub_->ListExecutions(As(alice_).get(), list, &executions).ok();
+    EXPECT_TRUE(listed);
+    return !listed || executions.executions_size() > 0;
+  });
   ASSERT_EQ(executions.executions_size(), 1);
   v1::GetExecutionRequest get_exec;
   get_exec.set_id(executions.executions(0).id());

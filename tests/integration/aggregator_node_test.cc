@@ -15,6 +15,7 @@
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
 #include "tests/testing/aggregator_config.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -23,15 +24,8 @@ namespace {
 
 const Caller kAlice{"alice", Role::kWriter};
 
-template <typename F>
-bool Eventually(F cond, absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time until = absl::Now() + timeout;
-  while (absl::Now() < until) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return cond();
-}
+constexpr absl::Duration kWait = absl::Seconds(20);
+using ::ap::testing::Eventually;
 
 class AggregatorNodeTest : public ::testing::Test {
  protected:
@@ -61,7 +55,7 @@ class AggregatorNodeTest : public ::testing::Test {
     op_ = std::make_unique<OperatorNode>(config, Clock::Real(),
                                          LinkOptionsFrom(config), stubs_.get());
     ASSERT_STATUS_OK(op_->Start());
-    ASSERT_TRUE(Eventually([&] { return op_->link().status().linked; }));
+    ASSERT_TRUE(Eventually([&] { return op_->link().status().linked; }, kWait));
   }
 
   std::vector<v1::Execution> Executions(const std::string& id) {
@@ -108,14 +102,17 @@ TEST_F(AggregatorNodeTest, NoFireIsLostOrDoubledAcrossTenLeadershipChanges) {
   const absl::Time end = absl::Now();
   // Every second up to the end fired; all ran.
   const absl::Time last = absl::FromUnixSeconds(absl::ToUnixSeconds(end));
-  ASSERT_TRUE(Eventually([&] {
-    std::vector<v1::Execution> all = Executions(created->id());
-    if (all.empty() || FromProto(all[0].scheduled_at()) < last) return false;
-    for (const v1::Execution& e : all) {
-      if (e.status() != v1::EXECUTION_STATUS_SUCCEEDED) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::vector<v1::Execution> all = Executions(created->id());
+        if (all.empty() || FromProto(all[0].scheduled_at()) < last)
+          return false;
+        for (const v1::Execution& e : all) {
+          if (e.status() != v1::EXECUTION_STATUS_SUCCEEDED) return false;
+        }
+        return true;
+      },
+      kWait));
   std::set<absl::Time> fired;
   for (const v1::Execution& e : Executions(created->id())) {
     EXPECT_TRUE(fired.insert(FromProto(e.scheduled_at())).second)

@@ -13,6 +13,7 @@
 #include "aggregator/cluster/leader_elector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_postgres.h"
 
@@ -48,24 +49,23 @@ class LeaderLeaseTest : public ::testing::Test {
   }
   // B tries until A's lease has run out by the database's clock.
   LeaseView BTakesOver() {
-    for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
+    LeaseView last;
+    ap::testing::Eventually([&] {
       absl::StatusOr<LeaseView> v = b_->TryAcquire(kLong);
       EXPECT_THAT(v, IsOk());
-      if (!v.ok()) return LeaseView();
-      if (v->acquired || absl::Now() > until) return *v;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+      if (v.ok()) last = *v;
+      return !v.ok() || v->acquired;
+    });
+    return last;
   }
   // Waits until the lease has run out by the database's clock (read on B's
   // connection).
   void AwaitRunOut() {
-    for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
+    ASSERT_TRUE(ap::testing::Eventually([&] {
       absl::StatusOr<LeaseView> v = b_->Read();
-      ASSERT_THAT(v, IsOk());
-      if (v->remaining <= absl::ZeroDuration()) return;
-      ASSERT_LT(absl::Now(), until) << "the lease never ran out";
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+      EXPECT_THAT(v, IsOk());
+      return !v.ok() || v->remaining <= absl::ZeroDuration();
+    })) << "the lease never ran out";
   }
   // Whether `lease`'s holder passes the fence at `epoch`, in a transaction
   // of its own connection.

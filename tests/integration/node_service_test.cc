@@ -16,6 +16,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/testing/aggregator_config.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/unique_name.h"
@@ -55,15 +56,12 @@ class NodeServiceTest : public ::testing::Test {
   CredentialStore& creds() { return node_->credentials(); }
   // Waits until the node has seen every operator's stream end.
   bool AwaitDisconnected() {
-    for (const absl::Time until = absl::Now() + absl::Seconds(10);;) {
-      bool connected = false;
+    return ap::testing::Eventually([&] {
       for (const v1::OperatorInfo& op : dispatcher().Operators()) {
-        connected = connected || op.connected();
+        if (op.connected()) return false;
       }
-      if (!connected) return true;
-      if (absl::Now() > until) return false;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
+      return true;
+    });
   }
   WorkflowService& service() { return node_->workflows(); }
   Dispatcher& dispatcher() { return node_->dispatcher(); }

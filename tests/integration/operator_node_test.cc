@@ -3,6 +3,7 @@
 // on 127.0.0.1), with a local HTTP target. Real clock; every wait is for a
 // condition, bounded.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "operator/link/grpc_stub.h"
 #include "operator/node.h"
 #include "tests/testing/aggregator_config.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/http_target.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -23,15 +25,9 @@ namespace {
 const Caller kAlice{"alice", Role::kWriter};
 constexpr absl::Duration kWait = absl::Seconds(15);
 
-// Polls `cond` (a read of the aggregator's records) until it holds.
-template <typename F>
-bool Eventually(F cond) {
-  const absl::Time until = absl::Now() + kWait;
-  while (absl::Now() < until) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return cond();
+// Reads of the aggregator's records, until they show what is awaited.
+bool Eventually(const std::function<bool()>& cond) {
+  return ap::testing::Eventually(cond, kWait);
 }
 
 class OperatorNodeTest : public ::testing::Test {

@@ -33,15 +33,7 @@ absl::StatusOr<int64_t> Epoch(const std::optional<std::string>& v) {
 }  // namespace
 
 absl::Status LeaderLease::EnsureTable() {
-  absl::Status s = conn_
-                       ->Exec(
-                           "CREATE TABLE IF NOT EXISTS ap_leader ("
-                           " name text PRIMARY KEY,"
-                           " holder text NOT NULL,"
-                           " epoch bigint NOT NULL,"
-                           " lease_until timestamptz NOT NULL,"
-                           " since timestamptz NOT NULL)")
-                       .status();
+  absl::Status s = conn_->Exec(kLeaderTableSql).status();
   // Two aggregators creating it at once: one wins, the other sees it.
   if (s.code() == absl::StatusCode::kFailedPrecondition) {
     return conn_->Exec("SELECT 1 FROM ap_leader LIMIT 1").status();

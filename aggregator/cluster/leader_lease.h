@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "aggregator/store/pg_connection.h"
+#include "aggregator/store/pg_schema.h"
 
 namespace ap {
 
@@ -55,9 +56,7 @@ class LeaseBackend {
 class LeaderLease final : public LeaseBackend {
  public:
   // Parameters $1, $2, $3: the lease's name, the holder, the epoch.
-  static constexpr char kFenceSql[] =
-      "SELECT 1 FROM ap_leader WHERE name = $1 AND holder = $2 AND "
-      "epoch = $3 AND lease_until > clock_timestamp() FOR SHARE";
+  static constexpr const char* kFenceSql = kLeaderFenceSql;
 
   // `conn` outlives this. `name` tells leases of one database apart.
   LeaderLease(PgConnection* conn, std::string holder,

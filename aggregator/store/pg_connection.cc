@@ -94,7 +94,8 @@ absl::Status PgConnection::Configure() {
 
 absl::StatusOr<PgRows> PgConnection::Exec(
     absl::string_view sql,
-    const std::vector<std::optional<std::string>>& params) {
+    const std::vector<std::optional<std::string>>& params,
+    const PgFormat& format) {
   if (lost_) {
     // A transaction the lost connection was in is gone: say so once, to
     // whatever comes next in it (a COMMIT must not succeed on a new
@@ -110,15 +111,25 @@ absl::StatusOr<PgRows> PgConnection::Exec(
   const std::string text(sql);
   const bool in_transaction = PQtransactionStatus(conn_) != PQTRANS_IDLE;
   Result r;
-  if (params.empty()) {
+  if (params.empty() && !format.binary_results) {
     r.reset(PQexec(conn_, text.c_str()));
   } else {
     std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
     values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    lengths.reserve(params.size());
+    formats.reserve(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      values.push_back(p ? p->data() : nullptr);
+      lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+      formats.push_back(
+          i < format.binary_params.size() && format.binary_params[i] ? 1 : 0);
+    }
     r.reset(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
-                         nullptr, values.data(), nullptr, nullptr,
-                         /*resultFormat=*/0));
+                         nullptr, values.data(), lengths.data(),
+                         formats.data(), format.binary_results ? 1 : 0));
   }
   const ExecStatusType status =
       r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;

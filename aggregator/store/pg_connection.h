@@ -31,6 +31,15 @@ struct PgRows {
   int64_t affected = 0;  // rows an INSERT, UPDATE or DELETE changed
 };
 
+// How a statement's parameters and results travel. Binary parameters go
+// as they are (a bytea's bytes, with the parameter cast ::bytea in the
+// SQL); binary results come as the server's binary format, which for text
+// and bytea columns is their bytes, unescaped.
+struct PgFormat {
+  std::vector<bool> binary_params;  // by position; absent: text
+  bool binary_results = false;
+};
+
 struct PgOptions {
   // How long connecting may take.
   absl::Duration connect_timeout = absl::Seconds(5);
@@ -53,7 +62,8 @@ class PgConnection {
   // transaction did not commit), and the one after connects again.
   absl::StatusOr<PgRows> Exec(
       absl::string_view sql,
-      const std::vector<std::optional<std::string>>& params = {});
+      const std::vector<std::optional<std::string>>& params = {},
+      const PgFormat& format = {});
 
   // Whether the connection is up: false once it was lost, until a later
   // call (or Reset) connects again.

@@ -188,6 +188,10 @@ absl::Status RocksDbStore::Scan(absl::string_view prefix,
 absl::Status RocksDbStore::ScanReverse(absl::string_view prefix,
                                        absl::string_view start_before,
                                        const ScanFn& fn) {
+  // No key under the prefix sorts before one that sorts before it.
+  if (!start_before.empty() && start_before <= prefix) {
+    return absl::OkStatus();
+  }
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
   // Start at the last key below `start_before`, or below the first key

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/backend_store.h"
 #include "tests/testing/temp_store.h"
 
 namespace ap {
@@ -22,15 +23,16 @@ using ::testing::SizeIs;
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 constexpr auto kUnauthenticated = absl::StatusCode::kUnauthenticated;
 
-class CredentialsTest : public ::testing::Test {
+class CredentialsTest
+    : public ::testing::TestWithParam<ap::testing::Backend> {
  protected:
-  ap::testing::TempStore temp_;
+  ap::testing::BackendStore temp_{GetParam()};
   CredentialStore creds_{temp_.get()};
 };
 
 std::string Bearer(const std::string& s) { return "Bearer " + s; }
 
-TEST_F(CredentialsTest, ApiKeyAuthenticatesAsItsOwnerAndRole) {
+TEST_P(CredentialsTest, ApiKeyAuthenticatesAsItsOwnerAndRole) {
   absl::StatusOr<NewSecret> key =
       creds_.CreateApiKey("team-a", Role::kWriter, "ci", kNow);
   ASSERT_THAT(key, IsOk());
@@ -42,7 +44,7 @@ TEST_F(CredentialsTest, ApiKeyAuthenticatesAsItsOwnerAndRole) {
   EXPECT_EQ(caller->role, Role::kWriter);
 }
 
-TEST_F(CredentialsTest, OnlyTheHashIsStored) {
+TEST_P(CredentialsTest, OnlyTheHashIsStored) {
   absl::StatusOr<NewSecret> key =
       creds_.CreateApiKey("team-a", Role::kAdmin, "", kNow);
   ASSERT_THAT(key, IsOk());
@@ -57,7 +59,7 @@ TEST_F(CredentialsTest, OnlyTheHashIsStored) {
   EXPECT_FALSE(leaked);
 }
 
-TEST_F(CredentialsTest, MissingMalformedAndUnknownKeysAreUnauthenticated) {
+TEST_P(CredentialsTest, MissingMalformedAndUnknownKeysAreUnauthenticated) {
   EXPECT_THAT(
       creds_.AuthenticateUser(""),
       StatusIs(kUnauthenticated, HasSubstr("missing `authorization: Bearer")));
@@ -67,7 +69,7 @@ TEST_F(CredentialsTest, MissingMalformedAndUnknownKeysAreUnauthenticated) {
               StatusIs(kUnauthenticated, HasSubstr("unknown or revoked")));
 }
 
-TEST_F(CredentialsTest, EachKindOfCredentialWorksOnlyOnItsOwnApi) {
+TEST_P(CredentialsTest, EachKindOfCredentialWorksOnlyOnItsOwnApi) {
   absl::StatusOr<NewSecret> key =
       creds_.CreateApiKey("team-a", Role::kAdmin, "", kNow);
   absl::StatusOr<NewSecret> token = creds_.AddOperator("op-1", kNow);
@@ -80,7 +82,7 @@ TEST_F(CredentialsTest, EachKindOfCredentialWorksOnlyOnItsOwnApi) {
               StatusIs(kUnauthenticated, HasSubstr("API key")));
 }
 
-TEST_F(CredentialsTest, RevokedKeyStopsWorkingAtOnce) {
+TEST_P(CredentialsTest, RevokedKeyStopsWorkingAtOnce) {
   absl::StatusOr<NewSecret> key =
       creds_.CreateApiKey("team-a", Role::kReader, "", kNow);
   ASSERT_THAT(key, IsOk());
@@ -93,7 +95,7 @@ TEST_F(CredentialsTest, RevokedKeyStopsWorkingAtOnce) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST_F(CredentialsTest, NewOperatorTokenReplacesTheOldOne) {
+TEST_P(CredentialsTest, NewOperatorTokenReplacesTheOldOne) {
   absl::StatusOr<NewSecret> first = creds_.AddOperator("op-1", kNow);
   absl::StatusOr<NewSecret> second = creds_.AddOperator("op-1", kNow);
   ASSERT_THAT(first, IsOk());
@@ -107,7 +109,7 @@ TEST_F(CredentialsTest, NewOperatorTokenReplacesTheOldOne) {
               StatusIs(kUnauthenticated));
 }
 
-TEST_F(CredentialsTest, ReplacingOrRemovingAnOperatorForgetsItsTokenAtOnce) {
+TEST_P(CredentialsTest, ReplacingOrRemovingAnOperatorForgetsItsTokenAtOnce) {
   absl::StatusOr<NewSecret> first = creds_.AddOperator("op-1", kNow);
   ASSERT_THAT(first, IsOk());
   ASSERT_THAT(creds_.AuthenticateOperator(Bearer(first->secret)), IsOk());
@@ -178,7 +180,9 @@ TEST_F(CredentialCacheTest, AnUnknownTokenIsNotRemembered) {
   EXPECT_THAT(creds.AuthenticateOperator(Bearer(secret)), IsOk());
 }
 
-TEST_F(CredentialsTest, NamesAndRolesAreValidated) {
+AP_BOTH_BACKENDS(CredentialsTest);
+
+TEST_P(CredentialsTest, NamesAndRolesAreValidated) {
   EXPECT_THAT(creds_.CreateApiKey("team a", Role::kReader, "", kNow),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("owner")));
   EXPECT_THAT(

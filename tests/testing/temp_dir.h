@@ -4,6 +4,7 @@
 // A fresh directory under the test's temporary directory, named after the
 // test and removed at the end.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,7 +19,9 @@ namespace ap::testing {
 // unique across processes (mkdtemp): ctest -j runs test processes side by
 // side, and a name made from an object's address can repeat in two of them
 // (it does under TSan, whose address layout is fixed).
-inline std::string MakeTempDir(const std::string& prefix) {
+// A parameterized test's name has a '/', which becomes '_'.
+inline std::string MakeTempDir(std::string prefix) {
+  std::replace(prefix.begin(), prefix.end(), '/', '_');
   std::string path = ::testing::TempDir() + "/ap-" + prefix + "-XXXXXX";
   if (mkdtemp(path.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << path << ": " << std::strerror(errno);

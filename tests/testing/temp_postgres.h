@@ -65,9 +65,10 @@ class TempPostgres {
 
   bool ok() const { return ok_; }
   // A libpq connection string for database `postgres` as `user`.
-  std::string dsn(const std::string& user = "postgres") const {
+  std::string dsn(const std::string& user = "postgres",
+                  const std::string& dbname = "postgres") const {
     return absl::StrCat("host=", dir_, " port=5432 user=", user,
-                        " dbname=postgres");
+                        " dbname=", dbname);
   }
 
   // Starts the server again after Stop (a database restart). Fails the

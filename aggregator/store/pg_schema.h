@@ -1,0 +1,52 @@
+#ifndef AP_AGGREGATOR_STORE_PG_SCHEMA_H_
+#define AP_AGGREGATOR_STORE_PG_SCHEMA_H_
+
+// The aggregator's tables in PostgreSQL, created and versioned by the
+// aggregator itself (docs/storage.md shows them and how to query them):
+//
+//   ap_meta             name -> value (schema_version, ...)
+//   ap_workflows        one row a workflow: owner, name, status, and the
+//                       whole ap.v1.Workflow in `record`
+//   ap_executions       one row an execution: workflow, status, attempt,
+//                       scheduled time, operator, and the ap.v1.Execution
+//   ap_workflow_events  each workflow's status changes, by time
+//   ap_credentials      API keys and operator tokens, by secret's SHA-256
+//   ap_leader           the leader lease (cluster/leader_lease.h)
+//
+// Each row that a write of the aggregator put also says which leader epoch
+// wrote it (written_epoch; 0 when unfenced) and when, by the database's
+// clock (written_at).
+//
+// Text columns that keys are made of are COLLATE "C", so that they sort
+// bytewise, as the store's keys do.
+
+#include "absl/status/statusor.h"
+#include "aggregator/store/pg_connection.h"
+
+namespace ap {
+
+inline constexpr int kPgSchemaVersion = 1;
+
+// The leader lease's table (cluster/leader_lease.h), part of the schema.
+inline constexpr char kLeaderTableSql[] =
+    "CREATE TABLE IF NOT EXISTS ap_leader ("
+    " name text PRIMARY KEY,"
+    " holder text NOT NULL,"
+    " epoch bigint NOT NULL,"
+    " lease_until timestamptz NOT NULL,"
+    " since timestamptz NOT NULL)";
+// What a leader's write transaction runs first: a row only while holder $2
+// holds lease $1 at epoch $3 (LeaderLease explains why this fences).
+inline constexpr char kLeaderFenceSql[] =
+    "SELECT 1 FROM ap_leader WHERE name = $1 AND holder = $2 AND "
+    "epoch = $3 AND lease_until > clock_timestamp() FOR SHARE";
+
+// Brings the database's schema to kPgSchemaVersion: creates it in an empty
+// database, migrates an older one forward, and refuses (FAILED_PRECONDITION)
+// one written by a newer aggregator. Aggregators starting together take
+// turns (an advisory lock). Returns the version found before (0: none).
+absl::StatusOr<int> MigratePgSchema(PgConnection* conn);
+
+}  // namespace ap
+
+#endif  // AP_AGGREGATOR_STORE_PG_SCHEMA_H_

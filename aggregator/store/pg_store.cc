@@ -6,7 +6,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -135,9 +134,7 @@ class PostgresStore::Pool {
     std::unique_ptr<PgConnection> conn;
     {
       absl::MutexLock l(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Pool* p) { return !p->idle_.empty() || p->made_ < p->size_; },
-          this));
+      mu_.Await(absl::Condition(this, &Pool::HasRoom));
       if (!idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();
@@ -154,6 +151,9 @@ class PostgresStore::Pool {
   }
 
  private:
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !idle_.empty() || made_ < size_;
+  }
   absl::Status Gate() {
     absl::MutexLock l(&mu_);
     const absl::Time now = absl::Now();
@@ -393,8 +393,9 @@ absl::Status PostgresStore::ScanRange(absl::string_view prefix, Bounds bounds,
       if (by_last) {
         for (absl::string_view g : given) {
           params.emplace_back(std::string(g));
-          where.push_back(absl::StrFormat(f->parts[params.size() - 1].eq,
-                                          static_cast<int>(params.size())));
+          const pg::Part& part = f->parts[params.size() - 1];
+          where.push_back(absl::StrCat(part.column, " = $", params.size(),
+                                       part.cast));
         }
       }
       // Keys before the parent's, or after them, bound nothing here.

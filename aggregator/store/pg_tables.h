@@ -29,8 +29,9 @@ namespace ap::pg {
 
 // One component of a family's keys.
 struct Part {
-  const char* sql;  // the component as text, from the row
-  const char* eq;   // the condition that it equals parameter $%d
+  const char* sql;     // the component as text, from the row
+  const char* column;  // the column it is made from, to match on
+  const char* cast;    // the parameter's cast to that column's type
 };
 
 // How a family's rows are written (null for a view).

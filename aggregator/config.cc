@@ -1,6 +1,7 @@
 #include "aggregator/config.h"
 
 #include "common/net/address.h"
+#include "common/redact.h"
 
 namespace ap {
 
@@ -13,7 +14,12 @@ absl::Status AggregatorConfig::Validate() const {
       return ConfigKeyError("http_listen", s.message());
     }
   }
-  if (data_dir.empty()) {
+  if (store == "postgres") {
+    if (postgres_dsn.empty()) {
+      return ConfigKeyError("postgres_dsn",
+                            "store: postgres needs a connection string");
+    }
+  } else if (data_dir.empty()) {
     return ConfigKeyError("data_dir", "must name a directory");
   }
   if (tls_cert.empty() != tls_key.empty()) {
@@ -30,9 +36,25 @@ absl::Status AggregatorConfig::Validate() const {
 void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddString("grpc_listen", &config->grpc_listen,
                     "gRPC listen address, HOST:PORT (port 0 picks a free one)");
+  schema->AddEnum("store", &config->store, {"rocksdb", "postgres"},
+                  "where workflows and executions are kept: the embedded "
+                  "RocksDB in data_dir (one aggregator), or PostgreSQL at "
+                  "postgres_dsn (several aggregators, one leader)");
   schema->AddString(
       "data_dir", &config->data_dir,
       "directory of the embedded RocksDB store; created if missing");
+  schema->AddRedacted("postgres_dsn", &config->postgres_dsn, &RedactDsn,
+                      "libpq connection string or postgres:// URI of the "
+                      "PostgreSQL store (its password is never printed)");
+  schema->AddDuration("leader_lease", &config->leader_lease,
+                      absl::Seconds(1), absl::Minutes(5),
+                      "how long the leader's lease lasts unrenewed (renewed "
+                      "every third of it): a standby takes over within about "
+                      "this after the leader dies");
+  schema->AddString("advertise_address", &config->advertise_address,
+                    "HOST:PORT other members and operators reach this "
+                    "aggregator's gRPC at, named to them when it leads; "
+                    "empty: this host's name and the gRPC port");
   schema->AddLogLevel(&config->log_level);
   schema->AddString("tls_cert", &config->tls_cert,
                     "PEM certificate (chain) for TLS on the gRPC port; empty "

@@ -17,8 +17,20 @@ namespace ap {
 struct AggregatorConfig {
   // gRPC listen address (user API, Node API, health, reflection).
   std::string grpc_listen = "0.0.0.0:2206";
+  // Where workflows and executions are kept: "rocksdb" (embedded, in
+  // data_dir, one aggregator) or "postgres" (postgres_dsn, a cluster of
+  // aggregators with one leader).
+  std::string store = "rocksdb";
   // Directory of the embedded RocksDB store; created if missing.
   std::string data_dir = "./data";
+  // libpq connection string or URI of the PostgreSQL store.
+  std::string postgres_dsn;
+  // How long the leader's lease lasts without renewal (postgres): a standby
+  // takes over within about this after the leader dies.
+  absl::Duration leader_lease = absl::Seconds(3);
+  // The gRPC address the other members and operators reach this aggregator
+  // at (postgres); empty: this host's name and the gRPC port.
+  std::string advertise_address;
   std::string log_level = "info";
   // TLS on the gRPC port (PEM files); client CA turns on mTLS.
   std::string tls_cert;

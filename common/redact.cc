@@ -1,5 +1,6 @@
 #include "common/redact.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -33,6 +34,55 @@ void RedactWorkflow(v1::Workflow* w) {
       }
     }
   }
+}
+
+std::string RedactDsn(absl::string_view dsn) {
+  std::string out(dsn);
+  // URI: postgres://user:password@host/... and ?password=... .
+  if (absl::StartsWith(out, "postgres://") ||
+      absl::StartsWith(out, "postgresql://")) {
+    const size_t scheme = out.find("://") + 3;
+    const size_t at = out.find('@', scheme);
+    const size_t colon = out.find(':', scheme);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, kRedacted);
+    }
+    for (const char* key : {"?password=", "&password="}) {
+      const size_t p = out.find(key);
+      if (p == std::string::npos) continue;
+      const size_t from = p + std::string_view(key).size();
+      const size_t end = out.find('&', from);
+      out.replace(from, (end == std::string::npos ? out.size() : end) - from,
+                  kRedacted);
+    }
+    return out;
+  }
+  // key=value pairs: password=secret or password='a quoted \' secret'.
+  for (size_t p = out.find("password"); p != std::string::npos;
+       p = out.find("password", p + 1)) {
+    if (p > 0 && !absl::ascii_isspace(static_cast<unsigned char>(out[p - 1]))) {
+      continue;
+    }
+    size_t eq = p + std::string_view("password").size();
+    while (eq < out.size() && out[eq] == ' ') ++eq;
+    if (eq >= out.size() || out[eq] != '=') continue;
+    size_t from = eq + 1;
+    while (from < out.size() && out[from] == ' ') ++from;
+    size_t end = from;
+    if (end < out.size() && out[end] == '\'') {
+      for (++end; end < out.size() && out[end] != '\''; ++end) {
+        if (out[end] == '\\') ++end;
+      }
+      end = std::min(end + 1, out.size());
+    } else {
+      while (end < out.size() &&
+             !absl::ascii_isspace(static_cast<unsigned char>(out[end]))) {
+        ++end;
+      }
+    }
+    out.replace(from, end - from, kRedacted);
+  }
+  return out;
 }
 
 }  // namespace ap

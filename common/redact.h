@@ -6,6 +6,8 @@
 // Authorization, Proxy-Authorization or Cookie, or contains "token",
 // "secret", "password", "passwd" or "key" (case-insensitive).
 
+#include <string>
+
 #include "absl/strings/string_view.h"
 #include "ap/v1/workflow.pb.h"
 
@@ -17,6 +19,10 @@ bool IsSecretName(absl::string_view name);
 
 // Replaces the values of secret headers and environment variables.
 void RedactWorkflow(v1::Workflow* workflow);
+
+// A PostgreSQL connection string (key=value pairs or a postgres:// URI)
+// with its password replaced by <redacted>, for printing.
+std::string RedactDsn(absl::string_view dsn);
 
 }  // namespace ap
 

@@ -103,6 +103,13 @@ void ConfigSchema::AddSecret(std::string name, std::string* field,
   keys_.back().default_text = field->empty() ? "" : "<redacted>";
 }
 
+void ConfigSchema::AddRedacted(
+    std::string name, std::string* field,
+    std::function<std::string(absl::string_view)> redact, std::string help) {
+  AddString(std::move(name), field, std::move(help));
+  keys_.back().default_text = redact(*field);
+}
+
 void ConfigSchema::AddEnum(std::string name, std::string* field,
                            std::vector<std::string> allowed, std::string help) {
   std::string type = absl::StrCat("one of ", absl::StrJoin(allowed, ", "));

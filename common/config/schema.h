@@ -55,6 +55,11 @@ class ConfigSchema {
   void AddString(std::string name, std::string* field, std::string help);
   // A string shown as "<redacted>" when the configuration is printed.
   void AddSecret(std::string name, std::string* field, std::string help);
+  // A string printed through `redact` (a connection string with its
+  // password hidden).
+  void AddRedacted(std::string name, std::string* field,
+                   std::function<std::string(absl::string_view)> redact,
+                   std::string help);
   // One of `allowed` (case-sensitive), e.g. log levels.
   void AddEnum(std::string name, std::string* field,
                std::vector<std::string> allowed, std::string help);

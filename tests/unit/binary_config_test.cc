@@ -2,6 +2,7 @@
 
 #include "aggregator/config.h"
 #include "cli/config.h"
+#include "common/redact.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "operator/config.h"
@@ -31,6 +32,38 @@ TEST(AggregatorConfigTest, EmptyDataDirIsRejected) {
   AggregatorConfig c;
   c.data_dir = "";
   EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("data_dir")));
+}
+
+TEST(AggregatorConfigTest, PostgresStoreNeedsADsnAndNotADataDir) {
+  AggregatorConfig c;
+  c.store = "postgres";
+  EXPECT_THAT(c.Validate(), StatusIs(kInvalid, HasSubstr("postgres_dsn")));
+  c.postgres_dsn = "host=db dbname=ap";
+  c.data_dir = "";
+  EXPECT_THAT(c.Validate(), IsOk());
+}
+
+TEST(AggregatorConfigTest, ThePrintedConfigurationHidesTheDsnsPassword) {
+  AggregatorConfig c;
+  c.postgres_dsn = "host=db user=ap password=hunter2 dbname=ap";
+  ConfigSchema schema;
+  BindAggregatorConfig(&schema, &c);
+  const std::string yaml = schema.ValuesAsYaml();
+  EXPECT_THAT(yaml, HasSubstr("host=db user=ap password=<redacted> dbname=ap"));
+  EXPECT_THAT(yaml, ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(RedactDsnTest, ThePasswordGoesWhateverTheFormAndTheRestStays) {
+  EXPECT_EQ(RedactDsn("host=db password=s3cret user=ap"),
+            "host=db password=<redacted> user=ap");
+  EXPECT_EQ(RedactDsn("password = 'a b\\' c' host=db"),
+            "password = <redacted> host=db");
+  EXPECT_EQ(RedactDsn("postgres://ap:s3cret@db:5432/ap?sslmode=require"),
+            "postgres://ap:<redacted>@db:5432/ap?sslmode=require");
+  EXPECT_EQ(RedactDsn("postgresql://db/ap?user=ap&password=s3cret&x=1"),
+            "postgresql://db/ap?user=ap&password=<redacted>&x=1");
+  EXPECT_EQ(RedactDsn("postgres://ap@db/ap"), "postgres://ap@db/ap");
+  EXPECT_EQ(RedactDsn("host=db dbname=ap"), "host=db dbname=ap");
 }
 
 OperatorConfig ValidOperator() {

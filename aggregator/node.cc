@@ -2,9 +2,15 @@
 
 #include <utility>
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "aggregator/http/telemetry.h"
+#include "aggregator/store/pg_schema.h"
 #include "common/log/log.h"
+#include "common/net/address.h"
+#include "common/redact.h"
+#include "common/tls.h"
 #include "common/ulid.h"
 #include "common/version.h"
 
@@ -25,6 +31,20 @@ absl::StatusOr<std::string> StableAggregatorId(Store* store, Clock* clock) {
   return fresh;
 }
 
+// HOST:PORT for this member: `advertise` if set, else the listen host (or
+// this host's name when listening on every interface) and `port`.
+std::string MemberAddress(const AggregatorConfig& config, int port) {
+  if (!config.advertise_address.empty()) return config.advertise_address;
+  absl::StatusOr<HostPort> listen = ParseHostPort(config.grpc_listen);
+  std::string host = listen.ok() ? listen->host : "";
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    host = gethostname(name, sizeof(name) - 1) == 0 ? name : "localhost";
+  }
+  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+  return absl::StrCat(host, ":", port);
+}
+
 // Adds what failed to a status on its way up.
 absl::Status Annotated(const absl::Status& s, absl::string_view what) {
   return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
@@ -43,20 +63,57 @@ AggregatorNode::~AggregatorNode() {
 }
 
 absl::Status AggregatorNode::OpenStore() {
-  absl::StatusOr<std::unique_ptr<RocksDbStore>> rocks = RocksDbStore::Open(
-      {config_.data_dir, /*sync_writes=*/true,
-       [this](absl::Duration took) {
-         metrics_.OnStoreWrite(took);
-         if (observers_.store_write) observers_.store_write(took);
-       }});
-  if (!rocks.ok()) return Annotated(rocks.status(), "opening the store");
-  rocks_ = *std::move(rocks);
-  absl::StatusOr<std::string> id = StableAggregatorId(rocks_.get(), clock_);
-  if (!id.ok()) return Annotated(id.status(), "reading the aggregator id");
-  aggregator_id_ = *std::move(id);
+  auto on_write = [this](absl::Duration took) {
+    metrics_.OnStoreWrite(took);
+    if (observers_.store_write) observers_.store_write(took);
+  };
+  if (config_.store == "postgres") {
+    PgStoreOptions options;
+    options.dsn = config_.postgres_dsn;
+    options.fenced = true;  // only the leader writes
+    options.on_write = on_write;
+    options.on_fenced_out = [this](int64_t epoch) {
+      if (LeaderElector* e = elector_view_.load()) {
+        e->Depose(epoch, "a write found the lease held by another aggregator");
+      }
+    };
+    absl::StatusOr<std::unique_ptr<PostgresStore>> pg =
+        PostgresStore::Open(std::move(options));
+    if (!pg.ok()) {
+      return Annotated(pg.status(),
+                       absl::StrCat("opening the PostgreSQL store at ",
+                                    RedactDsn(config_.postgres_dsn)));
+    }
+    pg_ = pg->get();
+    kv_ = *std::move(pg);
+    // The member's name; its address once the gRPC port is bound.
+    aggregator_id_ = MemberAddress(config_, ParseHostPort(config_.grpc_listen)
+                                                .value_or(HostPort{}).port);
+  } else {
+    absl::StatusOr<std::unique_ptr<RocksDbStore>> rocks =
+        RocksDbStore::Open({config_.data_dir, /*sync_writes=*/true, on_write});
+    if (!rocks.ok()) return Annotated(rocks.status(), "opening the store");
+    rocks_ = rocks->get();
+    kv_ = *std::move(rocks);
+    absl::StatusOr<std::string> id = StableAggregatorId(rocks_, clock_);
+    if (!id.ok()) return Annotated(id.status(), "reading the aggregator id");
+    aggregator_id_ = *std::move(id);
+  }
   store_ = std::make_unique<WorkflowStore>(
-      rocks_.get(), static_cast<size_t>(config_.workflow_cache));
+      kv_.get(), static_cast<size_t>(config_.workflow_cache));
   return absl::OkStatus();
+}
+
+std::optional<std::string> AggregatorNode::LeaderIfStandby() const {
+  if (pg_ == nullptr || leading_) return std::nullopt;
+  LeaderElector* elector = elector_view_.load();
+  if (elector == nullptr) return std::string();
+  const std::string holder = elector->holder();
+  // A holder is "<address>/<incarnation>".
+  const std::string address = holder.substr(0, holder.rfind('/'));
+  // This member's own lease, while it starts leading: not known yet.
+  if (holder.empty() || address == address_) return std::string();
+  return address;
 }
 
 void AggregatorNode::Dispatch() {
@@ -98,19 +155,35 @@ void AggregatorNode::BuildGraph() {
             Dispatch();
           },
           [this](const std::vector<v1::Execution>& c) { Canceled(c); }});
-  credentials_ = std::make_unique<CredentialStore>(rocks_.get(), clock_);
+  credentials_ = std::make_unique<CredentialStore>(kv_.get(), clock_);
+  LeaderElsewhere leader_elsewhere;
+  if (pg_ != nullptr) {
+    leader_elsewhere = [this] { return LeaderIfStandby(); };
+    std::shared_ptr<grpc::ChannelCredentials> channel =
+        grpc::InsecureChannelCredentials();
+    if (!config_.tls_cert.empty()) {
+      // Members present their own certificate to each other.
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+          MakeChannelCredentials({true, config_.tls_client_ca,
+                                  config_.tls_cert, config_.tls_key});
+      if (tls.ok()) channel = *std::move(tls);
+    }
+    forwarder_ = std::make_unique<LeaderForwarder>(leader_elsewhere, channel,
+                                                   aggregator_id_);
+  }
   aggregator_ = std::make_unique<AggregatorServiceImpl>(
-      workflows_.get(), credentials_.get(), clock_, dispatcher_.get());
+      workflows_.get(), credentials_.get(), clock_, dispatcher_.get(),
+      forwarder_.get());
   // A removed or replaced operator token also ends the stream it opened.
   credential_admin_ = std::make_unique<CredentialAdmin>(
       credentials_.get(), clock_,
       [this](const std::string& id) { dispatcher_->Evict(id); });
-  admin_ = std::make_unique<AdminServiceImpl>(credential_admin_.get(),
-                                              credentials_.get());
+  admin_ = std::make_unique<AdminServiceImpl>(
+      credential_admin_.get(), credentials_.get(), forwarder_.get());
   node_ = std::make_unique<NodeServiceImpl>(
       dispatcher_.get(), ledger_.get(), credentials_.get(), clock_,
       NodeServiceOptions{config_.ping_interval, config_.heartbeat_interval,
-                         aggregator_id_},
+                         aggregator_id_, leader_elsewhere},
       &metrics_);
   leases_ = std::make_unique<PeriodicTask>(clock_, absl::Seconds(1), [this] {
     absl::StatusOr<std::vector<v1::Execution>> expired =
@@ -140,7 +213,7 @@ void AggregatorNode::BuildGraph() {
         }
       });
   repl_commands_ =
-      std::make_unique<ReplCommands>(rocks_.get(), store_.get(), [this] {
+      std::make_unique<ReplCommands>(kv_.get(), store_.get(), [this] {
         return absl::StrCat("workflows_known: ", scheduler_.size(), "\n",
                             "workflows_armed: ", scheduler_.armed(), "\n",
                             "fires_since_start: ", loop_->fires(), "\n");
@@ -151,6 +224,11 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
   OpsHandlers handlers;
   handlers.ready = [this]() -> absl::Status {
     if (draining_) return absl::UnavailableError("draining");
+    if (std::optional<std::string> leader = LeaderIfStandby()) {
+      return absl::UnavailableError(
+          leader->empty() ? "standby: no leader known yet"
+                          : absl::StrCat("standby: the leader is at ", *leader));
+    }
     if (!loop_->running()) {
       return absl::UnavailableError("fire loop not running");
     }
@@ -175,6 +253,8 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
         static_cast<double>(scheduler_.size()),
         static_cast<double>(scheduler_.armed()),
         static_cast<double>(connected)};
+    snapshot.leader = leading_ ? 1 : 0;
+    snapshot.leader_epoch = static_cast<double>(epoch());
     counts_by_status(&snapshot.workflows_by_status, &snapshot.open_executions);
     return metrics_.Render(snapshot);
   };
@@ -184,6 +264,13 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
                        clock_->TimeNow(),  scheduler_.size(),
                        scheduler_.armed(), loop_->fires()};
     counts_by_status(&data.workflows_by_status, &data.open_executions);
+    if (std::optional<std::string> leader = LeaderIfStandby()) {
+      data.role = leader->empty()
+                      ? "standby; no leader known yet"
+                      : absl::StrCat("standby; the leader is at ", *leader);
+    } else if (pg_ != nullptr) {
+      data.role = absl::StrCat("leader (epoch ", epoch(), ")");
+    }
     data.operators = dispatcher_->Operators();
     data.recent = ledger_->Recent();
     return RenderTelemetry(data);
@@ -233,27 +320,94 @@ absl::Status AggregatorNode::Start() {
   // Counted now (one pass over the wfs/ index), not on the first scrape.
   (void)store_->WorkflowCounts();
   if (absl::Status s = StartServers(); !s.ok()) return s;
-  StartLeading();
+  address_ = MemberAddress(config_, server_->port());
+  if (pg_ != nullptr) {
+    server_->SetServing(true);
+    // Operators are served by the leader only.
+    server_->SetServing(v1::Node::service_full_name(), false);
+    return StartElector();
+  }
+  if (absl::Status s = Lead(); !s.ok()) return s;
   server_->SetServing(true);
   return absl::OkStatus();
 }
 
+absl::Status AggregatorNode::StartElector() {
+  PgOptions options;
+  options.statement_timeout = config_.leader_lease / 3;
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn =
+      PgConnection::Connect(config_.postgres_dsn, options);
+  if (!conn.ok()) return Annotated(conn.status(), "the leader lease");
+  lease_conn_ = *std::move(conn);
+  // A holder names this process: a restarted one is a new holder.
+  lease_ = std::make_unique<LeaderLease>(
+      lease_conn_.get(),
+      absl::StrCat(address_, "/", UlidGenerator(clock_).Next()));
+  ElectorOptions elector;
+  elector.ttl = config_.leader_lease;
+  elector.margin = std::min(absl::Milliseconds(500), config_.leader_lease / 6);
+  elector_ = std::make_unique<LeaderElector>(
+      lease_.get(), clock_, elector,
+      LeaderElector::Hooks{
+          [this](int64_t epoch) { Elected(epoch); },
+          [this](int64_t epoch, const std::string& why) {
+            Deposed(epoch, why);
+          }});
+  elector_view_ = elector_.get();
+  LogEvent(spdlog::level::info, "cluster_joined",
+           {{"holder", lease_->holder()},
+            {"leader_lease", absl::FormatDuration(config_.leader_lease)}});
+  elector_->Start();
+  return absl::OkStatus();
+}
+
+void AggregatorNode::Elected(int64_t epoch) {
+  pg_->Fence(lease_->name(), lease_->holder(), epoch);
+  metrics_.OnLeadershipChange();
+  if (absl::Status s = Lead(); !s.ok()) {
+    // Leading without the workflows would fire nothing: let another try.
+    elector_->Depose(epoch, absl::StrCat("could not start leading: ",
+                                         s.ToString()));
+    return;
+  }
+  if (server_ != nullptr) {
+    server_->SetServing(v1::Node::service_full_name(), true);
+  }
+  LogEvent(spdlog::level::info, "leading", {{"epoch", epoch}});
+}
+
+void AggregatorNode::Deposed(int64_t epoch, const std::string& why) {
+  pg_->Unfence();  // nothing more is written from here
+  StopLeading();
+  metrics_.OnLeadershipChange();
+  if (server_ != nullptr) {
+    server_->SetServing(v1::Node::service_full_name(), false);
+  }
+  // Its operators go to find the new leader.
+  dispatcher_->DrainAll("this aggregator is no longer the leader");
+  LogEvent(spdlog::level::warn, "standing_by",
+           {{"epoch", epoch}, {"why", why}});
+}
+
 void AggregatorNode::StartLeading() {
+  if (absl::Status s = Lead(); !s.ok()) {
+    LogEvent(spdlog::level::err, "recover_failed", {{"error", s.ToString()}});
+  }
+}
+
+absl::Status AggregatorNode::Lead() {
   absl::MutexLock l(&leading_mu_);
-  if (leading_) return;
+  if (leading_) return absl::OkStatus();
   // What another leader, or this one before, wrote is what counts.
   const absl::Duration started = clock_->MonotonicNow();
+  store_->Forget();
   absl::StatusOr<size_t> loaded = engine_->Recover();
-  if (!loaded.ok()) {
-    LogEvent(spdlog::level::err, "recover_failed",
-             {{"error", loaded.status().ToString()}});
-  } else {
-    LogEvent(spdlog::level::info, "workflows_loaded",
-             {{"count", *loaded},
-              {"armed", scheduler_.armed()},
-              {"took_ms",
-               absl::ToInt64Milliseconds(clock_->MonotonicNow() - started)}});
-  }
+  if (!loaded.ok()) return Annotated(loaded.status(), "loading the workflows");
+  LogEvent(spdlog::level::info, "workflows_loaded",
+           {{"count", *loaded},
+            {"armed", scheduler_.armed()},
+            {"took_ms",
+             absl::ToInt64Milliseconds(clock_->MonotonicNow() - started)}});
   dispatcher_->SetDispatching(true);
   dispatcher_->Start();
   loop_->Start();
@@ -261,6 +415,7 @@ void AggregatorNode::StartLeading() {
   leases_->Start();
   leading_ = true;
   dispatcher_->Kick();  // what waited meanwhile
+  return absl::OkStatus();
 }
 
 void AggregatorNode::StopLeading() {
@@ -275,7 +430,8 @@ void AggregatorNode::StopLeading() {
 }
 
 int AggregatorNode::schema_version() const {
-  return rocks_ ? rocks_->schema_version() : 0;
+  if (rocks_ != nullptr) return rocks_->schema_version();
+  return pg_ != nullptr ? kPgSchemaVersion : 0;
 }
 
 void AggregatorNode::Drain(absl::Duration grace) {
@@ -283,13 +439,18 @@ void AggregatorNode::Drain(absl::Duration grace) {
   // Operators first: told to reconnect elsewhere, their streams end, so
   // they do not hold the drain.
   draining_ = true;
+  // A leader stops its leader-only parts and gives the lease up, so that a
+  // standby takes over at once.
+  if (elector_ != nullptr) elector_->Stop();
   dispatcher_->DrainAll("aggregator shutting down");
   server_->Shutdown(grace);  // NOT_SERVING first
   if (repl_) repl_->Stop();
   if (http_) http_->Stop();
   StopLeading();
   server_.reset();
-  rocks_.reset();  // flushes RocksDB
+  rocks_ = nullptr;
+  pg_ = nullptr;
+  kv_.reset();  // flushes RocksDB
 }
 
 }  // namespace ap

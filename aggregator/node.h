@@ -16,11 +16,18 @@
 // no fire, dispatch round, lease expiry or sweep runs until StartLeading(),
 // which first re-reads every workflow from the store.
 //
+// With store: postgres the node is a member of a cluster sharing one
+// database: a LeaderElector (cluster/) starts the leader-only parts when
+// this member takes the lease, with its store fenced by the lease's epoch,
+// and stops them when it loses it. A standby serves health and metrics,
+// forwards the user API to the leader and sends operators there.
+//
 // Start() once, then Drain() (or the destructor). Thread-safe.
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -28,6 +35,8 @@
 #include "absl/synchronization/mutex.h"
 #include "aggregator/auth/credential_admin.h"
 #include "aggregator/auth/credentials.h"
+#include "aggregator/cluster/leader_elector.h"
+#include "aggregator/cluster/leader_lease.h"
 #include "aggregator/config.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
@@ -41,6 +50,8 @@
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
 #include "aggregator/service/node_service.h"
+#include "aggregator/service/leader_forwarder.h"
+#include "aggregator/store/pg_store.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/retention.h"
 #include "aggregator/workflows/service.h"
@@ -65,9 +76,12 @@ class AggregatorNode {
                           Observers observers = {});
   ~AggregatorNode();
 
-  // Opens the store, loads the workflows, serves gRPC (SERVING), HTTP and
-  // the REPL as configured, and starts leading.
+  // Opens the store, serves gRPC (SERVING), HTTP and the REPL as
+  // configured, and starts leading: at once on RocksDB; on PostgreSQL once
+  // elected.
   absl::Status Start();
+  // Starts the leader-only parts (a failure to load the workflows is
+  // logged); StopLeading stops them.
   void StartLeading();
   void StopLeading();
   bool leading() const { return leading_; }
@@ -79,6 +93,14 @@ class AggregatorNode {
   int http_port() const { return http_ ? http_->port() : 0; }
   const std::string& aggregator_id() const { return aggregator_id_; }
   int schema_version() const;
+  // The gRPC address this member is reached at (advertise_address, or
+  // this host and the gRPC port).
+  const std::string& address() const { return address_; }
+  // nullopt while this node leads or is alone; else the leader's address
+  // (empty: none known).
+  std::optional<std::string> LeaderIfStandby() const;
+  // The epoch this node leads or last led (0: never, or alone).
+  int64_t epoch() const { return elector_ ? elector_->epoch() : 0; }
   int64_t fires() const { return loop_ ? loop_->fires() : 0; }
 
   WorkflowService& workflows() { return *workflows_; }
@@ -89,6 +111,12 @@ class AggregatorNode {
 
  private:
   absl::Status OpenStore();
+  // Joins the cluster (store: postgres): the lease and its elector.
+  absl::Status StartElector();
+  void Elected(int64_t epoch);
+  // StartLeading, or why it could not: the workflows could not be read.
+  absl::Status Lead();
+  void Deposed(int64_t epoch, const std::string& why);
   void BuildGraph();
   absl::Status StartServers();
   OpsHandlers MakeHttpHandlers();
@@ -106,7 +134,11 @@ class AggregatorNode {
   absl::Mutex leading_mu_;  // serializes StartLeading/StopLeading
 
   // In construction order; destroyed in reverse.
-  std::unique_ptr<RocksDbStore> rocks_;
+  std::unique_ptr<Store> kv_;
+  RocksDbStore* rocks_ = nullptr;  // one of these is kv_
+  PostgresStore* pg_ = nullptr;
+  std::string address_;
+  std::unique_ptr<LeaderForwarder> forwarder_;
   std::string aggregator_id_;
   std::unique_ptr<WorkflowStore> store_;
   Scheduler scheduler_;
@@ -127,6 +159,11 @@ class AggregatorNode {
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<ReplServer> repl_;
   std::unique_ptr<OpsServer> http_;
+  // The cluster (store: postgres); stopped before the servers.
+  std::unique_ptr<PgConnection> lease_conn_;
+  std::unique_ptr<LeaderLease> lease_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::atomic<LeaderElector*> elector_view_{nullptr};  // for other threads
 };
 
 }  // namespace ap

@@ -43,6 +43,10 @@ absl::Duration LeaderElector::Step() {
       }
       return every;
     }
+    {
+      absl::MutexLock l(&mu_);
+      holder_ = v->remaining > absl::ZeroDuration() ? v->holder : "";
+    }
     if (!v->acquired) {
       // Try again as the holder's lease runs out, if that is sooner.
       return std::clamp(v->remaining, kMinTurn, every);
@@ -243,6 +247,11 @@ void LeaderElector::Stop() {
 bool LeaderElector::leading() const {
   absl::MutexLock l(&mu_);
   return leading_;
+}
+
+std::string LeaderElector::holder() const {
+  absl::MutexLock l(&mu_);
+  return holder_;
 }
 
 int64_t LeaderElector::epoch() const {

@@ -70,10 +70,15 @@ class LeaderElector {
 
   bool leading() const;
   int64_t epoch() const;  // the epoch led, or last led
+  // Who held the lease at the last turn (this holder when leading); empty
+  // when nobody held a lease that had not run out.
+  std::string holder() const;
+
+  // Ends `epoch`'s leadership now, if it still leads it (a write found its
+  // lease gone), and says why.
+  void Depose(int64_t epoch, const std::string& why) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Ends `epoch`'s leadership (if it still holds) and says why.
-  void Depose(int64_t epoch, const std::string& why) ABSL_LOCKS_EXCLUDED(mu_);
   // Queues a hook call, made in the same critical section as the change it
   // reports.
   void EmitLocked(std::function<void()> hook)
@@ -96,6 +101,7 @@ class LeaderElector {
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::string holder_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> pending_hooks_ ABSL_GUARDED_BY(mu_);
   bool async_hooks_ ABSL_GUARDED_BY(mu_) = false;  // the hooks thread runs
   bool hooks_stop_ ABSL_GUARDED_BY(mu_) = false;

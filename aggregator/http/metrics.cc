@@ -86,6 +86,24 @@ AggregatorMetrics::AggregatorMetrics()
                           "an API change)")
                       .Register(*registry_)
                       .Add({}, kLatencyBuckets);
+  leader_changes_ = &prometheus::BuildCounter()
+                         .Name("ap_leader_changes_total")
+                         .Help("Times this aggregator became the leader or "
+                               "stopped being it")
+                         .Register(*registry_)
+                         .Add({});
+  leader_ = &prometheus::BuildGauge()
+                 .Name("ap_leader")
+                 .Help("1 while this aggregator leads (schedules and "
+                       "dispatches), 0 on a standby")
+                 .Register(*registry_)
+                 .Add({});
+  leader_epoch_ = &prometheus::BuildGauge()
+                       .Name("ap_leader_epoch")
+                       .Help("The fencing epoch this aggregator leads or last "
+                             "led (0: never, or a single aggregator)")
+                       .Register(*registry_)
+                       .Add({});
   auto& workflows = prometheus::BuildGauge()
                         .Name("ap_workflows")
                         .Help("Workflows known to the scheduler, and armed")
@@ -151,7 +169,11 @@ void AggregatorMetrics::OnStoreWrite(absl::Duration took) {
   store_write_->Observe(absl::ToDoubleSeconds(took));
 }
 
+void AggregatorMetrics::OnLeadershipChange() { leader_changes_->Increment(); }
+
 std::string AggregatorMetrics::Render(const Snapshot& s) {
+  leader_->Set(s.leader);
+  leader_epoch_->Set(s.leader_epoch);
   workflows_known_->Set(s.workflows_known);
   workflows_armed_->Set(s.workflows_armed);
   operators_connected_->Set(s.operators_connected);

@@ -27,6 +27,10 @@ class AggregatorMetrics {
     // Stored workflows by status; open executions by status.
     absl::flat_hash_map<v1::WorkflowStatus, int64_t> workflows_by_status;
     absl::flat_hash_map<v1::ExecutionStatus, size_t> open_executions;
+    // 1 while this aggregator leads (always, alone); the epoch it leads or
+    // last led (0: none, or alone).
+    double leader = 1;
+    double leader_epoch = 0;
   };
 
   AggregatorMetrics();
@@ -42,6 +46,8 @@ class AggregatorMetrics {
   void OnStreamSendFailed();
   // One fsync'd write to the store took this long.
   void OnStoreWrite(absl::Duration took);
+  // This aggregator became the leader, or stopped being it.
+  void OnLeadershipChange();
 
   // Prometheus text format, with the gauges set from `snapshot`.
   std::string Render(const Snapshot& snapshot);
@@ -61,6 +67,9 @@ class AggregatorMetrics {
   prometheus::Family<prometheus::Counter>* sent_;
   prometheus::Counter* send_failures_;
   prometheus::Histogram* store_write_;
+  prometheus::Counter* leader_changes_;
+  prometheus::Gauge* leader_;
+  prometheus::Gauge* leader_epoch_;
   prometheus::Gauge* workflows_known_;
   prometheus::Gauge* workflows_armed_;
   prometheus::Gauge* operators_connected_;

@@ -87,7 +87,8 @@ std::string RenderTelemetry(const TelemetryData& d) {
       "<meta http-equiv=\"refresh\" content=\"5\"><title>ap aggregator</title>"
       "<style>",
       kStyle, "</style></head><body>", "<h1>ap aggregator</h1><p>id ",
-      HtmlEscape(d.aggregator_id), " &middot; version ", HtmlEscape(d.version),
+      HtmlEscape(d.aggregator_id), " &middot; <span id=\"role\">",
+      HtmlEscape(d.role), "</span> &middot; version ", HtmlEscape(d.version),
       " &middot; ",
       absl::FormatTime("%Y-%m-%d %H:%M:%SZ", d.now, absl::UTCTimeZone()),
       " &middot; refreshes every 5 s</p>",

@@ -28,6 +28,8 @@ struct TelemetryData {
   absl::flat_hash_map<v1::ExecutionStatus, size_t> open_executions;
   std::vector<v1::OperatorInfo> operators;
   std::vector<v1::Execution> recent;
+  // "leader", "leader (epoch 3)", "standby; the leader is at agg-2:2206".
+  std::string role = "leader";
 };
 
 std::string HtmlEscape(absl::string_view text);

@@ -37,6 +37,13 @@ void WorkflowCache::Erase(absl::string_view id) {
   entries_.erase(id);
 }
 
+void WorkflowCache::Clear() {
+  absl::MutexLock l(&mu_);
+  ++version_;
+  entries_.clear();
+  order_.clear();
+}
+
 size_t WorkflowCache::size() const {
   absl::MutexLock l(&mu_);
   return entries_.size();

@@ -40,6 +40,8 @@ class WorkflowCache {
   // A committed change: the new record, or its deletion.
   void Put(std::shared_ptr<const v1::Workflow> w) ABSL_LOCKS_EXCLUDED(mu_);
   void Erase(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops every entry.
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t capacity() const { return capacity_; }

@@ -227,6 +227,15 @@ WorkflowStore::OpenCounts() {
   return counts;
 }
 
+void WorkflowStore::Forget() {
+  FairMutexLock w(&write_mu_);
+  absl::MutexLock l(&index_mu_);
+  index_ = OpenIndex();
+  index_loaded_ = false;
+  workflow_counts_.reset();
+  workflows_.Clear();
+}
+
 absl::Status WorkflowStore::LoadIndex() {
   {
     absl::MutexLock l(&index_mu_);

@@ -117,6 +117,11 @@ class WorkflowStore {
   absl::Status WriteRaw(const WriteBatch& batch)
       ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
+  // Forgets what is kept in memory (parsed workflows, the open index, the
+  // counts), to be read again from the store on next use: another
+  // aggregator may have written since (a new leader's first step).
+  void Forget() ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
+
   // How many workflows there are of each status (as the wfs/ index says;
   // counted on first use, then kept up by each Write).
   absl::StatusOr<absl::flat_hash_map<v1::WorkflowStatus, int64_t>>

@@ -6,14 +6,17 @@
 
 #include "aggregator/auth/credential_admin.h"
 #include "aggregator/auth/credentials.h"
+#include "aggregator/service/user_call.h"
 #include "ap/v1/admin.grpc.pb.h"
 
 namespace ap {
 
 class AdminServiceImpl final : public v1::Admin::Service {
  public:
-  AdminServiceImpl(CredentialAdmin* admin, CredentialStore* credentials)
-      : admin_(admin), credentials_(credentials) {}
+  // `forwarder` (optional) sends calls on a standby to the leader.
+  AdminServiceImpl(CredentialAdmin* admin, CredentialStore* credentials,
+                   LeaderForwarder* forwarder = nullptr)
+      : admin_(admin), api_{credentials, forwarder} {}
 
   grpc::Status CreateApiKey(grpc::ServerContext* ctx,
                             const v1::CreateApiKeyRequest* req,
@@ -36,7 +39,7 @@ class AdminServiceImpl final : public v1::Admin::Service {
 
  private:
   CredentialAdmin* const admin_;
-  CredentialStore* const credentials_;
+  const UserApi api_;
 };
 
 }  // namespace ap

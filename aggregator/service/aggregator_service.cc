@@ -21,14 +21,17 @@ constexpr int kMaxPreview = 1000;
 
 grpc::Status AggregatorServiceImpl::Handle(
     grpc::ServerContext* ctx, const char* method,
+    const google::protobuf::Message& req, google::protobuf::Message* resp,
     const std::function<absl::Status(const Caller&)>& fn) {
-  return HandleUserCall(credentials_, ctx, method, fn);
+  return HandleUserCall({credentials_, forwarder_}, ctx,
+                        v1::Aggregator::service_full_name(), method, req, resp,
+                        fn);
 }
 
 grpc::Status AggregatorServiceImpl::CreateWorkflow(
     grpc::ServerContext* ctx, const v1::CreateWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "CreateWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "CreateWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Create(c, req->workflow()), resp);
   });
 }
@@ -36,7 +39,7 @@ grpc::Status AggregatorServiceImpl::CreateWorkflow(
 grpc::Status AggregatorServiceImpl::UpdateWorkflow(
     grpc::ServerContext* ctx, const v1::UpdateWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "UpdateWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "UpdateWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Update(c, *req), resp);
   });
 }
@@ -44,7 +47,7 @@ grpc::Status AggregatorServiceImpl::UpdateWorkflow(
 grpc::Status AggregatorServiceImpl::GetWorkflow(
     grpc::ServerContext* ctx, const v1::GetWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "GetWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "GetWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Get(c, req->id()), resp);
   });
 }
@@ -52,7 +55,7 @@ grpc::Status AggregatorServiceImpl::GetWorkflow(
 grpc::Status AggregatorServiceImpl::ListWorkflows(
     grpc::ServerContext* ctx, const v1::ListWorkflowsRequest* req,
     v1::ListWorkflowsResponse* resp) {
-  return Handle(ctx, "ListWorkflows", [&](const Caller& c) {
+  return Handle(ctx, "ListWorkflows", *req, resp, [&](const Caller& c) {
     return Into(workflows_->List(c, *req), resp);
   });
 }
@@ -60,7 +63,7 @@ grpc::Status AggregatorServiceImpl::ListWorkflows(
 grpc::Status AggregatorServiceImpl::PauseWorkflow(
     grpc::ServerContext* ctx, const v1::PauseWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "PauseWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "PauseWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Pause(c, req->id()), resp);
   });
 }
@@ -68,7 +71,7 @@ grpc::Status AggregatorServiceImpl::PauseWorkflow(
 grpc::Status AggregatorServiceImpl::ResumeWorkflow(
     grpc::ServerContext* ctx, const v1::ResumeWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "ResumeWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "ResumeWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Resume(c, req->id()), resp);
   });
 }
@@ -76,15 +79,15 @@ grpc::Status AggregatorServiceImpl::ResumeWorkflow(
 grpc::Status AggregatorServiceImpl::CancelWorkflow(
     grpc::ServerContext* ctx, const v1::CancelWorkflowRequest* req,
     v1::Workflow* resp) {
-  return Handle(ctx, "CancelWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "CancelWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Cancel(c, req->id(), req->reason()), resp);
   });
 }
 
 grpc::Status AggregatorServiceImpl::DeleteWorkflow(
     grpc::ServerContext* ctx, const v1::DeleteWorkflowRequest* req,
-    v1::DeleteWorkflowResponse*) {
-  return Handle(ctx, "DeleteWorkflow", [&](const Caller& c) {
+    v1::DeleteWorkflowResponse* resp) {
+  return Handle(ctx, "DeleteWorkflow", *req, resp, [&](const Caller& c) {
     return workflows_->Delete(c, req->id());
   });
 }
@@ -92,7 +95,7 @@ grpc::Status AggregatorServiceImpl::DeleteWorkflow(
 grpc::Status AggregatorServiceImpl::TriggerWorkflow(
     grpc::ServerContext* ctx, const v1::TriggerWorkflowRequest* req,
     v1::Execution* resp) {
-  return Handle(ctx, "TriggerWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "TriggerWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Trigger(c, req->id()), resp);
   });
 }
@@ -100,7 +103,7 @@ grpc::Status AggregatorServiceImpl::TriggerWorkflow(
 grpc::Status AggregatorServiceImpl::ListExecutions(
     grpc::ServerContext* ctx, const v1::ListExecutionsRequest* req,
     v1::ListExecutionsResponse* resp) {
-  return Handle(ctx, "ListExecutions", [&](const Caller& c) {
+  return Handle(ctx, "ListExecutions", *req, resp, [&](const Caller& c) {
     return Into(workflows_->ListExecutions(c, *req), resp);
   });
 }
@@ -108,7 +111,7 @@ grpc::Status AggregatorServiceImpl::ListExecutions(
 grpc::Status AggregatorServiceImpl::GetExecution(
     grpc::ServerContext* ctx, const v1::GetExecutionRequest* req,
     v1::Execution* resp) {
-  return Handle(ctx, "GetExecution", [&](const Caller& c) {
+  return Handle(ctx, "GetExecution", *req, resp, [&](const Caller& c) {
     return Into(workflows_->GetExecution(c, req->id()), resp);
   });
 }
@@ -116,7 +119,7 @@ grpc::Status AggregatorServiceImpl::GetExecution(
 grpc::Status AggregatorServiceImpl::ExamineWorkflow(
     grpc::ServerContext* ctx, const v1::ExamineWorkflowRequest* req,
     v1::ExamineWorkflowResponse* resp) {
-  return Handle(ctx, "ExamineWorkflow", [&](const Caller& c) {
+  return Handle(ctx, "ExamineWorkflow", *req, resp, [&](const Caller& c) {
     return Into(workflows_->Examine(c, *req), resp);
   });
 }
@@ -124,7 +127,7 @@ grpc::Status AggregatorServiceImpl::ExamineWorkflow(
 grpc::Status AggregatorServiceImpl::PreviewSchedule(
     grpc::ServerContext* ctx, const v1::PreviewScheduleRequest* req,
     v1::PreviewScheduleResponse* resp) {
-  return Handle(ctx, "PreviewSchedule", [&](const Caller&) -> absl::Status {
+  return Handle(ctx, "PreviewSchedule", *req, resp, [&](const Caller&) -> absl::Status {
     if (req->count() < 0 || req->count() > kMaxPreview) {
       return absl::InvalidArgumentError(
           absl::StrCat("count: must be between 0 and ", kMaxPreview));
@@ -156,9 +159,9 @@ grpc::Status AggregatorServiceImpl::PreviewSchedule(
 }
 
 grpc::Status AggregatorServiceImpl::ListOperators(
-    grpc::ServerContext* ctx, const v1::ListOperatorsRequest*,
+    grpc::ServerContext* ctx, const v1::ListOperatorsRequest* req,
     v1::ListOperatorsResponse* resp) {
-  return Handle(ctx, "ListOperators", [&](const Caller&) -> absl::Status {
+  return Handle(ctx, "ListOperators", *req, resp, [&](const Caller&) -> absl::Status {
     // Live state for those that pinged or synced; the rest of the
     // allow-list as not connected.
     absl::flat_hash_set<std::string> seen;

@@ -10,6 +10,7 @@
 #include "aggregator/auth/credentials.h"
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/workflows/service.h"
+#include "aggregator/service/leader_forwarder.h"
 #include "ap/v1/aggregator.grpc.pb.h"
 #include "common/clock.h"
 
@@ -17,14 +18,17 @@ namespace ap {
 
 class AggregatorServiceImpl final : public v1::Aggregator::Service {
  public:
-  // `dispatcher` (optional) adds live operator state to ListOperators.
+  // `dispatcher` (optional) adds live operator state to ListOperators;
+  // `forwarder` (optional) sends calls on a standby to the leader.
   AggregatorServiceImpl(WorkflowService* workflows,
                         CredentialStore* credentials, Clock* clock,
-                        Dispatcher* dispatcher = nullptr)
+                        Dispatcher* dispatcher = nullptr,
+                        LeaderForwarder* forwarder = nullptr)
       : workflows_(workflows),
         credentials_(credentials),
         clock_(clock),
-        dispatcher_(dispatcher) {}
+        dispatcher_(dispatcher),
+        forwarder_(forwarder) {}
 
   grpc::Status CreateWorkflow(grpc::ServerContext* ctx,
                               const v1::CreateWorkflowRequest* req,
@@ -72,12 +76,15 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
  private:
   // Authenticates, runs `fn` with the caller, converts the status.
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method,
+                      const google::protobuf::Message& req,
+                      google::protobuf::Message* resp,
                       const std::function<absl::Status(const Caller&)>& fn);
 
   WorkflowService* const workflows_;
   CredentialStore* const credentials_;
   Clock* const clock_;
   Dispatcher* const dispatcher_;
+  LeaderForwarder* const forwarder_;
 };
 
 }  // namespace ap

@@ -76,6 +76,12 @@ void GrpcServer::SetServing(bool serving) {
                           : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 }
 
+void GrpcServer::SetServing(const std::string& service, bool serving) {
+  health_->SetStatus(service,
+                     serving ? grpc::health::v1::HealthCheckResponse::SERVING
+                             : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+}
+
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   health_->Shutdown();  // NOT_SERVING, and open Watch streams end now

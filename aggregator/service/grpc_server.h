@@ -51,6 +51,8 @@ class GrpcServer {
 
   // Health of "" and of every registered service.
   void SetServing(bool serving);
+  // Health of one service ("" the server as a whole).
+  void SetServing(const std::string& service, bool serving);
 
   // Stops accepting calls, lets in-flight ones finish until `grace`, then
   // cancels the rest. Idempotent.

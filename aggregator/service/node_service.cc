@@ -56,6 +56,11 @@ grpc::ServerUnaryReactor* NodeServiceImpl::Ping(
     grpc::CallbackServerContext* ctx, const v1::PingRequest* req,
     v1::PingResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (std::optional<grpc::Status> standby =
+          StandbyAnswer(ctx, options_.leader_elsewhere)) {
+    reactor->Finish(*standby);
+    return reactor;
+  }
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) {
     reactor->Finish(ToGrpcStatus(id.status()));
@@ -75,6 +80,10 @@ grpc::ServerUnaryReactor* NodeServiceImpl::Ping(
 grpc::Status NodeServiceImpl::Sync(
     grpc::ServerContext* ctx, const v1::SyncRequest* req,
     grpc::ServerWriter<v1::NodeMessage>* writer) {
+  if (std::optional<grpc::Status> standby =
+          StandbyAnswer(ctx, options_.leader_elsewhere)) {
+    return *standby;
+  }
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
   if (const absl::Duration wait = connects_.Admit(*id);
@@ -153,6 +162,10 @@ grpc::Status NodeServiceImpl::Sync(
 grpc::Status NodeServiceImpl::Report(grpc::ServerContext* ctx,
                                      const v1::ReportRequest* req,
                                      v1::ReportResponse* resp) {
+  if (std::optional<grpc::Status> standby =
+          StandbyAnswer(ctx, options_.leader_elsewhere)) {
+    return *standby;
+  }
   absl::StatusOr<std::string> id = Authenticate(ctx, req->operator_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<v1::ReportResponse> r =
@@ -168,6 +181,10 @@ grpc::Status NodeServiceImpl::Report(grpc::ServerContext* ctx,
 grpc::Status NodeServiceImpl::ReportBatch(grpc::ServerContext* ctx,
                                           const v1::ReportBatchRequest* req,
                                           v1::ReportBatchResponse* resp) {
+  if (std::optional<grpc::Status> standby =
+          StandbyAnswer(ctx, options_.leader_elsewhere)) {
+    return *standby;
+  }
   absl::StatusOr<std::string> id = TokenOperator(ctx);
   if (!id.ok()) return ToGrpcStatus(id.status());
   if (req->reports_size() > kMaxReportBatch) {

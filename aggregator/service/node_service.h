@@ -5,7 +5,9 @@
 // id must be the request's), then Ping feeds the Dispatcher's view of the
 // operator, Sync drains the operator's Session onto the stream with a
 // Heartbeat whenever nothing else was sent for heartbeat_interval, and
-// Report goes to the ledger, freeing capacity for more dispatch.
+// Report goes to the ledger, freeing capacity for more dispatch. On a
+// standby of a cluster every call is answered UNAVAILABLE naming the
+// leader, whom the operator then calls.
 
 #include <string>
 
@@ -14,6 +16,7 @@
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
 #include "aggregator/http/metrics.h"
+#include "aggregator/service/leader_forwarder.h"
 #include "ap/v1/node.grpc.pb.h"
 #include "common/clock.h"
 
@@ -23,6 +26,9 @@ struct NodeServiceOptions {
   absl::Duration ping_interval = absl::Seconds(5);
   absl::Duration heartbeat_interval = absl::Seconds(5);
   std::string aggregator_id;
+  // In a cluster: set, a standby answers every call UNAVAILABLE naming the
+  // leader (leader_forwarder.h).
+  LeaderElsewhere leader_elsewhere;
   // Sync connects one operator may make per window.
   int max_connects = 10;
   absl::Duration connect_window = absl::Seconds(10);

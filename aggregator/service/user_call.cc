@@ -1,5 +1,7 @@
 #include "aggregator/service/user_call.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <string>
 
 #include "common/log/log.h"
@@ -17,10 +19,17 @@ std::string Metadata(const grpc::ServerContext* ctx, const char* key) {
 }  // namespace
 
 grpc::Status HandleUserCall(
-    CredentialStore* credentials, grpc::ServerContext* ctx, const char* method,
+    const UserApi& api, grpc::ServerContext* ctx, const char* service,
+    const char* method, const google::protobuf::Message& req,
+    google::protobuf::Message* resp,
     const std::function<absl::Status(const Caller&)>& fn) {
+  if (api.forwarder != nullptr) {
+    std::optional<grpc::Status> forwarded = api.forwarder->Forward(
+        ctx, absl::StrCat("/", service, "/", method), req, resp);
+    if (forwarded.has_value()) return *forwarded;
+  }
   absl::StatusOr<Caller> caller =
-      credentials->AuthenticateUser(Metadata(ctx, "authorization"));
+      api.credentials->AuthenticateUser(Metadata(ctx, "authorization"));
   absl::Status s = caller.ok() ? fn(*caller) : caller.status();
   if (!s.ok()) {
     LogEvent(s.code() == absl::StatusCode::kInternal ||

@@ -196,6 +196,36 @@ TEST_P(WorkflowStoreTest, OpenCountsAreByStatus) {
   EXPECT_EQ(counts->at(v1::EXECUTION_STATUS_RUNNING), 0u);
 }
 
+// Two aggregators on one database: what one keeps in memory does not see
+// the other's writes until it forgets it (as a new leader does).
+TEST_P(WorkflowStoreTest, AfterForgetWhatAnotherWroteIsWhatIsRead) {
+  const v1::Workflow one = Wf("one");
+  const v1::Execution pending = Exec(v1::EXECUTION_STATUS_PENDING);
+  ASSERT_THAT(Put(nullptr, one), IsOk());
+  ASSERT_THAT(Put(nullptr, pending), IsOk());
+  ASSERT_EQ(store_.PendingExecutions(10, kT0)->size(), 1u);
+  ASSERT_EQ(Name(), "one");
+  ASSERT_EQ(store_.WorkflowCounts()->at(v1::WORKFLOW_STATUS_ACTIVE), 1);
+
+  WorkflowStore other(backend_.get());
+  v1::Workflow paused = Wf("two");
+  paused.set_status(v1::WORKFLOW_STATUS_PAUSED);
+  WorkflowBatch b;
+  b.PutWorkflow(&one, paused);
+  b.PutExecution(&pending, Exec(v1::EXECUTION_STATUS_SUCCEEDED));
+  ASSERT_THAT(WriteLocked(other, b), IsOk());
+
+  store_.Forget();
+  EXPECT_EQ(Name(), "two");
+  EXPECT_TRUE(store_.PendingExecutions(10, kT0)->empty());
+  absl::StatusOr<absl::flat_hash_map<v1::WorkflowStatus, int64_t>> counts =
+      store_.WorkflowCounts();
+  ASSERT_THAT(counts, IsOk());
+  EXPECT_FALSE(counts->contains(v1::WORKFLOW_STATUS_ACTIVE) &&
+               counts->at(v1::WORKFLOW_STATUS_ACTIVE) > 0);
+  EXPECT_EQ(counts->at(v1::WORKFLOW_STATUS_PAUSED), 1);
+}
+
 AP_BOTH_BACKENDS(WorkflowStoreTest);
 
 }  // namespace

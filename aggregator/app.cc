@@ -2,6 +2,7 @@
 
 #include "aggregator/node.h"
 #include "common/log/log.h"
+#include "common/redact.h"
 #include "common/signals.h"
 #include "common/version.h"
 
@@ -10,7 +11,10 @@ namespace ap {
 int RunAggregator(const AggregatorConfig& config) {
   LogEvent(spdlog::level::info, "starting",
            {{"version", kVersion},
-            {"data_dir", config.data_dir},
+            {"store", config.store},
+            {"where", config.store == "postgres"
+                          ? RedactDsn(config.postgres_dsn)
+                          : config.data_dir},
             {"grpc_listen", config.grpc_listen}});
   AggregatorNode node(config);
   if (absl::Status s = node.Start(); !s.ok()) {

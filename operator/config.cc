@@ -65,8 +65,9 @@ absl::Status OperatorConfig::Validate() const {
 
 void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
   schema->AddList("aggregator", &config->aggregator,
-                  "aggregator endpoints HOST:PORT, comma-separated; the first "
-                  "is the primary");
+                  "aggregator endpoints HOST:PORT, comma-separated: one "
+                  "aggregator, or the members of one cluster (the operator "
+                  "works with whichever leads)");
   schema->AddString("id", &config->id,
                     "this operator's id, unique per aggregator (required)");
   schema->AddSecret("token", &config->token,
@@ -88,13 +89,9 @@ void BindOperatorConfig(ConfigSchema* schema, OperatorConfig* config) {
                       "the reconnect backoff resets only after the link was "
                       "healthy this long");
   schema->AddInt("failover_after", &config->failover_after, 1, 100,
-                 "consecutive failures on an endpoint before trying the next");
-  schema->AddDuration("probe_interval", &config->probe_interval,
-                      absl::Milliseconds(100), absl::Hours(1),
-                      "while on a backup, how often the primary's health is "
-                      "probed");
-  schema->AddInt("failback_after", &config->failback_after, 1, 100,
-                 "SERVING probes in a row before going back to the primary");
+                 "consecutive failures on a cluster member before trying the "
+                 "next (a standby's answer naming the leader moves there at "
+                 "once)");
   schema->AddInt("spool_max_bytes", &config->spool_max_bytes, 1 << 20,
                  int64_t{1} << 40,
                  "most bytes of outcomes the spool holds; beyond it new "

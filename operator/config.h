@@ -32,12 +32,8 @@ struct OperatorConfig {
   std::vector<std::string> allowed_commands;
   // The reconnect backoff resets only after the link was healthy this long.
   absl::Duration healthy_reset = absl::Seconds(60);
-  // Consecutive failures on an endpoint before moving to the next.
-  int failover_after = 3;
-  // While on a backup: how often the primary's health is probed, and how
-  // many SERVING answers in a row bring the link back to it.
-  absl::Duration probe_interval = absl::Seconds(5);
-  int failback_after = 3;
+  // Consecutive failures on a cluster member before trying the next.
+  int failover_after = 1;
   // Most bytes of outcomes the spool holds; beyond it new outcomes are
   // refused (logged and counted).
   int64_t spool_max_bytes = 256LL << 20;

@@ -33,9 +33,6 @@ AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig,
 AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
                healthy_reset);
 AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int, failover_after);
-AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, absl::Duration,
-               probe_interval);
-AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int, failback_after);
 AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int64_t,
                spool_max_bytes);
 AP_CONFIG_FLAG(ap::OperatorConfig, ap::BindOperatorConfig, int64_t,

@@ -60,6 +60,7 @@ std::string OperatorMetrics::Render(const Snapshot& s) {
   set("ping_failures", static_cast<double>(s.link.ping_failures));
   set("stale_streams", static_cast<double>(s.link.stale_streams));
   set("failovers", static_cast<double>(s.link.failovers));
+  set("leader_follows", static_cast<double>(s.link.leader_follows));
   set("ping_latency_seconds", absl::ToDoubleSeconds(s.link.last_ping_latency));
   set("backoff_delay_seconds", absl::ToDoubleSeconds(s.link.backoff_delay));
   set("running", s.running);

@@ -14,8 +14,6 @@ LinkOptions LinkOptionsFrom(const OperatorConfig& config) {
   o.version = kVersion;
   o.healthy_reset = config.healthy_reset;
   o.failover_after = config.failover_after;
-  o.probe_interval = config.probe_interval;
-  o.failback_after = config.failback_after;
   return o;
 }
 

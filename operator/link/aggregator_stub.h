@@ -7,14 +7,26 @@
 // fakes to drive pings, streams and failures without a network.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/time/time.h"
 #include "ap/v1/node.pb.h"
 
 namespace ap {
+
+// A standby's refusal (UNAVAILABLE) carries the address of the cluster's
+// leader as this payload of its status (from the `ap-leader` trailer).
+inline constexpr char kLeaderPayload[] = "type.ap/leader";
+
+// The leader a failed call's status names, or empty.
+inline std::string LeaderNamed(const absl::Status& status) {
+  auto leader = status.GetPayload(kLeaderPayload);
+  return leader.has_value() ? std::string(*leader) : std::string();
+}
 
 // One open Sync stream. Read blocks until a message comes (true) or the
 // stream is over (false); Cancel may be called from any thread and makes
@@ -43,8 +55,6 @@ class AggregatorStub {
   virtual absl::StatusOr<std::vector<absl::StatusOr<v1::ReportResponse>>>
   ReportBatch(const std::vector<v1::ReportRequest>& reports,
               absl::Duration deadline) = 0;
-  // grpc.health.v1 Check of the whole server: OK when SERVING.
-  virtual absl::Status CheckHealth(absl::Duration deadline) = 0;
 };
 
 // Makes a stub for an endpoint: a new connection each time, so a fresh

@@ -1,12 +1,12 @@
 #ifndef AP_OPERATOR_LINK_ENDPOINTS_H_
 #define AP_OPERATOR_LINK_ENDPOINTS_H_
 
-// Which aggregator endpoint the link uses: the first configured is the
-// primary. After `failover_after` consecutive failures on one endpoint the
-// link moves to the next (round robin). While on a backup, the primary's
-// grpc.health.v1 is probed; after `failback_after` consecutive SERVING
-// answers the link goes back to it. Plain logic, no I/O; not thread-safe
-// (owned by the link loop).
+// Which aggregator the link talks to. The configured endpoints are the
+// members of one cluster sharing one database (docs/operations.md), or a
+// single aggregator. After `failover_after` consecutive failures on one the
+// link moves to the next (round robin); a standby's answer naming the
+// leader moves it there at once (Follow). Plain logic, no I/O; not
+// thread-safe (owned by the link loop).
 
 #include <string>
 #include <vector>
@@ -15,29 +15,24 @@ namespace ap {
 
 class EndpointSelector {
  public:
-  EndpointSelector(std::vector<std::string> endpoints, int failover_after,
-                   int failback_after);
+  EndpointSelector(std::vector<std::string> endpoints, int failover_after);
 
   const std::string& current() const { return endpoints_[current_]; }
-  const std::string& primary() const { return endpoints_[0]; }
-  bool on_backup() const { return current_ != 0; }
 
   // A ping or stream on current() failed. True if it moved to another
   // endpoint.
   bool OnFailure();
   // current() answered.
   void OnSuccess() { failures_ = 0; }
-  // A health probe of the primary (only while on a backup). True if it
-  // moved back to the primary.
-  bool OnPrimaryProbe(bool serving);
+  // A member said `leader` leads. True if the link moves there (it is not
+  // the current endpoint); an address not configured joins the members.
+  bool Follow(const std::string& leader);
 
  private:
-  const std::vector<std::string> endpoints_;
+  std::vector<std::string> endpoints_;
   const int failover_after_;
-  const int failback_after_;
   size_t current_ = 0;
   int failures_ = 0;
-  int primary_serving_ = 0;
 };
 
 }  // namespace ap

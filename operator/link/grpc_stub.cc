@@ -4,7 +4,6 @@
 #include "common/keepalive.h"
 #include "common/log/log.h"
 #include "common/status.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 
@@ -21,6 +20,20 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
   return ctx;
 }
 
+// The call's status, with the leader a standby named (kLeaderPayload).
+absl::Status CallStatus(const grpc::Status& s, const grpc::ClientContext& ctx) {
+  absl::Status out = FromGrpcStatus(s);
+  if (out.ok()) return out;
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  auto leader = trailers.find("ap-leader");
+  if (leader != trailers.end()) {
+    out.SetPayload(kLeaderPayload,
+                   absl::Cord(absl::string_view(leader->second.data(),
+                                                leader->second.size())));
+  }
+  return out;
+}
+
 class GrpcSyncStream : public SyncStream {
  public:
   GrpcSyncStream(v1::Node::Stub* stub, const std::string& token,
@@ -31,7 +44,10 @@ class GrpcSyncStream : public SyncStream {
     return reader_->Read(message);
   }
   void Cancel() override { ctx_->TryCancel(); }
-  absl::Status Finish() override { return FromGrpcStatus(reader_->Finish()); }
+  absl::Status Finish() override {
+    const grpc::Status s = reader_->Finish();
+    return CallStatus(s, *ctx_);
+  }
 
  private:
   std::unique_ptr<grpc::ClientContext> ctx_;
@@ -44,7 +60,6 @@ class GrpcStub : public AggregatorStub {
            absl::Status tls_error)
       : channel_(channel),
         node_(v1::Node::NewStub(channel)),
-        health_(grpc::health::v1::Health::NewStub(channel)),
         token_(std::move(token)),
         tls_error_(std::move(tls_error)) {}
 
@@ -53,8 +68,8 @@ class GrpcStub : public AggregatorStub {
     if (!tls_error_.ok()) return tls_error_;
     auto ctx = CallContext(token_, deadline);
     v1::PingResponse response;
-    AP_RETURN_IF_ERROR(
-        FromGrpcStatus(node_->Ping(ctx.get(), request, &response)));
+    const grpc::Status s = node_->Ping(ctx.get(), request, &response);
+    AP_RETURN_IF_ERROR(CallStatus(s, *ctx));
     return response;
   }
 
@@ -95,26 +110,9 @@ class GrpcStub : public AggregatorStub {
     return out;
   }
 
-  absl::Status CheckHealth(absl::Duration deadline) override {
-    if (!tls_error_.ok()) return tls_error_;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    AP_RETURN_IF_ERROR(
-        FromGrpcStatus(health_->Check(&ctx, request, &response)));
-    if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-      return absl::UnavailableError(absl::StrCat(
-          "health: ", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                          response.status())));
-    }
-    return absl::OkStatus();
-  }
-
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Node::Stub> node_;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   const std::string token_;
   const absl::Status tls_error_;
 };

@@ -226,15 +226,13 @@ absl::Duration Link::StaleAt() const {
 }
 
 Link::Watch Link::WatchUntil(absl::Duration next_ping,
-                             EndpointSelector* endpoints,
-                             absl::Duration* next_probe) {
+                             const EndpointSelector& endpoints) {
   while (true) {
     absl::Duration wake;
     {
       absl::MutexLock l(&mu_);
       wake = std::min(next_ping, StaleAt());
     }
-    if (endpoints->on_backup()) wake = std::min(wake, *next_probe);
     if (!WaitUntil(wake)) return Watch::kStop;
     const absl::Duration now = clock_->MonotonicNow();
     bool stale;
@@ -249,22 +247,9 @@ Link::Watch Link::WatchUntil(absl::Duration next_ping,
     }
     if (stale) {
       LogEvent(spdlog::level::warn, "sync_stream_stale",
-               {{"endpoint", endpoints->current()},
+               {{"endpoint", endpoints.current()},
                 {"silent_for", absl::FormatDuration(silent)}});
       return Watch::kStale;
-    }
-    if (endpoints->on_backup() && now >= *next_probe) {
-      *next_probe = now + options_.probe_interval;
-      std::shared_ptr<AggregatorStub> primary =
-          stubs_->Connect(endpoints->primary());
-      const absl::Status health = primary->CheckHealth(options_.probe_timeout);
-      if (endpoints->OnPrimaryProbe(health.ok())) {
-        LogEvent(spdlog::level::info, "failback",
-                 {{"to", endpoints->current()}});
-        absl::MutexLock l(&mu_);
-        ++status_.failbacks;
-        return Watch::kReconnect;
-      }
     }
     if (now >= next_ping) return Watch::kPing;
   }
@@ -274,13 +259,14 @@ Link::Watch Link::WatchUntil(absl::Duration next_ping,
 struct Link::RunState {
   RunState(const LinkOptions& options, Clock* clock)
       : outage(options, clock),
-        endpoints(options.endpoints, options.failover_after,
-                  options.failback_after),
+        endpoints(options.endpoints, options.failover_after),
         failures(clock, absl::Minutes(1)) {}
   Outage outage;
   EndpointSelector endpoints;
   LogRateLimiter failures;
-  absl::Duration next_probe;
+  // Moves to a named leader since the last good ping: a few are followed
+  // at once, more back off (members whose views disagree for a moment).
+  int follows = 0;
   // After a Drain the reconnect is routine: logged at DEBUG, unless it
   // takes longer than routine_reconnect.
   bool routine = false;
@@ -305,8 +291,8 @@ void Link::Run() {
     OnPingSuccess(&st, *ping);
     absl::Duration interval = FromProto(ping->ping_interval());
     if (interval <= absl::ZeroDuration()) interval = absl::Seconds(5);
-    const Watch watch = WatchUntil(clock_->MonotonicNow() + interval,
-                                   &st.endpoints, &st.next_probe);
+    const Watch watch =
+        WatchUntil(clock_->MonotonicNow() + interval, st.endpoints);
     if (watch == Watch::kStop) break;
     AfterWatch(&st, watch);
   }
@@ -315,6 +301,15 @@ void Link::Run() {
 
 bool Link::OnPingFailure(RunState* st, const absl::Status& cause) {
   Disconnect();
+  const std::string from = st->endpoints.current();
+  if (st->follows < kMaxFollows && st->endpoints.Follow(LeaderNamed(cause))) {
+    ++st->follows;
+    LogEvent(spdlog::level::info, "following_leader",
+             {{"from", from}, {"to", st->endpoints.current()}});
+    absl::MutexLock l(&mu_);
+    ++status_.leader_follows;
+    return !stop_;  // at once, without backing off
+  }
   const absl::Duration delay = st->outage.OnFailure();
   st->routine =
       st->routine && st->outage.length() < options_.routine_reconnect;
@@ -337,7 +332,6 @@ bool Link::OnPingFailure(RunState* st, const absl::Status& cause) {
   if (st->endpoints.OnFailure()) {
     LogEvent(spdlog::level::warn, "failover",
              {{"from", failed}, {"to", st->endpoints.current()}});
-    st->next_probe = clock_->MonotonicNow() + options_.probe_interval;
     absl::MutexLock l(&mu_);
     ++status_.failovers;
   }
@@ -346,6 +340,7 @@ bool Link::OnPingFailure(RunState* st, const absl::Status& cause) {
 
 void Link::OnPingSuccess(RunState* st, const v1::PingResponse& ping) {
   st->endpoints.OnSuccess();
+  st->follows = 0;
   st->failures.Forget("ping_failed");
   if (std::optional<absl::Duration> down = st->outage.OnSuccess()) {
     LogEvent(st->routine ? spdlog::level::debug : spdlog::level::info,
@@ -384,9 +379,6 @@ void Link::AfterWatch(RunState* st, Watch watch) {
     case Watch::kStale:
       // An outage like any other: its end is logged with its length.
       st->outage.OnStale();
-      Disconnect();
-      break;
-    case Watch::kReconnect:
       Disconnect();
       break;
     case Watch::kQuiesce:

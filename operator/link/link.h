@@ -18,8 +18,10 @@
 //   intervals, and the link starts over on a new connection. A stream that
 //   ends is followed by a ping at once; after a Drain the backoff is reset
 //   too (a routine reconnect, logged at DEBUG).
-// - Several endpoints: failover and failback per EndpointSelector, probing
-//   the primary's health (with probe_timeout) while on a backup.
+// - Several endpoints, the members of one cluster: a failed ping moves on
+//   to the next member (EndpointSelector); a standby's answer naming the
+//   leader moves the link there at once, without backing off (up to
+//   kMaxFollows times between good pings).
 // - Logs: the first failure of an outage at WARN with its cause, repeats
 //   rate-limited; the reconnect once at INFO with the outage's length.
 //
@@ -57,10 +59,7 @@ struct LinkOptions {
   absl::Duration routine_reconnect = absl::Seconds(10);
   absl::Duration ping_deadline = absl::Seconds(5);
   int stale_heartbeats = 3;
-  int failover_after = 3;
-  absl::Duration probe_interval = absl::Seconds(5);
-  absl::Duration probe_timeout = absl::Seconds(2);
-  int failback_after = 3;
+  int failover_after = 1;
 };
 
 // What the link needs from, and delivers to, the rest of the operator.
@@ -87,13 +86,15 @@ struct LinkStatus {
   int64_t ping_failures = 0;
   int64_t stale_streams = 0;
   int64_t failovers = 0;
-  int64_t failbacks = 0;
+  int64_t leader_follows = 0;  // moves to a leader a standby named
   absl::Duration last_ping_latency;
   absl::Duration backoff_delay;  // the last one waited
 };
 
 class Link {
  public:
+  static constexpr int kMaxFollows = 3;
+
   Link(LinkOptions options, StubFactory* stubs, Clock* clock,
        LinkHandler* handler);
   ~Link();
@@ -124,7 +125,7 @@ class Link {
   struct Stream;
   struct RunState;
   // How the time between two pings ended.
-  enum class Watch { kPing, kStreamEnded, kStale, kReconnect, kQuiesce, kStop };
+  enum class Watch { kPing, kStreamEnded, kStale, kQuiesce, kStop };
 
   // Run's steps: a failed ping (false on Stop), a good one, and what
   // follows the time between pings.
@@ -138,8 +139,8 @@ class Link {
   void ReadStream(SyncStream* call);
   // Drops the stream and the connection: the next ping starts afresh.
   void Disconnect();
-  Watch WatchUntil(absl::Duration next_ping, EndpointSelector* endpoints,
-                   absl::Duration* next_probe);
+  Watch WatchUntil(absl::Duration next_ping,
+                   const EndpointSelector& endpoints);
   // Waits on the clock until `deadline` (monotonic), Stop, or the
   // stream's end; false on Stop.
   bool WaitUntil(absl::Duration deadline);

@@ -43,7 +43,8 @@ expect() {
   fi
 }
 
-for flag in config validate grpc_listen data_dir log_level reflection \
+for flag in config validate grpc_listen store data_dir postgres_dsn \
+            leader_lease advertise_address log_level reflection \
             shutdown_grace max_message_bytes repl_socket misfire_threshold \
             retention_max_executions retention_max_age retention_interval \
             tls_cert tls_key tls_client_ca ping_interval heartbeat_interval \
@@ -52,7 +53,7 @@ for flag in config validate grpc_listen data_dir log_level reflection \
 done
 for flag in config validate aggregator id token capacity spool_dir \
             http_listen log_level allowed_commands healthy_reset \
-            failover_after probe_interval failback_after spool_max_bytes \
+            failover_after spool_max_bytes \
             max_output_bytes breaker_failures breaker_cool_down tls tls_ca \
             tls_cert tls_key shutdown_grace; do
   expect "operator --help lists --${flag//_/-}" 0 "^  --${flag//_/-}(=VALUE)?\$" -- "$operator" --help

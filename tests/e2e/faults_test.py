@@ -17,8 +17,6 @@ directory and stops them all, even when a check fails.
             relinks.
   flap      the aggregator up 1 s, down 1 s, ten times: the operator's
             backoff grows and is not reset, and it does not storm.
-  failover  the primary dies: the operator moves to the backup (a copy of
-            the primary's data); the primary returns: it moves back.
   shutdown  SIGTERM to both operators, then the aggregator, while a workflow
             fires every second: exit codes 0, spools flushed, nothing left
             in flight, every second recorded once.
@@ -282,41 +280,6 @@ def flap(s, _):
     check("flap: fewer streams than up-periods", connects <= 11, connects)
 
 
-def failover(s, _):
-    check = s.check
-    backup_port = ap_e2e.free_port()
-    op = s.operator("op-a", extra=[], endpoints=[
-        "127.0.0.1:%d" % s.port, "127.0.0.1:%d" % backup_port])
-    op.args += ["--failover-after=2", "--probe-interval=500ms",
-                "--failback-after=2"]
-    # The backup: a copy of the primary's data (keys, operator token).
-    backup_work = os.path.join(s.work, "backup")
-    os.makedirs(backup_work)
-    shutil.copytree(s.agg.data_dir, os.path.join(backup_work, "data"))
-    backup = ap_e2e.Aggregator(s.build, backup_work, [
-        "--grpc-listen=127.0.0.1:%d" % backup_port])
-    s.others.append(backup)
-    s.agg.start()
-    backup.start()
-    op.start()
-    check("failover: linked to the primary", ap_e2e.wait_until(
-        lambda: "aggregator_linked endpoint=127.0.0.1:%d" % s.port
-        in op.log(), 10))
-    s.agg.kill()
-    check("failover: moved to the backup", ap_e2e.wait_until(
-        lambda: "aggregator_linked endpoint=127.0.0.1:%d" % backup_port
-        in op.log(), 20), op.log()[-1500:])
-    s.agg.start()
-    # From its start: gRPC answers before "serving" is logged.
-    back = ap_e2e.log_times(s.agg.log_path, "starting version=")[-1]
-    check("failover: back on the primary once it serves", ap_e2e.wait_until(
-        lambda: ap_e2e.log_times(op.log_path, "failback", back), 20),
-        op.log()[-1500:])
-    check("failover: the primary has the operator again", ap_e2e.wait_until(
-        lambda: ap_e2e.log_times(s.agg.log_path, "operator_connected", back),
-        10))
-
-
 def shutdown(s, target_port):
     check, wf = s.check, s.wf
     ops = [s.operator("op-a"), s.operator("op-b")]
@@ -356,7 +319,6 @@ SCENARIOS = {
     "operator": (operator_killed, ["--lease-grace=1s"]),
     "stall": (stall, ()),
     "flap": (flap, ()),
-    "failover": (failover, ()),
     "shutdown": (shutdown, ()),
 }
 

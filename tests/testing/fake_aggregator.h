@@ -3,8 +3,8 @@
 
 // Fake aggregators behind the operator's StubFactory seam: each endpoint
 // can be up or down, answers pings with the intervals a test sets, holds
-// Sync streams a test writes to or ends, answers health probes and records
-// reports. No network; thread-safe.
+// Sync streams a test writes to or ends, can stand by naming a leader as a
+// cluster's standby does, and records reports. No network; thread-safe.
 
 #include <deque>
 #include <map>
@@ -27,16 +27,19 @@ class FakeEndpoint {
         ToProtoDuration(absl::Seconds(5));
   }
 
-  // Down: pings, reports and probes fail UNAVAILABLE and open streams end.
+  // Down: pings and reports fail UNAVAILABLE and open streams end.
   void SetUp(bool up) {
     absl::MutexLock l(&mu_);
     up_ = up;
     if (!up) EndStreamsLocked(absl::UnavailableError("connection reset"));
   }
-  // Up but the health service says NOT_SERVING (or SERVING again).
-  void SetServing(bool serving) {
+  // A standby of a cluster: pings fail UNAVAILABLE naming `leader` (empty:
+  // none known), as the aggregator's StandbyAnswer does; open streams end
+  // the same way.
+  void SetStandby(const std::string& leader) {
     absl::MutexLock l(&mu_);
-    serving_ = serving;
+    standby_ = StandbyLocked(leader);
+    EndStreamsLocked(standby_);
   }
   // Every open stream gets `m`.
   void Send(const v1::NodeMessage& m) {
@@ -97,7 +100,7 @@ class FakeEndpoint {
 
   int pings() const { return Get(&FakeEndpoint::pings_); }
   int syncs() const { return Get(&FakeEndpoint::syncs_); }
-  int probes() const { return Get(&FakeEndpoint::probes_); }
+
   int open_streams() const {
     absl::MutexLock l(&mu_);
     return OpenStreamsLocked();
@@ -135,6 +138,12 @@ class FakeEndpoint {
     absl::MutexLock l(&mu_);
     return this->*field;
   }
+  static absl::Status StandbyLocked(const std::string& leader) {
+    absl::Status s = absl::UnavailableError(
+        "this aggregator is a standby; the leader is at " + leader);
+    s.SetPayload(kLeaderPayload, absl::Cord(leader));
+    return s;
+  }
   void EndStreamsLocked(absl::Status end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (auto& s : streams_) {
       if (!s->done) {
@@ -146,13 +155,12 @@ class FakeEndpoint {
 
   mutable absl::Mutex mu_;
   bool up_ ABSL_GUARDED_BY(mu_) = true;
-  bool serving_ ABSL_GUARDED_BY(mu_) = true;
   v1::PingResponse ping_answer_ ABSL_GUARDED_BY(mu_);
   v1::ReportResult report_result_ ABSL_GUARDED_BY(mu_) =
       v1::REPORT_RESULT_ACCEPTED;
   int pings_ ABSL_GUARDED_BY(mu_) = 0;
   int syncs_ ABSL_GUARDED_BY(mu_) = 0;
-  int probes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status standby_ ABSL_GUARDED_BY(mu_);  // OK: not a standby
   v1::SyncRequest last_sync_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportRequest> reports_ ABSL_GUARDED_BY(mu_);
   bool report_batch_ ABSL_GUARDED_BY(mu_) = true;
@@ -205,6 +213,7 @@ class FakeStub : public AggregatorStub {
     absl::MutexLock l(&e_->mu_);
     ++e_->pings_;
     if (!e_->up_) return absl::UnavailableError("connection refused");
+    if (!e_->standby_.ok()) return e_->standby_;
     return e_->ping_answer_;
   }
   std::unique_ptr<SyncStream> Sync(const v1::SyncRequest& request) override {
@@ -246,13 +255,6 @@ class FakeStub : public AggregatorStub {
       out.push_back(std::move(one));
     }
     return out;
-  }
-  absl::Status CheckHealth(absl::Duration) override {
-    absl::MutexLock l(&e_->mu_);
-    ++e_->probes_;
-    if (!e_->up_) return absl::UnavailableError("connection refused");
-    return e_->serving_ ? absl::OkStatus()
-                        : absl::UnavailableError("NOT_SERVING");
   }
 
  private:

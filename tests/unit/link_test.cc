@@ -320,35 +320,34 @@ TEST_F(LinkTest, FailsOverToTheNextEndpointAfterRepeatedFailures) {
   EXPECT_EQ(stubs_.endpoint("b").syncs(), 1);
 }
 
-TEST_F(LinkTest, FailsBackToThePrimaryAfterItServesForSeveralProbes) {
-  options_.failover_after = 1;
-  options_.failback_after = 3;
-  options_.probe_interval = absl::Seconds(5);
-  stubs_.endpoint("a").SetUp(false);
-  Start({"a", "b"});
-  AwaitFailures(1);
-  SleepOut();
+// The simulated clock never moves in these: a move to a named leader does
+// not wait out a backoff.
+TEST_F(LinkTest, AStandbyNamingTheLeaderSendsTheLinkThereAtOnce) {
+  a().SetStandby("c");
+  Start({"a", "b", "c"});
   ASSERT_TRUE(Linked());
-  ASSERT_EQ(link_->status().endpoint, "b");
-  FakeEndpoint& b = stubs_.endpoint("b");
-  // The primary answers but is not serving yet: stay.
-  a().SetUp(true);
-  a().SetServing(false);
-  for (int i = 0; i < 4; ++i) {
-    Heartbeat(b);
-    SleepOut();
-  }
+  EXPECT_EQ(link_->status().endpoint, "c");
+  EXPECT_EQ(link_->status().leader_follows, 1);
+  EXPECT_EQ(stubs_.endpoint("b").pings(), 0);
+}
+
+TEST_F(LinkTest, WhenTheLeaderStandsDownTheLinkFollowsTheNewOne) {
+  Start({"a", "b"});
+  ASSERT_TRUE(Linked());
+  a().SetStandby("b");
+  ASSERT_TRUE(stubs_.endpoint("b").AwaitSyncs(1));
+  ASSERT_TRUE(Linked());
   EXPECT_EQ(link_->status().endpoint, "b");
-  EXPECT_GE(a().probes(), 1);
-  a().SetServing(true);
-  for (int i = 0; i < 12 && link_->status().endpoint == "b"; ++i) {
-    Heartbeat(b);
-    SleepOut();
-  }
-  ASSERT_TRUE(a().AwaitSyncs(1));
-  EXPECT_EQ(link_->status().endpoint, "a");
-  EXPECT_EQ(link_->status().failbacks, 1);
-  EXPECT_TRUE(b.AwaitOpenStreams(0));
+  EXPECT_EQ(link_->status().leader_follows, 1);
+}
+
+TEST_F(LinkTest, MembersNamingEachOtherAreFollowedAFewTimesThenBackedOff) {
+  a().SetStandby("b");
+  stubs_.endpoint("b").SetStandby("a");
+  Start({"a", "b"});
+  AwaitFailures(1);  // followed kMaxFollows times, then backs off
+  EXPECT_EQ(link_->status().leader_follows, Link::kMaxFollows);
+  EXPECT_GT(link_->status().backoff_delay, absl::ZeroDuration());
 }
 
 TEST_F(LinkTest, QuiesceClosesTheStreamButReportsStillGoOut) {

@@ -45,16 +45,25 @@ absl::StatusOr<LeaseView> LeaderLease::TryAcquire(absl::Duration ttl) {
   AP_ASSIGN_OR_RETURN(
       PgRows taken,
       conn_->Exec(
-          "INSERT INTO ap_leader AS l (name, holder, epoch, lease_until, since)"
+          // The times of a takeover are read once the old holder's row is
+          // locked (after any fenced write of its has committed), so every
+          // write of epoch e is older than the start of term e + 1.
+          "WITH taken AS ("
+          " INSERT INTO ap_leader AS l (name, holder, epoch, lease_until, since)"
           " VALUES ($1, $2, 1,"
           "  clock_timestamp() + $3::bigint * interval '1 microsecond',"
           "  clock_timestamp())"
           " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder,"
-          "  epoch = l.epoch + 1, lease_until = EXCLUDED.lease_until,"
-          "  since = EXCLUDED.since"
+          "  epoch = l.epoch + 1,"
+          "  lease_until ="
+          "   clock_timestamp() + $3::bigint * interval '1 microsecond',"
+          "  since = clock_timestamp()"
           " WHERE l.lease_until <= clock_timestamp()"
-          " RETURNING epoch,"
-          "  extract(epoch from lease_until - clock_timestamp())",
+          " RETURNING epoch, holder, since,"
+          "  extract(epoch from lease_until - clock_timestamp()) AS left_s),"
+          " term AS (INSERT INTO ap_leader_terms (name, epoch, holder, since)"
+          "  SELECT $1, epoch, holder, since FROM taken)"
+          " SELECT epoch, left_s FROM taken",
           {name_, holder_, Micros(ttl)}));
   if (taken.rows.empty()) return Read();
   LeaseView v;

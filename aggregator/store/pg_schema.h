@@ -12,6 +12,7 @@
 //   ap_workflow_events  each workflow's status changes, by time
 //   ap_credentials      API keys and operator tokens, by secret's SHA-256
 //   ap_leader           the leader lease (cluster/leader_lease.h)
+//   ap_leader_terms     every term: epoch, holder, since
 //
 // Each row that a write of the aggregator put also says which leader epoch
 // wrote it (written_epoch; 0 when unfenced) and when, by the database's
@@ -27,14 +28,21 @@ namespace ap {
 
 inline constexpr int kPgSchemaVersion = 1;
 
-// The leader lease's table (cluster/leader_lease.h), part of the schema.
+// The leader lease's tables (cluster/leader_lease.h), part of the schema:
+// the lease, and a row for every term (who led from when, by epoch).
 inline constexpr char kLeaderTableSql[] =
     "CREATE TABLE IF NOT EXISTS ap_leader ("
     " name text PRIMARY KEY,"
     " holder text NOT NULL,"
     " epoch bigint NOT NULL,"
     " lease_until timestamptz NOT NULL,"
-    " since timestamptz NOT NULL)";
+    " since timestamptz NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS ap_leader_terms ("
+    " name text NOT NULL,"
+    " epoch bigint NOT NULL,"
+    " holder text NOT NULL,"
+    " since timestamptz NOT NULL,"
+    " PRIMARY KEY (name, epoch))";
 // What a leader's write transaction runs first: a row only while holder $2
 // holds lease $1 at epoch $3 (LeaderLease explains why this fences).
 inline constexpr char kLeaderFenceSql[] =

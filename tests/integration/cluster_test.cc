@@ -200,6 +200,11 @@ TEST_F(ClusterTest, WhenTheLeaderStopsAStandbyTakesOverAndFires) {
   EXPECT_THAT(Query("SELECT DISTINCT written_epoch::text FROM ap_executions "
                     "ORDER BY 1"),
               ::testing::ElementsAre("1", "2"));
+  // Nothing written by a term after the next one began.
+  EXPECT_THAT(Query("SELECT e.id FROM ap_executions e JOIN ap_leader_terms t "
+                    "ON t.epoch = e.written_epoch + 1 "
+                    "WHERE e.written_at >= t.since"),
+              ::testing::IsEmpty());
 }
 
 // A leader paused past its lease finds, at its next write, that another

@@ -112,6 +112,13 @@ TEST_F(LeaderLeaseTest, ALeaseThatRanOutGoesToTheNextWithTheNextEpoch) {
   const LeaseView b = BTakesOver();
   ASSERT_TRUE(b.acquired);
   EXPECT_EQ(b.epoch, 2);
+  // Each term is kept: who led from when.
+  absl::StatusOr<PgRows> terms = a_conn_->Exec(
+      "SELECT epoch::text, holder FROM ap_leader_terms ORDER BY epoch");
+  ASSERT_THAT(terms, IsOk());
+  ASSERT_EQ(terms->rows.size(), 2u);
+  EXPECT_EQ(terms->rows[0][1], "agg-a/1");
+  EXPECT_EQ(terms->rows[1][1], "agg-b/1");
   // A, paused past its lease, comes back: its epoch is gone.
   EXPECT_THAT(a_->Renew(1, kLong), IsOkAndHolds(std::nullopt));
   absl::StatusOr<LeaseView> a = a_->TryAcquire(kLong);

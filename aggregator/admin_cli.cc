@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_join.h"
 #include "aggregator/auth/credentials.h"
+#include "aggregator/store/pg_store.h"
 #include "aggregator/store/rocksdb_store.h"
 #include "common/clock.h"
 #include "common/proto_time.h"
@@ -114,10 +115,23 @@ int RunAdminCommand(const std::vector<std::string>& args,
   if (args.size() < 2 || (args[0] != "keys" && args[0] != "operators")) {
     return Usage(err, "unknown command \"" + absl::StrJoin(args, " ") + "\"");
   }
-  absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
-      RocksDbStore::Open({config.data_dir, /*sync_writes=*/true});
-  if (!store.ok()) return Fail(err, store.status());
-  CredentialStore creds(store->get());
+  // Credentials are not leader-only: written straight to the store, which
+  // on PostgreSQL every member (and this command) shares.
+  std::unique_ptr<Store> store;
+  if (config.store == "postgres") {
+    PgStoreOptions options;
+    options.dsn = config.postgres_dsn;
+    absl::StatusOr<std::unique_ptr<PostgresStore>> pg =
+        PostgresStore::Open(std::move(options));
+    if (!pg.ok()) return Fail(err, pg.status());
+    store = *std::move(pg);
+  } else {
+    absl::StatusOr<std::unique_ptr<RocksDbStore>> rocks =
+        RocksDbStore::Open({config.data_dir, /*sync_writes=*/true});
+    if (!rocks.ok()) return Fail(err, rocks.status());
+    store = *std::move(rocks);
+  }
+  CredentialStore creds(store.get());
   return args[0] == "keys" ? Keys(args, creds, flags, out, err)
                            : Operators(args, creds, flags, out, err);
 }

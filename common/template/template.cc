@@ -14,7 +14,7 @@ bool IsStepIdChar(char c) {
 
 bool IsKnownName(absl::string_view name) {
   if (name == "execution.id" || name == "execution.scheduled_at" ||
-      name == "workflow.id") {
+      name == "execution.attempt" || name == "workflow.id") {
     return true;
   }
   return !ReferencedStep(name).empty();
@@ -55,7 +55,7 @@ absl::StatusOr<std::vector<TemplatePart>> ParseTemplate(
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown placeholder {{", name,
           "}}; known: steps.ID.output, execution.id, execution.scheduled_at, "
-          "workflow.id"));
+          "execution.attempt, workflow.id"));
     }
     if (++placeholders > kMaxPlaceholders) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -5,6 +5,8 @@
 //   steps.<step id>.output   an earlier step's (truncated) output
 //   execution.id             the execution id
 //   execution.scheduled_at   the scheduled time, RFC 3339 UTC
+//   execution.attempt        the attempt, from 1 (an idempotency key with
+//                            execution.id)
 //   workflow.id              the workflow id
 // The aggregator validates templates when a workflow is created (names and
 // step order); the operator renders them. There is no nesting, escaping or

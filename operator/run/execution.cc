@@ -87,6 +87,7 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
   auto lookup = [&](absl::string_view name) -> std::string {
     if (name == "execution.id") return a.execution_id();
     if (name == "execution.scheduled_at") return scheduled;
+    if (name == "execution.attempt") return absl::StrCat(a.attempt());
     if (name == "workflow.id") return w.id();
     absl::string_view id = name;
     if (absl::ConsumePrefix(&id, "steps.") &&

@@ -3,7 +3,7 @@
 
 // One attempt of an execution, start to outcome: the workflow's steps in
 // order, each with its templates rendered ({{steps.ID.output}},
-// {{execution.id}}, {{execution.scheduled_at}}, {{workflow.id}}), its own
+// {{execution.id}}, {{execution.scheduled_at}}, {{execution.attempt}}, {{workflow.id}}), its own
 // timeout and the execution's deadline. The first step that does not
 // succeed ends the run: the rest are SKIPPED and the outcome says which
 // step and why. No thread of its own; the executor calls it on a worker.

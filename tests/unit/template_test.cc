@@ -15,12 +15,14 @@ TEST(TemplateTest, RendersEveryKnownName) {
     if (name == "steps.fetch.output") return "42";
     if (name == "execution.id") return "E";
     if (name == "execution.scheduled_at") return "T";
+    if (name == "execution.attempt") return "2";
     return "W";
   };
   EXPECT_EQ(*RenderTemplate("a={{steps.fetch.output}}&e={{ execution.id }}"
-                            "&t={{execution.scheduled_at}}&w={{workflow.id}}",
+                            "&t={{execution.scheduled_at}}&w={{workflow.id}}"
+                            "&n={{execution.attempt}}",
                             lookup),
-            "a=42&e=E&t=T&w=W");
+            "a=42&e=E&t=T&w=W&n=2");
 }
 
 TEST(TemplateTest, TextWithoutPlaceholdersIsUnchanged) {

@@ -12,11 +12,12 @@
 //               run out; nullopt: it is lost, stop leading at once.
 //   Release     ends it now (a clean stop), so a standby need not wait.
 //   kFenceSql   what a leader's write transaction runs first: it locks the
-//               lease row (FOR SHARE) and yields a row only while this
-//               holder still holds this epoch. A takeover waits for the
-//               transaction to end, so a write commits only under a lease
-//               that was valid when it was checked, and no other leader
-//               has written since.
+//               lease row (FOR SHARE) while this holder still holds this
+//               epoch, and otherwise fails (FAILED_PRECONDITION), aborting
+//               the transaction. A takeover waits for the transaction to
+//               end, so a write commits only under a lease that was valid
+//               when it was checked, and no other leader has written
+//               since.
 //
 // A holder names one process's incarnation (a restarted aggregator is a new
 // holder): a paused process that comes back must find its epoch gone. Not

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log/log.h"
 
 namespace ap {
 namespace {
@@ -49,11 +50,67 @@ absl::Status StatementError(pg_conn* conn, const PGresult* r) {
     return absl::UnavailableError(message);
   }
   if (code == "40001" || code == "40P01") return absl::AbortedError(message);
+  // Object not in prerequisite state (a fence that did not pass, say).
+  if (absl::StartsWith(code, "55")) {
+    return absl::FailedPreconditionError(message);
+  }
   if (absl::StartsWith(code, "23")) {
     return absl::FailedPreconditionError(message);
   }
   return absl::InternalError(message);
 }
+
+// The server's notices ("table ... does not exist, skipping") go to the
+// debug log, not stderr.
+void LogNotice(void*, const char* message) {
+  LogEvent(spdlog::level::debug, "postgres_notice",
+           {{"message", absl::StripTrailingAsciiWhitespace(message)}});
+}
+
+// Result rows, as Exec gives them.
+PgRows RowsOf(PGresult* r) {
+  PgRows out;
+  const char* affected = PQcmdTuples(r);
+  if (affected != nullptr && *affected != '\0') {
+    out.affected = std::strtoll(affected, nullptr, 10);
+  }
+  const int rows = PQntuples(r);
+  const int columns = PQnfields(r);
+  out.rows.reserve(rows);
+  for (int i = 0; i < rows; ++i) {
+    std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
+    row.reserve(columns);
+    for (int j = 0; j < columns; ++j) {
+      if (PQgetisnull(r, i, j)) {
+        row.emplace_back();
+      } else {
+        row.emplace_back(std::string(PQgetvalue(r, i, j), PQgetlength(r, i, j)));
+      }
+    }
+  }
+  return out;
+}
+
+// A statement's parameters as libpq takes them.
+struct ParamArrays {
+  ParamArrays(const std::vector<std::optional<std::string>>& params,
+              const PgFormat& format) {
+    values.reserve(params.size());
+    lengths.reserve(params.size());
+    formats.reserve(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      values.push_back(p ? p->data() : nullptr);
+      lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+      formats.push_back(
+          i < format.binary_params.size() && format.binary_params[i] ? 1 : 0);
+    }
+  }
+  int size() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
 
 }  // namespace
 
@@ -78,6 +135,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     PQfinish(conn);
     return s;
   }
+  PQsetNoticeProcessor(conn, &LogNotice, nullptr);
   std::unique_ptr<PgConnection> c(new PgConnection(conn, dsn, options));
   if (absl::Status s = c->Configure(); !s.ok()) return s;
   return c;
@@ -96,40 +154,17 @@ absl::StatusOr<PgRows> PgConnection::Exec(
     absl::string_view sql,
     const std::vector<std::optional<std::string>>& params,
     const PgFormat& format) {
-  if (lost_) {
-    // A transaction the lost connection was in is gone: say so once, to
-    // whatever comes next in it (a COMMIT must not succeed on a new
-    // session); after that, connect again.
-    if (lost_in_transaction_) {
-      lost_in_transaction_ = false;
-      return absl::UnavailableError(
-          "postgres: the connection was lost inside a transaction; it did "
-          "not commit");
-    }
-    if (absl::Status s = Reset(); !s.ok()) return s;
-  }
+  if (absl::Status s = Revive(); !s.ok()) return s;
   const std::string text(sql);
   const bool in_transaction = PQtransactionStatus(conn_) != PQTRANS_IDLE;
   Result r;
   if (params.empty() && !format.binary_results) {
     r.reset(PQexec(conn_, text.c_str()));
   } else {
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
-    values.reserve(params.size());
-    lengths.reserve(params.size());
-    formats.reserve(params.size());
-    for (size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      values.push_back(p ? p->data() : nullptr);
-      lengths.push_back(p ? static_cast<int>(p->size()) : 0);
-      formats.push_back(
-          i < format.binary_params.size() && format.binary_params[i] ? 1 : 0);
-    }
-    r.reset(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
-                         nullptr, values.data(), lengths.data(),
-                         formats.data(), format.binary_results ? 1 : 0));
+    const ParamArrays p(params, format);
+    r.reset(PQexecParams(conn_, text.c_str(), p.size(), nullptr,
+                         p.values.data(), p.lengths.data(), p.formats.data(),
+                         format.binary_results ? 1 : 0));
   }
   const ExecStatusType status =
       r != nullptr ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
@@ -140,26 +175,63 @@ absl::StatusOr<PgRows> PgConnection::Exec(
     }
     return StatementError(conn_, r.get());
   }
-  PgRows out;
-  const char* affected = PQcmdTuples(r.get());
-  if (affected != nullptr && *affected != '\0') {
-    out.affected = std::strtoll(affected, nullptr, 10);
+  return RowsOf(r.get());
+}
+
+absl::Status PgConnection::Revive() {
+  if (!lost_) return absl::OkStatus();
+  // A transaction the lost connection was in is gone: say so once, to
+  // whatever comes next in it (a COMMIT must not succeed on a new
+  // session); after that, connect again.
+  if (lost_in_transaction_) {
+    lost_in_transaction_ = false;
+    return absl::UnavailableError(
+        "postgres: the connection was lost inside a transaction; it did "
+        "not commit");
   }
-  const int rows = PQntuples(r.get());
-  const int columns = PQnfields(r.get());
-  out.rows.reserve(rows);
-  for (int i = 0; i < rows; ++i) {
-    std::vector<std::optional<std::string>>& row = out.rows.emplace_back();
-    row.reserve(columns);
-    for (int j = 0; j < columns; ++j) {
-      if (PQgetisnull(r.get(), i, j)) {
-        row.emplace_back();
-      } else {
-        row.emplace_back(
-            std::string(PQgetvalue(r.get(), i, j), PQgetlength(r.get(), i, j)));
-      }
+  return Reset();
+}
+
+absl::StatusOr<std::vector<PgRows>> PgConnection::ExecPipeline(
+    const std::vector<PgStatement>& statements) {
+  if (absl::Status s = Revive(); !s.ok()) return s;
+  auto lost = [this](const PGresult* r) {
+    absl::Status s = StatementError(conn_, r);
+    lost_ = true;  // the pipeline's state is unknown: start afresh
+    return s;
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost(nullptr);
+  for (const PgStatement& st : statements) {
+    const ParamArrays p(st.params, st.format);
+    if (PQsendQueryParams(conn_, st.sql.c_str(), p.size(), nullptr,
+                          p.values.data(), p.lengths.data(), p.formats.data(),
+                          st.format.binary_results ? 1 : 0) != 1) {
+      return lost(nullptr);
     }
   }
+  if (PQpipelineSync(conn_) != 1) return lost(nullptr);
+  std::vector<PgRows> out;
+  absl::Status failed;
+  // Each statement's result, then a null; then the sync's.
+  for (size_t i = 0; i < statements.size(); ++i) {
+    Result r(PQgetResult(conn_));
+    if (r == nullptr) return lost(nullptr);
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      out.push_back(RowsOf(r.get()));
+    } else if (status != PGRES_PIPELINE_ABORTED && failed.ok()) {
+      if (ConnectionLost(conn_, r.get())) return lost(r.get());
+      failed = StatementError(conn_, r.get());
+    }
+    while (Result rest{PQgetResult(conn_)}) {
+    }
+  }
+  Result sync(PQgetResult(conn_));
+  if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+    return lost(sync.get());
+  }
+  if (PQexitPipelineMode(conn_) != 1) return lost(nullptr);
+  if (!failed.ok()) return failed;
   return out;
 }
 

@@ -9,8 +9,9 @@
 // Errors: a lost or refused connection, a server shutting down, a
 // statement or lock timeout is UNAVAILABLE (try again later, reconnecting with
 // Reset); a serialization failure or deadlock is ABORTED (retry the
-// transaction); a unique or foreign-key violation FAILED_PRECONDITION;
-// anything else INTERNAL. Each message is PostgreSQL's, with its SQLSTATE.
+// transaction); a unique or foreign-key violation, or an object not in the
+// state asked for (class 55: a fence that did not pass),
+// FAILED_PRECONDITION; anything else INTERNAL. Each message is PostgreSQL's, with its SQLSTATE.
 // Not thread-safe: one thread at a time.
 
 #include <memory>
@@ -40,6 +41,13 @@ struct PgFormat {
   bool binary_results = false;
 };
 
+// One statement of a pipeline.
+struct PgStatement {
+  std::string sql;
+  std::vector<std::optional<std::string>> params;
+  PgFormat format;
+};
+
 struct PgOptions {
   // How long connecting may take.
   absl::Duration connect_timeout = absl::Seconds(5);
@@ -65,6 +73,13 @@ class PgConnection {
       const std::vector<std::optional<std::string>>& params = {},
       const PgFormat& format = {});
 
+  // Sends every statement at once and waits for their answers once (libpq
+  // pipeline mode): one round trip. They run as one transaction, which
+  // commits when all succeeded; the first that fails rolls it back, and
+  // its error is returned. Not inside a transaction begun with Exec.
+  absl::StatusOr<std::vector<PgRows>> ExecPipeline(
+      const std::vector<PgStatement>& statements);
+
   // Whether the connection is up: false once it was lost, until a later
   // call (or Reset) connects again.
   bool healthy() const;
@@ -76,6 +91,8 @@ class PgConnection {
   PgConnection(pg_conn* conn, std::string dsn, PgOptions options)
       : conn_(conn), dsn_(std::move(dsn)), options_(options) {}
   absl::Status Configure();
+  // Connects again after a loss, or fails as Exec explains.
+  absl::Status Revive();
 
   pg_conn* conn_;
   bool lost_ = false;

@@ -29,7 +29,13 @@ namespace ap {
 inline constexpr int kPgSchemaVersion = 1;
 
 // The leader lease's tables (cluster/leader_lease.h), part of the schema:
-// the lease, and a row for every term (who led from when, by epoch).
+// the lease, and a row for every term (who led from when, by epoch); and
+// the fence, ap_fence(lease, holder, epoch): what each of a leader's write
+// transactions runs first. It locks the lease row (FOR SHARE) while that
+// holder holds that epoch and the lease has not run out by the database's
+// clock, and otherwise fails with SQLSTATE kFencedSqlState, which aborts
+// the transaction. A takeover waits for a transaction that passed it.
+inline constexpr char kFencedSqlState[] = "55AP0";
 inline constexpr char kLeaderTableSql[] =
     "CREATE TABLE IF NOT EXISTS ap_leader ("
     " name text PRIMARY KEY,"
@@ -42,12 +48,18 @@ inline constexpr char kLeaderTableSql[] =
     " epoch bigint NOT NULL,"
     " holder text NOT NULL,"
     " since timestamptz NOT NULL,"
-    " PRIMARY KEY (name, epoch))";
-// What a leader's write transaction runs first: a row only while holder $2
-// holds lease $1 at epoch $3 (LeaderLease explains why this fences).
-inline constexpr char kLeaderFenceSql[] =
-    "SELECT 1 FROM ap_leader WHERE name = $1 AND holder = $2 AND "
-    "epoch = $3 AND lease_until > clock_timestamp() FOR SHARE";
+    " PRIMARY KEY (name, epoch));"
+    "CREATE OR REPLACE FUNCTION ap_fence(lease text, who text, at_epoch bigint)"
+    " RETURNS void LANGUAGE plpgsql AS $$ BEGIN"
+    "  PERFORM 1 FROM ap_leader WHERE name = lease AND holder = who"
+    "   AND epoch = at_epoch AND lease_until > clock_timestamp() FOR SHARE;"
+    "  IF NOT FOUND THEN"
+    "   RAISE EXCEPTION 'the lease % is not held by % at epoch %',"
+    "    lease, who, at_epoch USING ERRCODE = '55AP0';"
+    "  END IF;"
+    " END $$";
+// Parameters $1, $2, $3: the lease's name, the holder, the epoch.
+inline constexpr char kLeaderFenceSql[] = "SELECT ap_fence($1, $2, $3::bigint)";
 
 // Brings the database's schema to kPgSchemaVersion: creates it in an empty
 // database, migrates an older one forward, and refuses (FAILED_PRECONDITION)

@@ -78,25 +78,26 @@ std::string DeleteSql(const TableChanges& t, size_t rows) {
   return sql;
 }
 
-// Runs `sql_for(n)` over `rows` in chunks, each row's parameters in turn.
+// Adds the statements for `rows` in chunks to `out`, each row's parameters
+// in turn.
 template <typename SqlFor>
-absl::Status InChunks(PgConnection* conn, const std::vector<Params>& rows,
-                      size_t columns, int binary_column, SqlFor sql_for) {
+void InChunks(const std::vector<Params>& rows, size_t columns,
+              int binary_column, SqlFor sql_for,
+              std::vector<PgStatement>* out) {
   const size_t per = std::max<size_t>(1, std::min(kPage, kMaxParams / columns));
   for (size_t at = 0; at < rows.size(); at += per) {
     const size_t n = std::min(per, rows.size() - at);
-    Params params;
-    PgFormat format;
-    params.reserve(n * columns);
+    PgStatement& st = out->emplace_back();
+    st.sql = sql_for(n);
+    st.params.reserve(n * columns);
     for (size_t r = at; r < at + n; ++r) {
       for (size_t c = 0; c < columns; ++c) {
-        params.push_back(rows[r][c]);
-        format.binary_params.push_back(static_cast<int>(c) == binary_column);
+        st.params.push_back(rows[r][c]);
+        st.format.binary_params.push_back(static_cast<int>(c) ==
+                                          binary_column);
       }
     }
-    AP_RETURN_IF_ERROR(conn->Exec(sql_for(n), params, format).status());
   }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -297,35 +298,32 @@ absl::Status PostgresStore::Write(const WriteBatch& batch) {
   }
   int64_t epoch = 0;
   AP_ASSIGN_OR_RETURN(std::optional<Params> fence, FenceParams(&epoch));
+  // One transaction in one round trip: the fence first (its failure aborts
+  // the rest), then each table's rows.
+  std::vector<PgStatement> statements;
+  if (fence.has_value()) statements.push_back({kLeaderFenceSql, *fence, {}});
+  for (const TableChanges& t : tables) {
+    if (t.writer == nullptr) continue;
+    InChunks(
+        t.puts, t.writer->columns.size(), t.writer->binary_column,
+        [&](size_t n) { return UpsertSql(t, n, epoch); }, &statements);
+    InChunks(
+        t.deletes, t.writer->keys, -1,
+        [&](size_t n) { return DeleteSql(t, n); }, &statements);
+  }
   const absl::Time started = absl::Now();
   AP_ASSIGN_OR_RETURN(Pool::Lease lease, writer_->Acquire());
-  PgConnection* conn = lease.get();
-  auto in_transaction = [&]() -> absl::Status {
-    AP_RETURN_IF_ERROR(conn->Exec("BEGIN").status());
-    if (fence.has_value()) {
-      AP_ASSIGN_OR_RETURN(PgRows held, conn->Exec(kLeaderFenceSql, *fence));
-      if (held.rows.empty()) {
-        if (options_.on_fenced_out) options_.on_fenced_out(epoch);
-        return absl::FailedPreconditionError(absl::StrCat(
-            "not the leader: the lease of epoch ", epoch,
-            " is no longer held; nothing was written"));
-      }
+  absl::StatusOr<std::vector<PgRows>> done =
+      lease.get()->ExecPipeline(statements);
+  if (!done.ok()) {
+    if (fence.has_value() &&
+        absl::StrContains(done.status().message(), kFencedSqlState)) {
+      if (options_.on_fenced_out) options_.on_fenced_out(epoch);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "not the leader: the lease of epoch ", epoch,
+          " is no longer held; nothing was written"));
     }
-    for (const TableChanges& t : tables) {
-      if (t.writer == nullptr) continue;
-      AP_RETURN_IF_ERROR(InChunks(
-          conn, t.puts, t.writer->columns.size(), t.writer->binary_column,
-          [&](size_t n) { return UpsertSql(t, n, epoch); }));
-      AP_RETURN_IF_ERROR(
-          InChunks(conn, t.deletes, t.writer->keys, -1,
-                   [&](size_t n) { return DeleteSql(t, n); }));
-    }
-    return conn->Exec("COMMIT").status();
-  };
-  absl::Status s = in_transaction();
-  if (!s.ok()) {
-    (void)conn->Exec("ROLLBACK");
-    return s;
+    return done.status();
   }
   if (options_.on_write) options_.on_write(absl::Now() - started);
   return absl::OkStatus();

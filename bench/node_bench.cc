@@ -49,6 +49,8 @@ ABSL_FLAG(bool, assignment_batches, true,
 ABSL_FLAG(int, ping_inflight, 16, "pings in flight per channel");
 ABSL_FLAG(std::string, dir, "/tmp/ap-node-bench", "scratch data directory");
 ABSL_FLAG(std::string, store, "rocksdb", "rocksdb or postgres");
+ABSL_FLAG(bool, populate_only, false,
+          "store the workflows and exit (bench/failover_bench.py)");
 ABSL_FLAG(std::string, postgres_dsn, "",
           "with --store=postgres: the database (its ap_* tables are dropped)");
 
@@ -146,6 +148,7 @@ int main(int argc, char** argv) {
     bench::PopulateSpreadIntervals(store->get(), n, absl::Now(),
                                    absl::Seconds(every));
   }
+  if (absl::GetFlag(FLAGS_populate_only)) return 0;
   // Store writes (each fsync'd, under the store's write lock) and the time
   // they took, to see how busy that one lock is; scheduled -> taken by a
   // fire round (the round's start), per fire, in the window.

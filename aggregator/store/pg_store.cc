@@ -100,6 +100,37 @@ void InChunks(const std::vector<Params>& rows, size_t columns,
   }
 }
 
+// Calls fn for each row (key, value) of `select` in order, read through a
+// cursor in a read-only transaction of its own; sets *stopped when fn
+// said stop.
+absl::Status ScanCursor(PgConnection* conn, const std::string& select,
+                        const Params& params, const Store::ScanFn& fn,
+                        bool* stopped) {
+  AP_RETURN_IF_ERROR(conn->Exec("BEGIN READ ONLY").status());
+  auto read = [&]() -> absl::Status {
+    AP_RETURN_IF_ERROR(
+        conn->Exec(absl::StrCat("DECLARE ap_scan NO SCROLL CURSOR FOR ", select),
+                   params)
+            .status());
+    PgFormat binary;
+    binary.binary_results = true;
+    const std::string fetch = absl::StrCat("FETCH ", kPage, " FROM ap_scan");
+    for (;;) {
+      AP_ASSIGN_OR_RETURN(PgRows rows, conn->Exec(fetch, {}, binary));
+      for (const auto& row : rows.rows) {
+        if (!fn(row[0].value_or(""), row[1].value_or(""))) {
+          *stopped = true;
+          return absl::OkStatus();
+        }
+      }
+      if (rows.rows.size() < kPage) return absl::OkStatus();
+    }
+  };
+  const absl::Status s = read();
+  (void)conn->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+  return s;
+}
+
 }  // namespace
 
 // Where a scan starts and ends, as keys.
@@ -419,13 +450,23 @@ absl::Status PostgresStore::ScanRange(absl::string_view prefix, Bounds bounds,
           break;  // ends before every key of the parent
         }
       }
-      const std::string sql = absl::StrCat(
+      const std::string select = absl::StrCat(
           "SELECT ", column, ", ", f->value, " FROM ", f->table,
           where.empty() ? "" : " WHERE ", absl::StrJoin(where, " AND "),
-          " ORDER BY ", column, reverse ? " DESC" : "", " LIMIT ", kPage);
+          " ORDER BY ", column, reverse ? " DESC" : "");
+      if (!by_last) {
+        // By the whole key no index helps: the rows are sorted once and
+        // read through a cursor, not sorted again for every page.
+        bool stopped = false;
+        AP_RETURN_IF_ERROR(ScanCursor(conn, select, params, fn, &stopped));
+        if (stopped) return absl::OkStatus();
+        break;
+      }
       PgFormat format;
       format.binary_results = true;
-      AP_ASSIGN_OR_RETURN(PgRows rows, conn->Exec(sql, params, format));
+      AP_ASSIGN_OR_RETURN(
+          PgRows rows,
+          conn->Exec(absl::StrCat(select, " LIMIT ", kPage), params, format));
       for (const auto& row : rows.rows) {
         const std::string key = absl::StrCat(parent, row[0].value_or(""));
         if (!fn(key, row[1].value_or(""))) return absl::OkStatus();

@@ -1,5 +1,6 @@
-// Aggregator benchmarks on real RocksDB (fsync'd writes), printing figures
-// for docs/benchmarks.md:
+// Aggregator benchmarks on real RocksDB (fsync'd writes), or PostgreSQL
+// with --store=postgres --postgres_dsn=DSN, printing figures for
+// docs/benchmarks.md:
 //   create   N creates through WorkflowService (validation, one fsync each)
 //   fire     N workflows firing once a minute, spread over the seconds; a
 //            simulated hour handled as fast as possible: fires/s persisted
@@ -7,9 +8,11 @@
 //            --seconds: p50/p99/max lateness (handled - scheduled)
 //   restart  N workflows stored, then open + Recover timed, and peak RSS
 // usage: aggregator_bench --mode=MODE --workflows=N [--seconds=S] [--dir=D]
+//        [--store=postgres --postgres_dsn=DSN]
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -20,8 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "aggregator/schedule/firing.h"
-#include "aggregator/store/rocksdb_store.h"
 #include "aggregator/workflows/service.h"
+#include "bench/bench_store.h"
 #include "bench/bench_util.h"
 #include "bench/populate.h"
 #include "common/proto_time.h"
@@ -36,6 +39,9 @@ ABSL_FLAG(bool, burst, false,
           "lateness: all workflows due at the same second boundary (cron), "
           "instead of spread evenly over each second (intervals)");
 ABSL_FLAG(std::string, dir, "/tmp/ap-bench", "scratch data directory");
+ABSL_FLAG(std::string, store, "rocksdb", "rocksdb or postgres");
+ABSL_FLAG(std::string, postgres_dsn, "",
+          "with --store=postgres: the database (its ap_* tables are dropped)");
 
 namespace ap::bench {
 namespace {
@@ -52,9 +58,31 @@ v1::Workflow Spec(const std::string& cron) {
   return w;
 }
 
-std::unique_ptr<RocksDbStore> Fresh(const std::string& dir, bool sync) {
-  std::filesystem::remove_all(dir);
-  return *RocksDbStore::Open({dir, sync});
+BenchStore Where(const std::string& dir) {
+  return {absl::GetFlag(FLAGS_store) == "postgres", dir,
+          absl::GetFlag(FLAGS_postgres_dsn)};
+}
+
+// The store, emptied first; exits naming what failed.
+std::unique_ptr<Store> Fresh(const std::string& dir, bool sync) {
+  absl::StatusOr<std::unique_ptr<Store>> s =
+      OpenBenchStore(Where(dir), /*fresh=*/true, sync);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(s);
+}
+
+// The store as it is, durable writes.
+std::unique_ptr<Store> Reopen(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Store>> s =
+      OpenBenchStore(Where(dir), /*fresh=*/false);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(s);
 }
 
 // Stores n workflows directly (bulk, unsynced), as Create would.
@@ -105,7 +133,7 @@ void Fire(int n, int minutes, const std::string& dir) {
   auto rocks = Fresh(dir, /*sync=*/false);
   Populate(rocks.get(), n, kT0, SecondSpread);
   rocks.reset();
-  rocks = *RocksDbStore::Open({dir, /*sync=*/true});
+  rocks = Reopen(dir);
   WorkflowStore store(rocks.get());
   Scheduler scheduler;
   SimulatedClock clock(kT0);
@@ -148,7 +176,7 @@ void Lateness(int n, int seconds, bool burst, const std::string& dir) {
     PopulateSpreadIntervals(rocks.get(), n, now);
   }
   rocks.reset();
-  rocks = *RocksDbStore::Open({dir, /*sync=*/true});
+  rocks = Reopen(dir);
   WorkflowStore store(rocks.get());
   Scheduler scheduler;
   FiringEngine engine(&store, &scheduler, Clock::Real());
@@ -185,7 +213,7 @@ void Restart(int n, const std::string& dir) {
     Populate(rocks.get(), n, kT0, SecondSpread);
   }
   const absl::Time start = absl::Now();
-  auto rocks = *RocksDbStore::Open({dir, /*sync=*/true});
+  auto rocks = Reopen(dir);
   const absl::Time opened = absl::Now();
   WorkflowStore store(rocks.get());
   Scheduler scheduler;

@@ -26,8 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "aggregator/node.h"
-#include "aggregator/store/pg_store.h"
-#include "aggregator/store/rocksdb_store.h"
+#include "bench/bench_store.h"
 #include "bench/populate.h"
 #include "common/proto_time.h"
 #include "common/sync/deadlock_detection.h"
@@ -94,36 +93,6 @@ MachineTicks ReadMachineTicks() {
 }  // namespace
 }  // namespace ap::bench
 
-namespace ap::bench {
-
-// An empty store of the kind asked for: RocksDB in `dir`, or PostgreSQL
-// at `dsn` with the aggregator's tables dropped first.
-absl::StatusOr<std::unique_ptr<Store>> OpenFreshStore(const std::string& dir,
-                                                      const std::string& dsn,
-                                                      bool postgres) {
-  if (!postgres) {
-    auto rocks = RocksDbStore::Open({dir, /*sync=*/false, nullptr});
-    if (!rocks.ok()) return rocks.status();
-    return std::unique_ptr<Store>(*std::move(rocks));
-  }
-  {
-    auto conn = PgConnection::Connect(dsn);
-    if (!conn.ok()) return conn.status();
-    auto dropped = (*conn)->Exec(
-        "DROP TABLE IF EXISTS ap_workflows, ap_executions, "
-        "ap_workflow_events, ap_credentials, ap_meta, ap_leader, "
-        "ap_leader_terms");
-    if (!dropped.ok()) return dropped.status();
-  }
-  PgStoreOptions options;
-  options.dsn = dsn;
-  auto pg = PostgresStore::Open(options);
-  if (!pg.ok()) return pg.status();
-  return std::unique_ptr<Store>(*std::move(pg));
-}
-
-}  // namespace ap::bench
-
 int main(int argc, char** argv) {
   using namespace ap;  // NOLINT
   absl::ParseCommandLine(argc, argv);
@@ -139,8 +108,9 @@ int main(int argc, char** argv) {
   const std::string dsn = absl::GetFlag(FLAGS_postgres_dsn);
   {
     // The workflows, written straight into the store the node then opens.
-    absl::StatusOr<std::unique_ptr<Store>> store = bench::OpenFreshStore(dir, dsn,
-                                                                  postgres);
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        bench::OpenBenchStore({postgres, dir, dsn}, /*fresh=*/true,
+                              /*sync=*/false);
     if (!store.ok()) {
       std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
       return 1;

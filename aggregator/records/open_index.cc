@@ -40,7 +40,14 @@ void OpenIndex::Apply(const Entry& entry) {
       pending_by_not_before_.erase({old.not_before, old.id});
     }
     if (old.lease_until) leases_.erase({*old.lease_until, old.id});
-    if (old.record != nullptr) --by_status_[old.record->status()];
+    if (old.record != nullptr) {
+      --by_status_[old.record->status()];
+      auto of = by_workflow_.find(old.record->workflow_id());
+      if (of != by_workflow_.end()) {
+        of->second.erase(old.id);
+        if (of->second.empty()) by_workflow_.erase(of);
+      }
+    }
     by_id_.erase(it);
   }
   if (entry.record == nullptr) return;
@@ -50,7 +57,17 @@ void OpenIndex::Apply(const Entry& entry) {
   }
   if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
   ++by_status_[entry.record->status()];
+  by_workflow_[entry.record->workflow_id()].insert(entry.id);
   by_id_.emplace(entry.id, entry);
+}
+
+std::vector<std::shared_ptr<const v1::Execution>> OpenIndex::OfWorkflow(
+    absl::string_view workflow_id) const {
+  std::vector<std::shared_ptr<const v1::Execution>> out;
+  auto it = by_workflow_.find(workflow_id);
+  if (it == by_workflow_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(by_id_.at(id).record);
+  return out;
 }
 
 size_t OpenIndex::count(v1::ExecutionStatus status) const {

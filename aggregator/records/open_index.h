@@ -46,6 +46,9 @@ class OpenIndex {
 
   // The record of an open execution; null if it is not open.
   std::shared_ptr<const v1::Execution> Find(absl::string_view id) const;
+  // A workflow's open executions, by id (oldest scheduled first).
+  std::vector<std::shared_ptr<const v1::Execution>> OfWorkflow(
+      absl::string_view workflow_id) const;
 
   // Up to `max` PENDING executions due by `now` (not waiting out a retry
   // backoff), oldest scheduled first.
@@ -71,6 +74,7 @@ class OpenIndex {
   Ordered pending_by_not_before_;  // the same, by the end of their backoff
   Ordered leases_;
   absl::flat_hash_map<int, size_t> by_status_;
+  absl::flat_hash_map<std::string, std::set<std::string>> by_workflow_;
 };
 
 }  // namespace ap

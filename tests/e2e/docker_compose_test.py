@@ -256,6 +256,23 @@ def down_up(stack, apctl, check, wid):
           ap_e2e.wait_until(lambda: apctl.succeeded(wid) >= done + 3, 60, 1))
 
 
+def tear_down(stack, containers, check, dockerd, work):
+    """The containers' logs when a check failed; down -v; dockerd stopped
+    if this test started it; the scratch directory removed."""
+    if stack:
+        if check.failed:
+            for c in containers:
+                logs = run(["docker", "logs", "--tail", "30", c])
+                print("--- %s\n%s%s" % (c, logs.stdout, logs.stderr))
+        r = stack("down", "-v")
+        if r.returncode != 0:
+            print("compose down -v failed:", r.stderr)
+    if dockerd:
+        dockerd.send_signal(signal.SIGTERM)
+        dockerd.wait(timeout=60)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     build, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     work = tempfile.mkdtemp()
@@ -284,18 +301,7 @@ def main():
             crash(stack, apctl, check, wid)
             down_up(stack, apctl, check, wid)
     finally:
-        if stack:
-            if check.failed:
-                for c in CONTAINERS:
-                    logs = run(["docker", "logs", "--tail", "30", c])
-                    print("--- %s\n%s%s" % (c, logs.stdout, logs.stderr))
-            r = stack("down", "-v")
-            if r.returncode != 0:
-                print("compose down -v failed:", r.stderr)
-        if dockerd:
-            dockerd.send_signal(signal.SIGTERM)
-            dockerd.wait(timeout=60)
-        shutil.rmtree(work, ignore_errors=True)
+        tear_down(stack, CONTAINERS, check, dockerd, work)
     return check.finish()
 
 

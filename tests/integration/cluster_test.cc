@@ -86,6 +86,22 @@ class ClusterTest : public ::testing::Test {
         kWait);
     return leader;
   }
+  // Two members, once one leads and the other names it: {leader, standby}
+  // (nulls if that does not happen within kWait).
+  std::pair<AggregatorNode*, AggregatorNode*> StartPair() {
+    StartMember();
+    StartMember();
+    AggregatorNode* leader = Leader();
+    if (leader == nullptr) return {nullptr, nullptr};
+    AggregatorNode* standby = Standby(leader);
+    if (!Eventually([&] {
+          return standby->LeaderIfStandby() == leader->address();
+        })) {
+      ADD_FAILURE() << "the standby never named " << leader->address();
+      return {nullptr, nullptr};
+    }
+    return {leader, standby};
+  }
   AggregatorNode* Standby(AggregatorNode* leader) {
     for (auto& n : nodes_) {
       if (n != nullptr && n.get() != leader) return n.get();
@@ -111,14 +127,8 @@ class ClusterTest : public ::testing::Test {
 };
 
 TEST_F(ClusterTest, OneMemberLeadsAndTheOtherStandsByNamingIt) {
-  StartMember();
-  StartMember();
-  AggregatorNode* leader = Leader();
+  auto [leader, standby] = StartPair();
   ASSERT_NE(leader, nullptr);
-  AggregatorNode* standby = Standby(leader);
-  ASSERT_TRUE(Eventually([&] {
-    return standby->LeaderIfStandby() == leader->address();
-  })) << "the standby never named " << leader->address();
   EXPECT_FALSE(standby->leading());
   EXPECT_EQ(leader->LeaderIfStandby(), std::nullopt);
   EXPECT_TRUE(Serving(*leader, ""));
@@ -128,14 +138,8 @@ TEST_F(ClusterTest, OneMemberLeadsAndTheOtherStandsByNamingIt) {
 }
 
 TEST_F(ClusterTest, AStandbyForwardsTheUserApiAndSendsOperatorsToTheLeader) {
-  StartMember();
-  StartMember();
-  AggregatorNode* leader = Leader();
+  auto [leader, standby] = StartPair();
   ASSERT_NE(leader, nullptr);
-  AggregatorNode* standby = Standby(leader);
-  ASSERT_TRUE(Eventually([&] {
-    return standby->LeaderIfStandby() == leader->address();
-  }));
   absl::StatusOr<NewSecret> key = leader->credentials().CreateApiKey(
       "alice", Role::kWriter, "test", absl::Now());
   ASSERT_STATUS_OK(key);

@@ -118,5 +118,30 @@ TEST(OpenIndexTest, ClosedRemovesAndRepeatsAreHarmless) {
   EXPECT_THAT(index.Pending(10, kT0), IsEmpty());
 }
 
+TEST(OpenIndexTest, AWorkflowsOpenExecutionsAreItsOwnOldestFirst) {
+  auto of = [](const std::string& workflow, const std::string& id,
+               v1::ExecutionStatus status) {
+    v1::Execution e = Exec(id, status, kT0, kT0 + absl::Minutes(5));
+    e.set_workflow_id(workflow);
+    return OpenIndex::EntryFor(e);
+  };
+  auto ids = [](const OpenIndex& index, const std::string& workflow) {
+    std::vector<std::string> out;
+    for (const auto& e : index.OfWorkflow(workflow)) out.push_back(e->id());
+    return out;
+  };
+  OpenIndex index;
+  index.Apply(of("w1", "w1-2", v1::EXECUTION_STATUS_PENDING));
+  index.Apply(of("w2", "w2-1", v1::EXECUTION_STATUS_RUNNING));
+  index.Apply(of("w1", "w1-1", v1::EXECUTION_STATUS_DISPATCHED));
+  EXPECT_THAT(ids(index, "w1"), ElementsAre("w1-1", "w1-2"));
+  index.Apply(of("w1", "w1-1", v1::EXECUTION_STATUS_SUCCEEDED));  // closed
+  EXPECT_THAT(ids(index, "w1"), ElementsAre("w1-2"));
+  index.Apply(OpenIndex::Closed("w1-2"));
+  EXPECT_THAT(ids(index, "w1"), IsEmpty());
+  EXPECT_THAT(ids(index, "w2"), ElementsAre("w2-1"));
+  EXPECT_THAT(ids(index, "w3"), IsEmpty());
+}
+
 }  // namespace
 }  // namespace ap

@@ -54,6 +54,15 @@ TEST(TelemetryTest, ShowsOperatorsCountsAndOutcomesEscaped) {
   EXPECT_THAT(html, HasSubstr("1.5s"));  // duration
 }
 
+TEST(TelemetryTest, SaysWhetherThisAggregatorLeadsOrWhoDoes) {
+  TelemetryData d;
+  EXPECT_THAT(RenderTelemetry(d), HasSubstr("<span id=\"role\">leader</span>"));
+  d.role = "standby; the leader is at <agg-2>:2206";
+  EXPECT_THAT(RenderTelemetry(d),
+              HasSubstr("<span id=\"role\">standby; the leader is at "
+                        "&lt;agg-2&gt;:2206</span>"));
+}
+
 TEST(TelemetryTest, HtmlEscapeCoversTheFiveCharacters) {
   EXPECT_EQ(HtmlEscape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");

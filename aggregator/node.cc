@@ -235,10 +235,12 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
     return absl::OkStatus();
   };
   // Workflows and open executions by status; what the store cannot read
-  // now is left out of this scrape or page.
+  // now is left out of this scrape or page, and so is all of it on a
+  // standby (what it keeps in memory is not kept up: the leader writes).
   auto counts_by_status =
       [this](absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
              absl::flat_hash_map<v1::ExecutionStatus, size_t>* open) {
+        if (LeaderIfStandby().has_value()) return;
         if (auto w = store_->WorkflowCounts(); w.ok()) {
           *workflows = *std::move(w);
         }

@@ -132,6 +132,12 @@ void AggregatorNode::BuildGraph() {
                                            firing);
   ledger_ = std::make_unique<ExecutionLedger>(store_.get(), clock_,
                                               LedgerOptions{config_.lease_grace});
+  webhooks_ = std::make_unique<CurlWebhookClient>();
+  notifier_ = std::make_unique<Notifier>(
+      store_.get(), webhooks_.get(), clock_, OutboxOptions{},
+      [this](const store::v1::NotificationRecord& n, absl::string_view result) {
+        metrics_.OnNotification(n.event(), result);
+      });
   DispatcherOptions dispatch_options;
   dispatch_options.on_dispatched = [this](absl::Duration waited) {
     metrics_.OnDispatched(waited);
@@ -193,8 +199,19 @@ void AggregatorNode::BuildGraph() {
                {{"error", expired.status().ToString()}});
       return;
     }
-    for (const v1::Execution& e : *expired) dispatcher_->Released(e.id());
+    for (const v1::Execution& e : *expired) {
+      dispatcher_->Released(e.id());
+      metrics_.OnOutcome(e.status());
+    }
     metrics_.OnLeasesExpired(expired->size());
+    absl::StatusOr<std::vector<v1::Execution>> late =
+        ledger_->ExpireStartDeadlines();
+    if (!late.ok()) {
+      LogEvent(spdlog::level::err, "start_deadline_check_failed",
+               {{"error", late.status().ToString()}});
+    } else {
+      metrics_.OnStartDeadlinesPassed(late->size());
+    }
     Dispatch();  // also sends retries whose backoff has just passed
   });
   retention_ = std::make_unique<Retention>(
@@ -257,6 +274,7 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
         static_cast<double>(connected)};
     snapshot.leader = leading_ ? 1 : 0;
     snapshot.leader_epoch = static_cast<double>(epoch());
+    snapshot.notifications_queued = static_cast<double>(notifier_->queued());
     counts_by_status(&snapshot.workflows_by_status, &snapshot.open_executions);
     return metrics_.Render(snapshot);
   };
@@ -405,6 +423,9 @@ absl::Status AggregatorNode::Lead() {
   store_->Forget();
   absl::StatusOr<size_t> loaded = engine_->Recover();
   if (!loaded.ok()) return Annotated(loaded.status(), "loading the workflows");
+  if (absl::Status s = notifier_->Start(); !s.ok()) {
+    return Annotated(s, "loading the notifications to deliver");
+  }
   LogEvent(spdlog::level::info, "workflows_loaded",
            {{"count", *loaded},
             {"armed", scheduler_.armed()},
@@ -426,6 +447,7 @@ void AggregatorNode::StopLeading() {
   leading_ = false;
   leases_->Stop();
   sweeper_->Stop();
+  notifier_->Stop();
   loop_->Stop();  // no fire after this
   dispatcher_->SetDispatching(false);
   dispatcher_->Stop();  // nor a dispatch round

@@ -11,7 +11,8 @@
 // Its parts are of two kinds. Every aggregator runs the servers and what
 // answers reads and records reports. Only the one that schedules runs the
 // leader-only parts: the fire loop, dispatch rounds (and placing fires on
-// operators), lease expiry and retention. StartLeading() and StopLeading()
+// operators), lease expiry and start deadlines, retention, and the
+// delivery of notifications. StartLeading() and StopLeading()
 // start and stop those while the node runs; after StopLeading() returns
 // no fire, dispatch round, lease expiry or sweep runs until StartLeading(),
 // which first re-reads every workflow from the store.
@@ -41,6 +42,8 @@
 #include "aggregator/dispatch/dispatcher.h"
 #include "aggregator/dispatch/ledger.h"
 #include "aggregator/http/metrics.h"
+#include "aggregator/notify/notifier.h"
+#include "aggregator/notify/webhook_client.h"
 #include "aggregator/repl/commands.h"
 #include "aggregator/repl/server.h"
 #include "aggregator/schedule/fire_loop.h"
@@ -108,6 +111,7 @@ class AggregatorNode {
   Dispatcher& dispatcher() { return *dispatcher_; }
   WorkflowStore& store() { return *store_; }
   ExecutionLedger& ledger() { return *ledger_; }
+  Notifier& notifier() { return *notifier_; }
 
  private:
   absl::Status OpenStore();
@@ -144,6 +148,8 @@ class AggregatorNode {
   Scheduler scheduler_;
   std::unique_ptr<FiringEngine> engine_;
   std::unique_ptr<ExecutionLedger> ledger_;
+  std::unique_ptr<WebhookClient> webhooks_;
+  std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<FireLoop> loop_;
   std::unique_ptr<WorkflowService> workflows_;

@@ -45,10 +45,10 @@ absl::Duration RetryDelay(const v1::RetryPolicy& policy, int next) {
 // Makes `e` (DISPATCHED or RUNNING) the workflow's next attempt: PENDING,
 // not dispatched before the backoff has passed. Keeps e's step results (the
 // attempt that failed), so they can be read until the retry reports.
-absl::Status ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
+absl::Status ScheduleRetry(const v1::Policy& policy, absl::Time now,
                            const std::string& why, v1::Execution* e) {
   const int next = e->attempt() + 1;
-  const absl::Time at = now + RetryDelay(policy, next);
+  const absl::Time at = now + RetryDelay(policy.retry(), next);
   AP_RETURN_IF_ERROR(MoveTo(e, v1::EXECUTION_STATUS_PENDING));
   e->set_attempt(next);
   e->clear_operator_id();
@@ -57,6 +57,7 @@ absl::Status ScheduleRetry(const v1::RetryPolicy& policy, absl::Time now,
   e->clear_finished_at();
   e->clear_lease_expires_at();
   *e->mutable_not_before() = ToProtoTimestamp(at);
+  SetStartBy(policy, at, e);
   e->set_reason(absl::StrCat(
       why, "; attempt ", next, " at ",
       absl::FormatTime(absl::RFC3339_sec, at, absl::UTCTimeZone())));
@@ -319,7 +320,7 @@ void ExecutionLedger::CommitReportsLocked(
           v1::Execution next = *before;
           *next.mutable_step_results() = after.step_results();
           const absl::Status retried = ScheduleRetry(
-              (*w)->policy().retry(), now,
+              (*w)->policy(), now,
               absl::StrCat(
                   "attempt ", after.attempt(), " ",
                   absl::StripPrefix(v1::ExecutionStatus_Name(after.status()),
@@ -407,7 +408,7 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
                      " (attempt ", e->attempt(), ")");
     AP_RETURN_IF_ERROR(
         e->attempt() < max_attempts
-            ? ScheduleRetry(w->policy().retry(), now, why, &after)
+            ? ScheduleRetry(w->policy(), now, why, &after)
             : FinishExecution(
                   &after, v1::EXECUTION_STATUS_FAILED,
                   absl::StrCat(why, "; retry policy spent (max_attempts ",
@@ -423,6 +424,40 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
   }
   AP_RETURN_IF_ERROR(store_->Write(batch));
   return changed;
+}
+
+absl::StatusOr<std::vector<v1::Execution>>
+ExecutionLedger::ExpireStartDeadlines() {
+  const absl::Time now = clock_->TimeNow();
+  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                      store_->StartDeadlinesPassed(now));
+  if (ids.empty()) return std::vector<v1::Execution>();
+  FairMutexLock l(store_->write_mutex());
+  std::vector<v1::Execution> skipped;
+  WorkflowBatch batch;
+  for (const std::string& id : ids) {
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e,
+                        store_->GetExecution(id));
+    if (!e || e->status() != v1::EXECUTION_STATUS_PENDING ||
+        !e->has_start_by() || FromProto(e->start_by()) > now) {
+      continue;  // dispatched or changed since the deadlines were read
+    }
+    v1::Execution after = *e;
+    AP_RETURN_IF_ERROR(MoveTo(&after, v1::EXECUTION_STATUS_SKIPPED));
+    after.set_reason(absl::StrCat(
+        kStartDeadlineReason, "; no operator took attempt ", e->attempt(),
+        " by ",
+        absl::FormatTime(absl::RFC3339_sec, FromProto(e->start_by()),
+                         absl::UTCTimeZone())));
+    after.clear_not_before();
+    *after.mutable_finished_at() = ToProtoTimestamp(now);
+    LogEvent(spdlog::level::warn, "start_deadline_passed",
+             {{"execution", id}, {"attempt", e->attempt()}});
+    batch.PutExecution(&*e, after);
+    skipped.push_back(std::move(after));
+  }
+  AP_RETURN_IF_ERROR(store_->Write(batch));
+  return skipped;
 }
 
 absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {

@@ -16,6 +16,8 @@
 //   ExpireLeases  a DISPATCHED or RUNNING execution whose lease ran out
 //                 goes back to PENDING with attempt + 1, or FAILED once the
 //                 workflow's retry policy (max_attempts) is spent.
+//   ExpireStartDeadlines  a PENDING execution whose start_by passed is
+//                 recorded SKIPPED (the workflow's start_deadline).
 //   Retries       a reported FAILED or TIMED_OUT is retried the same way
 //                 while attempts remain. A retry waits out the policy's
 //                 backoff (initial_backoff, doubling, max_backoff) before
@@ -110,6 +112,9 @@ class ExecutionLedger {
 
   // Returns the executions it changed (back to PENDING, or FAILED).
   absl::StatusOr<std::vector<v1::Execution>> ExpireLeases();
+  // Records SKIPPED every PENDING execution whose start_by has passed
+  // (kStartDeadlineReason); returns them.
+  absl::StatusOr<std::vector<v1::Execution>> ExpireStartDeadlines();
 
   // PENDING executions due now (retries past their backoff), oldest
   // scheduled first: the dispatch queue.

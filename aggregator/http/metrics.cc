@@ -119,6 +119,24 @@ AggregatorMetrics::AggregatorMetrics()
                               .Name("ap_workflows_by_status")
                               .Help("Stored workflows, by status")
                               .Register(*registry_);
+  start_deadlines_ =
+      &prometheus::BuildCounter()
+           .Name("ap_start_deadlines_passed_total")
+           .Help("PENDING executions recorded SKIPPED: no operator took them "
+                 "before their workflow's start deadline")
+           .Register(*registry_)
+           .Add({});
+  notifications_ = &prometheus::BuildCounter()
+                        .Name("ap_notifications_total")
+                        .Help("Notification delivery attempts, by event and "
+                              "result (delivered, failed: tried again, "
+                              "dropped: given up)")
+                        .Register(*registry_);
+  notifications_queued_ = &prometheus::BuildGauge()
+                               .Name("ap_notifications_queued")
+                               .Help("Notifications waiting for delivery")
+                               .Register(*registry_)
+                               .Add({});
   open_executions_ =
       &prometheus::BuildGauge()
            .Name("ap_executions_open")
@@ -140,9 +158,24 @@ void AggregatorMetrics::OnPing() { pings_->Increment(); }
 void AggregatorMetrics::OnReport(v1::ReportResult result,
                                  v1::ExecutionStatus status) {
   reports_->Add({{"result", EnumLabel(result)}}).Increment();
-  if (result == v1::REPORT_RESULT_ACCEPTED && IsTerminal(status)) {
+  if (result == v1::REPORT_RESULT_ACCEPTED) OnOutcome(status);
+}
+
+void AggregatorMetrics::OnOutcome(v1::ExecutionStatus status) {
+  if (IsTerminal(status)) {
     outcomes_->Add({{"status", EnumLabel(status)}}).Increment();
   }
+}
+
+void AggregatorMetrics::OnStartDeadlinesPassed(size_t n) {
+  start_deadlines_->Increment(static_cast<double>(n));
+}
+
+void AggregatorMetrics::OnNotification(absl::string_view event,
+                                       absl::string_view result) {
+  notifications_
+      ->Add({{"event", std::string(event)}, {"result", std::string(result)}})
+      .Increment();
 }
 
 void AggregatorMetrics::OnDispatched(absl::Duration waited) {
@@ -174,6 +207,7 @@ void AggregatorMetrics::OnLeadershipChange() { leader_changes_->Increment(); }
 std::string AggregatorMetrics::Render(const Snapshot& s) {
   leader_->Set(s.leader);
   leader_epoch_->Set(s.leader_epoch);
+  notifications_queued_->Set(s.notifications_queued);
   workflows_known_->Set(s.workflows_known);
   workflows_armed_->Set(s.workflows_armed);
   operators_connected_->Set(s.operators_connected);

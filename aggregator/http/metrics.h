@@ -31,6 +31,8 @@ class AggregatorMetrics {
     // last led (0: none, or alone).
     double leader = 1;
     double leader_epoch = 0;
+    // Notifications waiting for delivery.
+    double notifications_queued = 0;
   };
 
   AggregatorMetrics();
@@ -38,9 +40,15 @@ class AggregatorMetrics {
   void OnFireRound(const FireReport& report);
   void OnPing();
   void OnReport(v1::ReportResult result, v1::ExecutionStatus status);
+  // An execution reached a terminal status (by report, or lease expiry).
+  void OnOutcome(v1::ExecutionStatus status);
   // An execution queued for an operator `waited` past its due time.
   void OnDispatched(absl::Duration waited);
   void OnLeasesExpired(size_t n);
+  // PENDING executions recorded SKIPPED by their start deadline.
+  void OnStartDeadlinesPassed(size_t n);
+  // A notification's delivery attempt: delivered, failed or dropped.
+  void OnNotification(absl::string_view event, absl::string_view result);
   // A message of this kind was written to a Sync stream, or could not be.
   void OnStreamSent(const v1::NodeMessage& message);
   void OnStreamSendFailed();
@@ -64,6 +72,9 @@ class AggregatorMetrics {
   prometheus::Counter* assigned_;
   prometheus::Histogram* dispatch_latency_;
   prometheus::Counter* leases_expired_;
+  prometheus::Counter* start_deadlines_;
+  prometheus::Family<prometheus::Counter>* notifications_;
+  prometheus::Gauge* notifications_queued_;
   prometheus::Family<prometheus::Counter>* sent_;
   prometheus::Counter* send_failures_;
   prometheus::Histogram* store_write_;

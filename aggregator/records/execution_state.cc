@@ -27,7 +27,7 @@ struct Edges {
 // The table of execution_state.h.
 constexpr Edges kTable[] = {
     {kNew, {kPending, kSkipped}},
-    {kPending, {kDispatched, kCanceled}},
+    {kPending, {kDispatched, kCanceled, kSkipped}},
     {kDispatched,
      {kRunning, kPending, kSucceeded, kFailed, kTimedOut, kCanceled}},
     {kRunning, {kPending, kSucceeded, kFailed, kTimedOut, kCanceled}},
@@ -86,6 +86,15 @@ absl::Status FinishExecution(v1::Execution* e, S to, absl::string_view reason,
 absl::Status CancelExecution(v1::Execution* e, absl::string_view reason,
                              absl::Time at) {
   return FinishExecution(e, kCanceled, reason, at);
+}
+
+void SetStartBy(const v1::Policy& policy, absl::Time from, v1::Execution* e) {
+  if (policy.has_start_deadline()) {
+    *e->mutable_start_by() =
+        ToProtoTimestamp(from + FromProto(policy.start_deadline()));
+  } else {
+    e->clear_start_by();
+  }
 }
 
 }  // namespace ap

@@ -9,6 +9,8 @@
 //   (new)        PENDING, SKIPPED                     a fire (FiringEngine)
 //   PENDING      DISPATCHED                           a lease (ledger, placer)
 //                CANCELED                             cancel, REPLACE, delete
+//                SKIPPED                              the start deadline
+//                                                     (ledger)
 //   DISPATCHED   RUNNING                              the operator's report
 //                PENDING                              hand back; a retry
 //                SUCCEEDED, FAILED, TIMED_OUT,        the operator's report;
@@ -27,6 +29,10 @@
 
 namespace ap {
 
+// The reason of an execution the start deadline skipped starts so.
+inline constexpr char kStartDeadlineReason[] =
+    "start deadline passed (no operator with capacity)";
+
 // Whether an execution has yet to reach a final status.
 bool IsOpen(v1::ExecutionStatus status);
 // SUCCEEDED, FAILED, TIMED_OUT or CANCELED: an outcome (SKIPPED is not one).
@@ -43,6 +49,10 @@ absl::Status MoveTo(v1::Execution* e, v1::ExecutionStatus to);
 // TIMED_OUT or CANCELED) at `at`, for `reason`; it holds no lease after.
 absl::Status FinishExecution(v1::Execution* e, v1::ExecutionStatus to,
                              absl::string_view reason, absl::Time at);
+// Sets e.start_by to `from` + the workflow's start_deadline, or clears it
+// when the workflow has none.
+void SetStartBy(const v1::Policy& policy, absl::Time from, v1::Execution* e);
+
 // FinishExecution as CANCELED.
 absl::Status CancelExecution(v1::Execution* e, absl::string_view reason,
                              absl::Time at);

@@ -14,6 +14,15 @@ std::string Workflow(absl::string_view workflow_id) {
   return absl::StrCat(kWorkflowPrefix, workflow_id);
 }
 
+std::string Notification(absl::string_view workflow_id,
+                         absl::string_view notification_id) {
+  return absl::StrCat(kNotificationPrefix, workflow_id, "/", notification_id);
+}
+
+std::string NotifyState(absl::string_view workflow_id) {
+  return absl::StrCat(kNotifyStatePrefix, workflow_id);
+}
+
 std::string OwnerPrefix(absl::string_view owner) {
   return absl::StrCat("wfo/", owner, "/");
 }

@@ -13,6 +13,9 @@
 //   open/<workflow>/<execution>          "" (executions not yet finished)
 //   evt/<workflow>/<at:020>              text: the workflow's status from
 //                                        then on (ACTIVE, PAUSED, ...)
+//   ntf/<workflow>/<notification>        ap.store.v1.NotificationRecord
+//                                        (to deliver)
+//   nst/<workflow>                       ap.store.v1.NotifyStateRecord
 //
 // Workflow ids are ULIDs and owners match [A-Za-z0-9._-], so '/' never
 // appears inside a component. An execution id is its workflow id, '-', and
@@ -32,6 +35,8 @@ inline constexpr char kWorkflowPrefix[] = "wf/";
 inline constexpr char kOpenPrefix[] = "open/";
 inline constexpr char kExecutionPrefix[] = "ex/";
 inline constexpr char kStatusIndexPrefix[] = "wfs/";
+inline constexpr char kNotificationPrefix[] = "ntf/";
+inline constexpr char kNotifyStatePrefix[] = "nst/";
 
 std::string Workflow(absl::string_view workflow_id);
 std::string OwnerIndex(absl::string_view owner, absl::string_view workflow_id);
@@ -50,6 +55,10 @@ std::string Event(absl::string_view workflow_id, absl::Time at);
 std::string EventPrefix(absl::string_view workflow_id);
 // The time inside an Event key.
 absl::Time EventTime(absl::string_view key);
+
+std::string Notification(absl::string_view workflow_id,
+                         absl::string_view notification_id);
+std::string NotifyState(absl::string_view workflow_id);
 
 // The id of the execution of `workflow_id` scheduled at `scheduled_at`
 // (truncated to the millisecond).

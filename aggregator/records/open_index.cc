@@ -18,6 +18,7 @@ OpenIndex::Entry OpenIndex::EntryFor(
     case v1::EXECUTION_STATUS_PENDING:
       entry.pending_since = FromProto(e.scheduled_at());
       if (e.has_not_before()) entry.not_before = FromProto(e.not_before());
+      if (e.has_start_by()) entry.start_by = FromProto(e.start_by());
       break;
     case v1::EXECUTION_STATUS_DISPATCHED:
     case v1::EXECUTION_STATUS_RUNNING:
@@ -39,6 +40,7 @@ void OpenIndex::Apply(const Entry& entry) {
       pending_.erase({*old.pending_since, old.id});
       pending_by_not_before_.erase({old.not_before, old.id});
     }
+    if (old.start_by) start_by_.erase({*old.start_by, old.id});
     if (old.lease_until) leases_.erase({*old.lease_until, old.id});
     if (old.record != nullptr) {
       --by_status_[old.record->status()];
@@ -55,6 +57,7 @@ void OpenIndex::Apply(const Entry& entry) {
     pending_.insert({*entry.pending_since, entry.id});
     pending_by_not_before_.insert({entry.not_before, entry.id});
   }
+  if (entry.start_by) start_by_.insert({*entry.start_by, entry.id});
   if (entry.lease_until) leases_.insert({*entry.lease_until, entry.id});
   ++by_status_[entry.record->status()];
   by_workflow_[entry.record->workflow_id()].insert(entry.id);
@@ -91,13 +94,27 @@ std::vector<std::string> OpenIndex::Pending(size_t max, absl::Time now) const {
   return out;
 }
 
-std::vector<std::string> OpenIndex::LeasesExpiredBy(absl::Time now) const {
+namespace {
+
+std::vector<std::string> DueBy(const std::set<std::pair<absl::Time, std::string>>& ordered,
+                               absl::Time now) {
   std::vector<std::string> out;
-  for (auto it = leases_.begin(); it != leases_.end() && it->first <= now;
+  for (auto it = ordered.begin(); it != ordered.end() && it->first <= now;
        ++it) {
     out.push_back(it->second);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> OpenIndex::LeasesExpiredBy(absl::Time now) const {
+  return DueBy(leases_, now);
+}
+
+std::vector<std::string> OpenIndex::StartDeadlinesPassedBy(
+    absl::Time now) const {
+  return DueBy(start_by_, now);
 }
 
 }  // namespace ap

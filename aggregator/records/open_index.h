@@ -2,8 +2,8 @@
 #define AP_AGGREGATOR_RECORDS_OPEN_INDEX_H_
 
 // The open executions in memory: their records as last written, the
-// dispatch queue (PENDING, oldest scheduled first) and the leases
-// (DISPATCHED or RUNNING, soonest expiry first).
+// dispatch queue (PENDING, oldest scheduled first), their start deadlines
+// and the leases (DISPATCHED or RUNNING, soonest expiry first).
 //
 // The store keeps the same facts durably (ex/ records and open/ keys), but
 // a RocksDB prefix scan walks every deleted key not yet compacted away, and
@@ -34,6 +34,7 @@ class OpenIndex {
     std::optional<absl::Time> pending_since;      // its scheduled time
     std::optional<absl::Time> lease_until;
     absl::Time not_before = absl::InfinitePast();  // retry backoff
+    std::optional<absl::Time> start_by;            // PENDING: its deadline
   };
   // The entry for `e` as stored: closed unless IsOpen(e.status()). An
   // open entry keeps `e` (move it in when it is not needed).
@@ -61,6 +62,8 @@ class OpenIndex {
   }
   // Executions whose lease expired at or before `now`, soonest first.
   std::vector<std::string> LeasesExpiredBy(absl::Time now) const;
+  // PENDING executions whose start_by is at or before `now`, soonest first.
+  std::vector<std::string> StartDeadlinesPassedBy(absl::Time now) const;
 
   // Open executions with this status (PENDING, DISPATCHED or RUNNING).
   size_t count(v1::ExecutionStatus status) const;
@@ -73,6 +76,7 @@ class OpenIndex {
   Ordered pending_;
   Ordered pending_by_not_before_;  // the same, by the end of their backoff
   Ordered leases_;
+  Ordered start_by_;  // PENDING ones with a start deadline
   absl::flat_hash_map<int, size_t> by_status_;
   absl::flat_hash_map<std::string, std::set<std::string>> by_workflow_;
 };

@@ -125,8 +125,51 @@ absl::Status WorkflowStore::Purge(const v1::Workflow& workflow, int chunk) {
   for (const auto& [at, status] : changes) {
     last.DeleteStatusChange(workflow.id(), at);
   }
+  // Notifications already made are still delivered; what they remember
+  // goes.
+  last.DeleteRecord(keys::NotifyState(workflow.id()));
   last.DeleteWorkflow(workflow);
   return Write(last);
+}
+
+absl::Status WorkflowStore::ForEachNotification(
+    const std::function<bool(store::v1::NotificationRecord&&)>& fn) {
+  absl::Status parse;
+  AP_RETURN_IF_ERROR(
+      store_->Scan(keys::kNotificationPrefix, "",
+                   Parsed<store::v1::NotificationRecord>(fn, &parse)));
+  return parse;
+}
+
+absl::Status WorkflowStore::ForEachNotifyState(
+    const std::function<bool(absl::string_view workflow_id,
+                             store::v1::NotifyStateRecord&&)>& fn) {
+  absl::Status parse;
+  AP_RETURN_IF_ERROR(store_->Scan(
+      keys::kNotifyStatePrefix, "",
+      [&](absl::string_view key, absl::string_view value) {
+        store::v1::NotifyStateRecord r;
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse = absl::DataLossError(
+              absl::StrCat("cannot parse the record at ", key));
+          return false;
+        }
+        return fn(keys::LastComponent(key), std::move(r));
+      }));
+  return parse;
+}
+
+absl::StatusOr<std::optional<store::v1::NotifyStateRecord>>
+WorkflowStore::GetNotifyState(absl::string_view workflow_id) {
+  AP_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                      store_->Get(keys::NotifyState(workflow_id)));
+  if (!raw) return std::optional<store::v1::NotifyStateRecord>();
+  store::v1::NotifyStateRecord r;
+  if (!r.ParseFromString(*raw)) {
+    return absl::DataLossError(absl::StrCat(
+        "cannot parse the record at ", keys::NotifyState(workflow_id)));
+  }
+  return std::optional<store::v1::NotifyStateRecord>(std::move(r));
 }
 
 }  // namespace ap

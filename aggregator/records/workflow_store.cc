@@ -84,6 +84,9 @@ void WorkflowBatch::PutExecution(const v1::Execution* before,
   }
   batch_.Put(keys::Execution(after.workflow_id(), after.id()),
              after.SerializeAsString());
+  if (!IsOpen(after.status()) && (before == nullptr || IsOpen(before->status()))) {
+    finished_.push_back(kept);
+  }
   index_changes_.push_back(OpenIndex::EntryFor(std::move(kept)));
 }
 
@@ -106,6 +109,9 @@ void WorkflowBatch::Append(WorkflowBatch&& other) {
   for (auto& change : other.workflow_changes_) {
     workflow_changes_.push_back(std::move(change));
   }
+  finished_.insert(finished_.end(), other.finished_.begin(),
+                   other.finished_.end());
+  other.finished_.clear();
   status_counts_.insert(status_counts_.end(), other.status_counts_.begin(),
                         other.status_counts_.end());
   other.index_changes_.clear();
@@ -156,10 +162,30 @@ absl::StatusOr<std::optional<v1::Execution>> WorkflowStore::ReadExecution(
                              keys::Execution(*workflow_id, execution_id));
 }
 
+void WorkflowStore::SetWriteHook(WriteHook* hook) {
+  FairMutexLock l(&write_mu_);
+  hook_ = hook;
+}
+
 absl::Status WorkflowStore::Write(const WorkflowBatch& batch) {
   write_mu_.AssertHeld();
   if (batch.empty()) return absl::OkStatus();
-  if (absl::Status s = store_->Write(batch.raw()); !s.ok()) {
+  absl::Status s;
+  if (hook_ != nullptr && !batch.finished().empty()) {
+    WriteBatch extra;
+    s = hook_->Prepare(batch.finished(), &extra);
+    if (s.ok() && !extra.empty()) {
+      WriteBatch combined = batch.raw();  // copied only when there is more
+      combined.Append(std::move(extra));
+      s = store_->Write(combined);
+    } else if (s.ok()) {
+      s = store_->Write(batch.raw());
+    }
+    hook_->Done(s.ok());
+  } else {
+    s = store_->Write(batch.raw());
+  }
+  if (!s.ok()) {
     // Nothing of the batch should be stored, but what is kept in memory
     // is made to agree with what the store says now, in case it was.
     for (const WorkflowBatch::WorkflowChange& w : batch.workflow_changes()) {
@@ -280,6 +306,13 @@ absl::StatusOr<std::vector<std::string>> WorkflowStore::ExpiredLeases(
   AP_RETURN_IF_ERROR(LoadIndex());
   absl::MutexLock l(&index_mu_);
   return index_.LeasesExpiredBy(now);
+}
+
+absl::StatusOr<std::vector<std::string>> WorkflowStore::StartDeadlinesPassed(
+    absl::Time now) {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  return index_.StartDeadlinesPassedBy(now);
 }
 
 absl::Status WorkflowStore::WriteRaw(const WriteBatch& batch) {

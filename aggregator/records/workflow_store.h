@@ -28,6 +28,7 @@
 #include "aggregator/store/store.h"
 #include "aggregator/records/open_index.h"
 #include "aggregator/records/workflow_cache.h"
+#include "ap/store/v1/records.pb.h"
 #include "ap/v1/workflow.pb.h"
 #include "common/sync/fair_mutex.h"
 
@@ -47,6 +48,12 @@ class WorkflowBatch {
   // which PutWorkflow writes).
   void DeleteStatusChange(absl::string_view workflow_id, absl::Time at);
 
+  // A record of another kind (notify/), written with these.
+  void PutRecord(absl::string_view key, absl::string_view value) {
+    batch_.Put(key, value);
+  }
+  void DeleteRecord(absl::string_view key) { batch_.Delete(key); }
+
   // Adds `other`'s changes after these (one workflow's, to a round's).
   void Append(WorkflowBatch&& other);
 
@@ -64,6 +71,11 @@ class WorkflowBatch {
   const std::vector<WorkflowChange>& workflow_changes() const {
     return workflow_changes_;
   }
+  // The executions this batch moves to a final status (new SKIPPED ones
+  // included), in order.
+  const std::vector<std::shared_ptr<const v1::Execution>>& finished() const {
+    return finished_;
+  }
   // How many workflows of each status this batch adds (+1) or removes (-1).
   const std::vector<std::pair<v1::WorkflowStatus, int>>& status_counts() const {
     return status_counts_;
@@ -73,7 +85,21 @@ class WorkflowBatch {
   WriteBatch batch_;
   std::vector<OpenIndex::Entry> index_changes_;
   std::vector<WorkflowChange> workflow_changes_;
+  std::vector<std::shared_ptr<const v1::Execution>> finished_;
   std::vector<std::pair<v1::WorkflowStatus, int>> status_counts_;
+};
+
+// What follows from the executions a write finishes, added to that very
+// write (the notifications, notify/). Called under the write mutex, for
+// every write that finishes any; Done once the write succeeded or failed.
+class WriteHook {
+ public:
+  virtual ~WriteHook() = default;
+  // Adds to `extra` what `finished` entails. An error fails the write.
+  virtual absl::Status Prepare(
+      const std::vector<std::shared_ptr<const v1::Execution>>& finished,
+      WriteBatch* extra) = 0;
+  virtual void Done(bool committed) = 0;
 };
 
 class WorkflowStore {
@@ -86,6 +112,9 @@ class WorkflowStore {
       : store_(store), workflows_(workflow_cache) {}
 
   FairMutex* write_mutex() ABSL_LOCK_RETURNED(write_mu_) { return &write_mu_; }
+
+  // Runs `hook` (null: none) in every Write from now on.
+  void SetWriteHook(WriteHook* hook) ABSL_LOCKS_EXCLUDED(write_mu_);
 
   // The workflow as last written (from the cache when it holds it), null
   // if there is none. Never modify it: copy.
@@ -109,6 +138,9 @@ class WorkflowStore {
       ABSL_LOCKS_EXCLUDED(write_mu_);
   // DISPATCHED or RUNNING execution ids whose lease ran out by `now`.
   absl::StatusOr<std::vector<std::string>> ExpiredLeases(absl::Time now)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
+  // PENDING execution ids whose start_by passed by `now`.
+  absl::StatusOr<std::vector<std::string>> StartDeadlinesPassed(absl::Time now)
       ABSL_LOCKS_EXCLUDED(write_mu_);
   // Writes raw keys (the REPL's rm) under the write mutex, then makes what
   // is kept in memory agree with the store for each execution record the
@@ -167,9 +199,20 @@ class WorkflowStore {
   absl::StatusOr<std::map<absl::Time, v1::WorkflowStatus>> StatusChanges(
       absl::string_view workflow_id);
 
+  // Notifications waiting for delivery, by workflow.
+  absl::Status ForEachNotification(
+      const std::function<bool(store::v1::NotificationRecord&&)>& fn);
+  // What each workflow's notifications remember.
+  absl::Status ForEachNotifyState(
+      const std::function<bool(absl::string_view workflow_id,
+                               store::v1::NotifyStateRecord&&)>& fn);
+  absl::StatusOr<std::optional<store::v1::NotifyStateRecord>> GetNotifyState(
+      absl::string_view workflow_id);
+
   // Deletes a workflow with every record of it (executions, in chunks of
-  // `chunk` a write, then its status changes and the workflow record in
-  // one): an interrupted delete can simply be repeated.
+  // `chunk` a write, then its status changes, notification state and the
+  // workflow record in one; notifications made are still delivered): an
+  // interrupted delete can simply be repeated.
   absl::Status Purge(const v1::Workflow& workflow, int chunk = 1000)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -187,6 +230,7 @@ class WorkflowStore {
   Store* const store_;
   WorkflowCache workflows_;
   FairMutex write_mu_;
+  WriteHook* hook_ ABSL_GUARDED_BY(write_mu_) = nullptr;
   absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   bool index_loaded_ ABSL_GUARDED_BY(index_mu_) = false;
   OpenIndex index_ ABSL_GUARDED_BY(index_mu_);

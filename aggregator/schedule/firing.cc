@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/records/keys.h"
+#include "aggregator/schedule/trigger.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -387,6 +388,93 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
   return created;
 }
 
+absl::StatusOr<FiringEngine::Backfilled> FiringEngine::Backfill(
+    absl::string_view workflow_id, absl::Time from, absl::Time to,
+    bool dry_run, FireReport* report) {
+  FairMutexLock l(store_->write_mutex());
+  AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> stored,
+                      store_->GetWorkflow(workflow_id));
+  if (!stored) return absl::NotFoundError(absl::StrCat("workflow ", workflow_id));
+  const v1::Workflow before = *std::move(stored);
+  if (before.status() != v1::WORKFLOW_STATUS_ACTIVE &&
+      before.status() != v1::WORKFLOW_STATUS_PAUSED) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("workflow ", workflow_id, " is ",
+                     v1::WorkflowStatus_Name(before.status())));
+  }
+  if (before.trigger().has_manual()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "workflow ", workflow_id,
+        " has a manual trigger: there are no scheduled fires to backfill"));
+  }
+  std::optional<absl::Time> interval_start;
+  if (before.trigger().has_interval() && before.has_start_at()) {
+    interval_start = FromProto(before.start_at());
+  }
+  AP_ASSIGN_OR_RETURN(
+      Trigger trigger,
+      Trigger::Create(before.trigger(), interval_start, std::nullopt,
+                      FromProto(before.created_at()), Trigger::OffsetOf(before)));
+  Backfilled out;
+  std::vector<Decision> decisions;
+  size_t fires = 0;
+  for (std::optional<absl::Time> t = trigger.Next(from - absl::Nanoseconds(1));
+       t && *t <= to; t = trigger.Next(*t)) {
+    if (++fires > kMaxBackfill) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the window holds more than ", kMaxBackfill,
+          " fires; backfill a shorter window at a time"));
+    }
+    const std::string id = keys::ExecutionId(before.id(), *t);
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e,
+                        store_->GetExecution(id));
+    if (e) {
+      out.existing.push_back(id);
+    } else {
+      decisions.push_back({*t, true, v1::EXECUTION_CAUSE_BACKFILL, ""});
+    }
+  }
+  AP_ASSIGN_OR_RETURN(std::vector<v1::Execution> open_before,
+                      store_->OpenExecutions(before.id()));
+  const v1::ConcurrencyPolicy concurrency = before.policy().concurrency();
+  if (concurrency == v1::CONCURRENCY_POLICY_FORBID ||
+      concurrency == v1::CONCURRENCY_POLICY_REPLACE) {
+    if (decisions.size() > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "workflow ", workflow_id, "'s concurrency policy is ",
+          v1::ConcurrencyPolicy_Name(concurrency), ": ", decisions.size(),
+          " backfilled fires would run at once; backfill one fire at a time "
+          "(--from and --to around it)"));
+    }
+    if (!decisions.empty() && !open_before.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "workflow ", workflow_id, " has execution ", open_before.front().id(),
+          " open and its concurrency policy is ",
+          v1::ConcurrencyPolicy_Name(concurrency),
+          "; wait for it to finish or cancel it"));
+    }
+  }
+  if (decisions.empty()) return out;
+  const absl::Time now = clock_->TimeNow();
+  v1::Workflow after = before;
+  Round round{open_before, {}, false};
+  AP_RETURN_IF_ERROR(Record(std::move(decisions), now, /*slots=*/nullptr,
+                            &after, &round, report));
+  out.recorded = round.created;
+  if (dry_run) return out;
+  WorkflowBatch batch;
+  WriteRound(open_before, round, &batch, report);
+  if (round.maxed) {
+    Complete(true, now, &after);
+    ++report->completed;
+  }
+  *after.mutable_updated_at() = ToProtoTimestamp(now);
+  batch.PutWorkflow(&before, after);
+  AP_RETURN_IF_ERROR(store_->Write(batch));
+  if (round.maxed) scheduler_->Remove(after.id());
+  return out;
+}
+
 // Turns decisions into execution records, oldest first.
 absl::Status FiringEngine::Record(std::vector<Decision> decisions,
                                   absl::Time now, Slots* slots, v1::Workflow* w,
@@ -434,8 +522,15 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
     if (d.run) {
       AP_RETURN_IF_ERROR(MoveTo(&e, v1::EXECUTION_STATUS_PENDING));
       e.set_attempt(1);
+      // A person's run (manual, backfill) could first start when asked for.
+      const bool asked = d.cause == v1::EXECUTION_CAUSE_MANUAL ||
+                         d.cause == v1::EXECUTION_CAUSE_BACKFILL;
+      SetStartBy(w->policy(), asked ? now : d.at, &e);
       if (slots != nullptr) slots->Place(&e, *w, now);
-      report->lateness.push_back(now - d.at);
+      // A backfilled fire is asked for late, not handled late.
+      if (d.cause != v1::EXECUTION_CAUSE_BACKFILL) {
+        report->lateness.push_back(now - d.at);
+      }
       ++report->recorded;
       ++count;
       round->maxed = max > 0 && count >= max;

@@ -122,6 +122,24 @@ class FiringEngine {
   absl::StatusOr<v1::Execution> FireNow(absl::string_view workflow_id,
                                         FireReport* report);
 
+  // Records BACKFILL executions of an ACTIVE or PAUSED workflow for its
+  // trigger's fires in [from, to] (jitter applied; start_at and expire_at
+  // not: a backfill is asked for), oldest first, leaving alone the fires
+  // recorded already (their ids are listed in `existing`). As FireNow:
+  // max_executions counts, and under FORBID or REPLACE a backfill that
+  // would run two at once records nothing (FAILED_PRECONDITION).
+  // INVALID_ARGUMENT past kMaxBackfill fires in the window;
+  // FAILED_PRECONDITION for a manual trigger. With `dry_run`, writes
+  // nothing and returns what it would record.
+  static constexpr size_t kMaxBackfill = 1000;
+  struct Backfilled {
+    std::vector<v1::Execution> recorded;
+    std::vector<std::string> existing;
+  };
+  absl::StatusOr<Backfilled> Backfill(absl::string_view workflow_id,
+                                      absl::Time from, absl::Time to,
+                                      bool dry_run, FireReport* report);
+
  private:
   struct Decision;
   // One workflow's round: its stored open executions (REPLACE may cancel

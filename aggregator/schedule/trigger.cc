@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/cron/jitter.h"
 #include "common/proto_time.h"
 
 namespace ap {
@@ -17,8 +18,10 @@ absl::Status FieldError(absl::string_view field, absl::string_view why) {
 absl::StatusOr<Trigger> Trigger::Create(const v1::Trigger& proto,
                                         std::optional<absl::Time> start_at,
                                         std::optional<absl::Time> expire_at,
-                                        absl::Time created_at) {
+                                        absl::Time created_at,
+                                        absl::Duration offset) {
   Trigger t;
+  t.offset_ = offset;
   if (start_at) t.start_ = *start_at;
   if (expire_at) t.expire_ = *expire_at;
   if (start_at && expire_at && *expire_at <= *start_at) {
@@ -122,17 +125,23 @@ absl::StatusOr<Trigger> Trigger::FromWorkflow(const v1::Workflow& w,
     }
     expire_at = FromProto(w.expire_at());
   }
-  return Create(w.trigger(), start_at, expire_at, created_at);
+  return Create(w.trigger(), start_at, expire_at, created_at, OffsetOf(w));
+}
+
+absl::Duration Trigger::OffsetOf(const v1::Workflow& w) {
+  if (!w.policy().has_jitter()) return absl::ZeroDuration();
+  return cron::JitterOffset(w.id(), FromProto(w.policy().jitter()));
 }
 
 absl::Time Trigger::NextUnbounded(absl::Time after) const {
+  after -= offset_;
   absl::Time best = absl::InfiniteFuture();
   for (const cron::Schedule& s : schedules_) {
     best = std::min(best, s.Next(after, anchor_));
   }
   auto it = std::upper_bound(fixed_times_.begin(), fixed_times_.end(), after);
   if (it != fixed_times_.end()) best = std::min(best, *it);
-  return best;
+  return best == absl::InfiniteFuture() ? best : best + offset_;
 }
 
 std::optional<absl::Time> Trigger::Next(absl::Time after) const {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/schedule/trigger.h"
 #include "aggregator/service/user_call.h"
+#include "common/cron/jitter.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -124,6 +125,14 @@ grpc::Status AggregatorServiceImpl::ExamineWorkflow(
   });
 }
 
+grpc::Status AggregatorServiceImpl::BackfillWorkflow(
+    grpc::ServerContext* ctx, const v1::BackfillWorkflowRequest* req,
+    v1::BackfillWorkflowResponse* resp) {
+  return Handle(ctx, "BackfillWorkflow", *req, resp, [&](const Caller& c) {
+    return Into(workflows_->Backfill(c, *req), resp);
+  });
+}
+
 grpc::Status AggregatorServiceImpl::PreviewSchedule(
     grpc::ServerContext* ctx, const v1::PreviewScheduleRequest* req,
     v1::PreviewScheduleResponse* resp) {
@@ -147,8 +156,19 @@ grpc::Status AggregatorServiceImpl::PreviewSchedule(
       AP_RETURN_IF_ERROR(ValidateTimestamp("expire_at", req->expire_at()));
       expire = FromProto(req->expire_at());
     }
-    AP_ASSIGN_OR_RETURN(Trigger trigger,
-                        Trigger::Create(req->trigger(), start, expire, from));
+    absl::Duration offset;
+    if (req->has_jitter()) {
+      AP_RETURN_IF_ERROR(ValidateDuration("jitter", req->jitter()));
+      if (req->workflow_id().empty()) {
+        return absl::InvalidArgumentError(
+            "workflow_id: required with jitter (the offset is derived from "
+            "the workflow's id)");
+      }
+      offset = cron::JitterOffset(req->workflow_id(), FromProto(req->jitter()));
+    }
+    AP_ASSIGN_OR_RETURN(
+        Trigger trigger,
+        Trigger::Create(req->trigger(), start, expire, from, offset));
     const int count = req->count() == 0 ? kDefaultPreview : req->count();
     std::optional<absl::Time> t = from;
     for (int i = 0; i < count && (t = trigger.Next(*t)); ++i) {

@@ -57,6 +57,9 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   grpc::Status TriggerWorkflow(grpc::ServerContext* ctx,
                                const v1::TriggerWorkflowRequest* req,
                                v1::Execution* resp) override;
+  grpc::Status BackfillWorkflow(grpc::ServerContext* ctx,
+                                const v1::BackfillWorkflowRequest* req,
+                                v1::BackfillWorkflowResponse* resp) override;
   grpc::Status ListExecutions(grpc::ServerContext* ctx,
                               const v1::ListExecutionsRequest* req,
                               v1::ListExecutionsResponse* resp) override;

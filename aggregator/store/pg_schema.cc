@@ -57,6 +57,25 @@ CREATE TABLE ap_credentials (
 );
 )sql";
 
+// From version 1 to 2: notifications (issue 21).
+constexpr char kCreate2[] = R"sql(
+CREATE TABLE ap_notifications (
+  workflow_id   text COLLATE "C" NOT NULL,
+  id            text COLLATE "C" NOT NULL,
+  written_epoch bigint NOT NULL,
+  written_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  record        bytea NOT NULL,
+  PRIMARY KEY (workflow_id, id)
+);
+
+CREATE TABLE ap_notify_state (
+  workflow_id   text COLLATE "C" PRIMARY KEY,
+  written_epoch bigint NOT NULL,
+  written_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  record        bytea NOT NULL
+);
+)sql";
+
 // Any number, so long as every aggregator uses the same one.
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(220600001)";
 
@@ -87,11 +106,12 @@ absl::StatusOr<int> MigrateInTransaction(PgConnection* conn) {
         ", written by a newer aggregator; this one knows up to version ",
         kPgSchemaVersion, ": run the newer aggregator (refusing to touch it)"));
   }
-  // Migrations from an older version go here, one step at a time.
-  if (found == 0) {
+  // From an older version one step at a time.
+  if (found < 1) {
     AP_RETURN_IF_ERROR(conn->Exec(kCreate1).status());
     AP_RETURN_IF_ERROR(conn->Exec(kLeaderTableSql).status());
   }
+  if (found < 2) AP_RETURN_IF_ERROR(conn->Exec(kCreate2).status());
   if (found != kPgSchemaVersion) {
     AP_RETURN_IF_ERROR(
         conn->Exec("INSERT INTO ap_meta (name, value) "

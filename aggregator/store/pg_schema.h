@@ -11,6 +11,8 @@
 //                       scheduled time, operator, and the ap.v1.Execution
 //   ap_workflow_events  each workflow's status changes, by time
 //   ap_credentials      API keys and operator tokens, by secret's SHA-256
+//   ap_notifications    notifications waiting for delivery (version 2)
+//   ap_notify_state     what each workflow's notifications remember (2)
 //   ap_leader           the leader lease (cluster/leader_lease.h)
 //   ap_leader_terms     every term: epoch, holder, since
 //
@@ -26,7 +28,7 @@
 
 namespace ap {
 
-inline constexpr int kPgSchemaVersion = 1;
+inline constexpr int kPgSchemaVersion = 2;
 
 // The leader lease's tables (cluster/leader_lease.h), part of the schema:
 // the lease, and a row for every term (who led from when, by epoch); and

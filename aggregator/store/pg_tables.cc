@@ -80,6 +80,15 @@ absl::Status EventRow(const Parts& parts, absl::string_view value,
   return absl::OkStatus();
 }
 
+// A row of (workflow_id[, id], record): the key's components and the value.
+absl::Status RecordRow(const Parts& parts, absl::string_view value,
+                       Columns* out) {
+  out->clear();
+  for (absl::string_view p : parts) out->emplace_back(std::string(p));
+  out->emplace_back(std::string(value));
+  return absl::OkStatus();
+}
+
 template <const char* kKind>
 absl::Status CredentialRow(const Parts& parts, absl::string_view value,
                            Columns* out) {
@@ -126,6 +135,21 @@ const Writer kOperatorTokenWriter{{"kind", "hash", "record"},
                                   true,
                                   &CredentialRow<kOperatorToken>};
 
+const Writer kNotificationWriter{{"workflow_id", "id", "record"},
+                                 {"", "", "::bytea"},
+                                 2,
+                                 2,
+                                 true,
+                                 true,
+                                 &RecordRow};
+const Writer kNotifyStateWriter{{"workflow_id", "record"},
+                                {"", "::bytea"},
+                                1,
+                                1,
+                                true,
+                                true,
+                                &RecordRow};
+
 constexpr char kOpen[] = "status IN ('PENDING', 'DISPATCHED', 'RUNNING')";
 
 }  // namespace
@@ -143,6 +167,11 @@ const std::vector<Family>& Families() {
        "record", &kApiKeyWriter},
       {"meta/", "ap_meta", "", {{"name", "name", ""}}, "value",
        &kMetaWriter},
+      {"nst/", "ap_notify_state", "", {{"workflow_id", "workflow_id", ""}},
+       "record", &kNotifyStateWriter},
+      {"ntf/", "ap_notifications", "",
+       {{"workflow_id", "workflow_id", ""}, {"id", "id", ""}}, "record",
+       &kNotificationWriter},
       {"open/", "ap_executions", kOpen,
        {{"workflow_id", "workflow_id", ""}, {"id", "id", ""}},
        "''::bytea", nullptr},

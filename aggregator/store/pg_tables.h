@@ -15,6 +15,8 @@
 //   ex/<workflow>/<id>                 ap_executions (workflow_id, id)
 //   open/<workflow>/<id>               ap_executions not finished (view)
 //   evt/<workflow>/<at_ns:020>         ap_workflow_events (workflow_id, at_ns)
+//   nst/<workflow>                     ap_notify_state (workflow_id)
+//   ntf/<workflow>/<id>                ap_notifications (workflow_id, id)
 //   key/<sha256>                       ap_credentials, kind 'api_key'
 //   optok/<sha256>                     ap_credentials, kind 'operator_token'
 

@@ -78,7 +78,9 @@ void DiagnoseRecorded(const v1::Execution& e, v1::ExpectedFire* f) {
                                  " on operator ", e.operator_id()));
       return;
     case v1::EXECUTION_STATUS_SKIPPED:
-      f->set_diagnosis(absl::StrContains(e.reason(), "concurrency")
+      f->set_diagnosis(absl::StartsWith(e.reason(), kStartDeadlineReason)
+                           ? v1::DIAGNOSIS_SKIPPED_START_DEADLINE
+                       : absl::StrContains(e.reason(), "concurrency")
                            ? v1::DIAGNOSIS_SKIPPED_CONCURRENCY
                        : absl::StrContains(e.reason(), "max_executions")
                            ? v1::DIAGNOSIS_EXPIRED
@@ -197,7 +199,8 @@ absl::StatusOr<v1::ExamineWorkflowResponse> ExamineWorkflow(
   }
   AP_ASSIGN_OR_RETURN(
       Trigger unbounded,
-      Trigger::Create(w.trigger(), interval_start, std::nullopt, created));
+      Trigger::Create(w.trigger(), interval_start, std::nullopt, created,
+                      Trigger::OffsetOf(w)));
   std::deque<absl::Time> fires;
   bool truncated = false;
   for (std::optional<absl::Time> t = unbounded.Next(since); t && *t <= until;

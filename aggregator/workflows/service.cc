@@ -343,6 +343,41 @@ absl::StatusOr<v1::Execution> WorkflowService::Trigger(const Caller& caller,
   return e;
 }
 
+absl::StatusOr<v1::BackfillWorkflowResponse> WorkflowService::Backfill(
+    const Caller& caller, const v1::BackfillWorkflowRequest& r) {
+  AP_RETURN_IF_ERROR(RequireWriter(caller));
+  if (!r.has_from()) return absl::InvalidArgumentError("from: required");
+  if (!r.has_to()) return absl::InvalidArgumentError("to: required");
+  AP_RETURN_IF_ERROR(ValidateTimestamp("from", r.from()));
+  AP_RETURN_IF_ERROR(ValidateTimestamp("to", r.to()));
+  const absl::Time from = FromProto(r.from());
+  const absl::Time to = FromProto(r.to());
+  const absl::Time now = clock_->TimeNow();
+  if (to < from) return absl::InvalidArgumentError("to: must not be before from");
+  if (to > now) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "to: ", absl::FormatTime(absl::RFC3339_full, to, absl::UTCTimeZone()),
+        " is in the future; a backfill records past fires only"));
+  }
+  AP_RETURN_IF_ERROR(Owned(caller, r.id()).status());
+  FireReport report;
+  AP_ASSIGN_OR_RETURN(
+      FiringEngine::Backfilled done,
+      engine_->Backfill(r.id(), from, to, r.dry_run(), &report));
+  v1::BackfillWorkflowResponse out;
+  for (v1::Execution& e : done.recorded) *out.add_recorded() = std::move(e);
+  for (std::string& id : done.existing) {
+    out.add_existing_execution_ids(std::move(id));
+  }
+  LogEvent(spdlog::level::info, "workflow_backfilled",
+           {{"workflow", r.id()},
+            {"recorded", out.recorded_size()},
+            {"existing", out.existing_execution_ids_size()},
+            {"dry_run", r.dry_run()}});
+  if (!r.dry_run()) Changed();
+  return out;
+}
+
 absl::StatusOr<v1::ListExecutionsResponse> WorkflowService::ListExecutions(
     const Caller& caller, const v1::ListExecutionsRequest& r) {
   AP_ASSIGN_OR_RETURN(const int page_size, PageSize(r.page_size()));

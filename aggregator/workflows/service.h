@@ -64,6 +64,10 @@ class WorkflowService {
   absl::StatusOr<v1::Execution> Trigger(const Caller& caller,
                                         absl::string_view id);
 
+  // See BackfillWorkflow in aggregator.proto.
+  absl::StatusOr<v1::BackfillWorkflowResponse> Backfill(
+      const Caller& caller, const v1::BackfillWorkflowRequest& request);
+
   absl::StatusOr<v1::ListExecutionsResponse> ListExecutions(
       const Caller& caller, const v1::ListExecutionsRequest& request);
   absl::StatusOr<v1::Execution> GetExecution(const Caller& caller,

@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/notify/planner.h"
+#include "aggregator/notify/render.h"
 #include "aggregator/schedule/trigger.h"
 #include "common/proto_time.h"
 #include "common/status.h"
@@ -52,8 +54,9 @@ absl::Status CheckLength(absl::string_view field, absl::string_view v,
 
 // Parses templates and checks that step references point backwards.
 absl::Status CheckTemplate(absl::string_view field, absl::string_view text,
-                           const std::set<std::string>& earlier_steps) {
-  absl::StatusOr<std::vector<TemplatePart>> parts = ParseTemplate(text);
+                           const std::set<std::string>& earlier_steps,
+                           const TemplateNames& names = StepTemplateNames()) {
+  absl::StatusOr<std::vector<TemplatePart>> parts = ParseTemplate(text, names);
   if (!parts.ok()) return Bad(field, parts.status().message());
   for (const TemplatePart& p : *parts) {
     const std::string step = ReferencedStep(p.text);
@@ -80,7 +83,8 @@ absl::Status CheckDuration(absl::string_view field,
 
 absl::Status ValidateHttp(absl::string_view f, const v1::HttpStep& http,
                           const std::set<std::string>& earlier,
-                          const WorkflowLimits& limits) {
+                          const WorkflowLimits& limits,
+                          const TemplateNames& names = StepTemplateNames()) {
   static const char* const kMethods[] = {"",      "GET",    "POST", "PUT",
                                          "PATCH", "DELETE", "HEAD"};
   bool method_ok = false;
@@ -103,7 +107,8 @@ absl::Status ValidateHttp(absl::string_view f, const v1::HttpStep& http,
   if (HasControlChars(http.url()) || absl::StrContains(http.url(), ' ')) {
     return Bad(url_field, "must not contain spaces or line breaks");
   }
-  if (absl::Status s = CheckTemplate(url_field, http.url(), earlier); !s.ok()) {
+  if (absl::Status s = CheckTemplate(url_field, http.url(), earlier, names);
+      !s.ok()) {
     return s;
   }
   if (http.headers_size() > limits.max_headers) {
@@ -120,14 +125,16 @@ absl::Status ValidateHttp(absl::string_view f, const v1::HttpStep& http,
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = CheckTemplate(hf, value, earlier); !s.ok()) return s;
+    if (absl::Status s = CheckTemplate(hf, value, earlier, names); !s.ok()) {
+      return s;
+    }
   }
   const std::string body_field = absl::StrCat(f, ".body");
   if (absl::Status s = CheckLength(body_field, http.body(), limits.max_body);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckTemplate(body_field, http.body(), earlier);
+  if (absl::Status s = CheckTemplate(body_field, http.body(), earlier, names);
       !s.ok()) {
     return s;
   }
@@ -240,6 +247,59 @@ absl::Status ValidateSteps(const v1::Workflow& w,
   return absl::OkStatus();
 }
 
+// A webhook is validated as the HTTP POST it makes; only its body is a
+// template (of the notification's names).
+absl::Status ValidateWebhook(absl::string_view f, const v1::WebhookTarget& hook,
+                             const WorkflowLimits& limits) {
+  if (absl::StrContains(hook.url(), "{{")) {
+    return Bad(absl::StrCat(f, ".url"), "is not a template");
+  }
+  for (const auto& [name, value] : hook.headers()) {
+    if (absl::StrContains(value, "{{")) {
+      return Bad(absl::StrCat(f, ".headers[\"", name, "\"]"),
+                 "is not a template");
+    }
+  }
+  v1::HttpStep post;
+  post.set_method("POST");
+  post.set_url(hook.url());
+  *post.mutable_headers() = hook.headers();
+  post.set_body(hook.body());
+  if (hook.has_timeout()) *post.mutable_timeout() = hook.timeout();
+  return ValidateHttp(f, post, {}, limits, NotificationTemplateNames());
+}
+
+absl::Status ValidateNotify(const v1::Workflow& w,
+                            const WorkflowLimits& limits) {
+  if (w.notify_size() > limits.max_notify) {
+    return Bad("notify", absl::StrCat("at most ", limits.max_notify, " allowed"));
+  }
+  std::set<std::string> ids;
+  for (int i = 0; i < w.notify_size(); ++i) {
+    const v1::NotifyTarget& t = w.notify(i);
+    const std::string f = absl::StrCat("notify[", i, "]");
+    bool id_ok = !t.id().empty() && t.id().size() <= 64;
+    for (char c : t.id()) id_ok &= IsIdChar(c);
+    if (!id_ok) return Bad(absl::StrCat(f, ".id"), "must be 1-64 of [a-z0-9_-]");
+    if (!ids.insert(t.id()).second) {
+      return Bad(absl::StrCat(f, ".id"),
+                 absl::StrCat("\"", t.id(), "\" is used twice"));
+    }
+    for (int j = 0; j < t.events_size(); ++j) {
+      if (!v1::NotifyEvent_IsValid(t.events(j)) ||
+          t.events(j) == v1::NOTIFY_EVENT_UNSPECIFIED) {
+        return Bad(absl::StrCat(f, ".events[", j, "]"),
+                   "must be NOTIFY_EVENT_FAILED, NOTIFY_EVENT_MISSED or "
+                   "NOTIFY_EVENT_RECOVERED");
+      }
+    }
+    if (!t.has_webhook()) return Bad(f, "set webhook");
+    AP_RETURN_IF_ERROR(
+        ValidateWebhook(absl::StrCat(f, ".webhook"), t.webhook(), limits));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePolicy(const v1::Policy& p, const WorkflowLimits& limits) {
   if (!v1::ConcurrencyPolicy_IsValid(p.concurrency())) {
     return Bad("policy.concurrency",
@@ -258,6 +318,20 @@ absl::Status ValidatePolicy(const v1::Policy& p, const WorkflowLimits& limits) {
     AP_RETURN_IF_ERROR(CheckDuration("policy.execution_timeout",
                                      p.execution_timeout(), absl::Seconds(1),
                                      limits.max_execution_timeout));
+  }
+  if (p.has_jitter()) {
+    AP_RETURN_IF_ERROR(CheckDuration("policy.jitter", p.jitter(),
+                                     absl::ZeroDuration(), limits.max_jitter));
+  }
+  if (p.has_start_deadline()) {
+    AP_RETURN_IF_ERROR(CheckDuration("policy.start_deadline",
+                                     p.start_deadline(), absl::Seconds(1),
+                                     limits.max_start_deadline));
+  }
+  if (p.has_notify_interval()) {
+    AP_RETURN_IF_ERROR(CheckDuration("policy.notify_interval",
+                                     p.notify_interval(), absl::Seconds(1),
+                                     absl::Hours(24)));
   }
   const v1::RetryPolicy& r = p.retry();
   if (r.max_attempts() < 0 || r.max_attempts() > limits.max_attempts) {
@@ -324,6 +398,7 @@ absl::Status ValidateWorkflow(const v1::Workflow& w,
   // Parses schedules and zones and checks start_at/expire_at.
   AP_RETURN_IF_ERROR(Trigger::FromWorkflow(w, absl::UnixEpoch()).status());
   AP_RETURN_IF_ERROR(ValidatePolicy(w.policy(), limits));
+  AP_RETURN_IF_ERROR(ValidateNotify(w, limits));
   return ValidateSteps(w, limits);
 }
 
@@ -348,6 +423,15 @@ void ApplyDefaults(v1::Workflow* w) {
   }
   if (!r->has_max_backoff()) {
     *r->mutable_max_backoff() = ToProtoDuration(kDefaultMaxBackoff);
+  }
+  if (!w->notify().empty() && !p->has_notify_interval()) {
+    *p->mutable_notify_interval() = ToProtoDuration(kDefaultNotifyInterval);
+  }
+  for (v1::NotifyTarget& t : *w->mutable_notify()) {
+    if (t.has_webhook() && !t.webhook().has_timeout()) {
+      *t.mutable_webhook()->mutable_timeout() =
+          ToProtoDuration(absl::Seconds(10));
+    }
   }
   for (v1::Step& step : *w->mutable_steps()) {
     if (step.has_http()) {

@@ -33,6 +33,9 @@ struct WorkflowLimits {
   absl::Duration max_execution_timeout = absl::Hours(24);
   absl::Duration max_catchup_window = absl::Hours(24 * 7);
   int max_attempts = 100;
+  absl::Duration max_jitter = absl::Hours(24);
+  absl::Duration max_start_deadline = absl::Hours(24 * 7);
+  int max_notify = 8;
 };
 
 absl::Status ValidateWorkflow(const v1::Workflow& workflow,

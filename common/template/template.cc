@@ -12,7 +12,7 @@ bool IsStepIdChar(char c) {
          c == '-';
 }
 
-bool IsKnownName(absl::string_view name) {
+bool IsStepName(absl::string_view name) {
   if (name == "execution.id" || name == "execution.scheduled_at" ||
       name == "execution.attempt" || name == "workflow.id") {
     return true;
@@ -21,6 +21,14 @@ bool IsKnownName(absl::string_view name) {
 }
 
 }  // namespace
+
+const TemplateNames& StepTemplateNames() {
+  static constexpr TemplateNames kNames{
+      &IsStepName,
+      "steps.ID.output, execution.id, execution.scheduled_at, "
+      "execution.attempt, workflow.id"};
+  return kNames;
+}
 
 std::string ReferencedStep(absl::string_view name) {
   if (!absl::ConsumePrefix(&name, "steps.") ||
@@ -34,7 +42,7 @@ std::string ReferencedStep(absl::string_view name) {
 }
 
 absl::StatusOr<std::vector<TemplatePart>> ParseTemplate(
-    absl::string_view text) {
+    absl::string_view text, const TemplateNames& names) {
   std::vector<TemplatePart> parts;
   int placeholders = 0;
   while (!text.empty()) {
@@ -51,11 +59,9 @@ absl::StatusOr<std::vector<TemplatePart>> ParseTemplate(
     }
     const absl::string_view name =
         absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2));
-    if (!IsKnownName(name)) {
+    if (!names.known(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown placeholder {{", name,
-          "}}; known: steps.ID.output, execution.id, execution.scheduled_at, "
-          "execution.attempt, workflow.id"));
+          "unknown placeholder {{", name, "}}; known: ", names.listing));
     }
     if (++placeholders > kMaxPlaceholders) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -69,8 +75,9 @@ absl::StatusOr<std::vector<TemplatePart>> ParseTemplate(
 
 absl::StatusOr<std::string> RenderTemplate(
     absl::string_view text,
-    const std::function<std::string(absl::string_view name)>& lookup) {
-  absl::StatusOr<std::vector<TemplatePart>> parts = ParseTemplate(text);
+    const std::function<std::string(absl::string_view name)>& lookup,
+    const TemplateNames& names) {
+  absl::StatusOr<std::vector<TemplatePart>> parts = ParseTemplate(text, names);
   if (!parts.ok()) return parts.status();
   std::string out;
   for (const TemplatePart& p : *parts) {

@@ -185,7 +185,7 @@ TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
           "CreateWorkflow", "UpdateWorkflow", "GetWorkflow", "ListWorkflows",
           "PauseWorkflow",
           "ResumeWorkflow", "CancelWorkflow", "DeleteWorkflow",
-          "TriggerWorkflow", "ListExecutions", "GetExecution",
+          "TriggerWorkflow", "BackfillWorkflow", "ListExecutions", "GetExecution",
           "ExamineWorkflow", "PreviewSchedule", "ListOperators"));
 }
 

@@ -112,6 +112,34 @@ TEST_F(PgStoreTest, ASchemaFromANewerAggregatorIsRefusedAndLeftAlone) {
               ElementsAre("99"));
 }
 
+TEST_F(PgStoreTest, ASchemaOfVersionOneIsMigratedKeepingItsRows) {
+  {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> store = Open();
+    ASSERT_THAT(store, IsOk());
+    ASSERT_THAT((*store)->Write(PutWorkflow("kept")), IsOk());
+  }
+  // What an aggregator of schema version 1 left.
+  ASSERT_THAT(sql_->Exec("DROP TABLE ap_notifications; DROP TABLE "
+                         "ap_notify_state; UPDATE ap_meta SET value = '1' "
+                         "WHERE name = 'schema_version'"),
+              IsOk());
+  absl::StatusOr<std::unique_ptr<PostgresStore>> store = Open();
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->schema_version_found(), 1);
+  EXPECT_THAT(Query(sql_.get(), "SELECT name FROM ap_workflows"),
+              ElementsAre("kept"));
+  WriteBatch b;
+  b.Put(keys::NotifyState(kA), "state");
+  b.Put(keys::Notification(kA, "n-1"), "notification");
+  ASSERT_THAT((*store)->Write(b), IsOk());
+  EXPECT_THAT(Query(sql_.get(), "SELECT id FROM ap_notifications"),
+              ElementsAre("n-1"));
+  EXPECT_THAT(Query(sql_.get(), "SELECT workflow_id FROM ap_notify_state"),
+              ElementsAre(kA));
+  EXPECT_THAT(*(*store)->Get(keys::Notification(kA, "n-1")),
+              ::testing::Optional(std::string("notification")));
+}
+
 TEST_F(PgStoreTest, TheTablesSayWhatTheRecordsSay) {
   absl::StatusOr<std::unique_ptr<PostgresStore>> store = Open();
   ASSERT_THAT(store, IsOk());

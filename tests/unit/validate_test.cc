@@ -233,6 +233,70 @@ const Case kCases[] = {
            ToProtoDuration(-absl::Seconds(3));
      },
      "steps[2].command.timeout: must be between"},
+    {"JitterTooLong",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_jitter() = ToProtoDuration(absl::Hours(25));
+     },
+     "policy.jitter: must be between"},
+    {"StartDeadlineZero",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_start_deadline() =
+           ToProtoDuration(absl::ZeroDuration());
+     },
+     "policy.start_deadline: must be between"},
+    {"NotifyIntervalTooShort",
+     [](v1::Workflow* w) {
+       *w->mutable_policy()->mutable_notify_interval() =
+           ToProtoDuration(absl::Milliseconds(10));
+     },
+     "policy.notify_interval: must be between"},
+    {"NotifyTargetWithoutId",
+     [](v1::Workflow* w) {
+       w->add_notify()->mutable_webhook()->set_url("https://h.invalid/");
+     },
+     "notify[0].id: must be 1-64"},
+    {"NotifyTargetTwice",
+     [](v1::Workflow* w) {
+       for (int i = 0; i < 2; ++i) {
+         v1::NotifyTarget* t = w->add_notify();
+         t->set_id("a");
+         t->mutable_webhook()->set_url("https://h.invalid/");
+       }
+     },
+     "notify[1].id: \"a\" is used twice"},
+    {"NotifyTargetWithoutWebhook",
+     [](v1::Workflow* w) { w->add_notify()->set_id("a"); },
+     "notify[0]: set webhook"},
+    {"NotifyUnknownEvent",
+     [](v1::Workflow* w) {
+       v1::NotifyTarget* t = w->add_notify();
+       t->set_id("a");
+       t->add_events(v1::NOTIFY_EVENT_UNSPECIFIED);
+       t->mutable_webhook()->set_url("https://h.invalid/");
+     },
+     "notify[0].events[0]: must be"},
+    {"NotifyBadUrl",
+     [](v1::Workflow* w) {
+       v1::NotifyTarget* t = w->add_notify();
+       t->set_id("a");
+       t->mutable_webhook()->set_url("ftp://h.invalid/");
+     },
+     "notify[0].webhook.url: must start with http"},
+    {"NotifyStepPlaceholder",
+     [](v1::Workflow* w) {
+       v1::NotifyTarget* t = w->add_notify();
+       t->set_id("a");
+       t->mutable_webhook()->set_url("https://h.invalid/");
+       t->mutable_webhook()->set_body("{{steps.fetch.output}}");
+     },
+     "notify[0].webhook.body: unknown placeholder {{steps.fetch.output}}"},
+    {"NotifyTemplatedUrl",
+     [](v1::Workflow* w) {
+       v1::NotifyTarget* t = w->add_notify();
+       t->set_id("a");
+       t->mutable_webhook()->set_url("https://h.invalid/{{workflow.id}}");
+     },
+     "notify[0].webhook.url: is not a template"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Fields, InvalidWorkflowTest,

@@ -41,6 +41,15 @@ ABSL_FLAG(std::string, from, "",
           "cron next: list fires strictly after this RFC 3339 time "
           "(default now)");
 ABSL_FLAG(int, n, 5, "cron next: how many fire times to print");
+ABSL_FLAG(absl::Duration, jitter, absl::ZeroDuration(),
+          "cron next: the workflow's policy.jitter (with --workflow)");
+ABSL_FLAG(std::string, workflow, "",
+          "cron next: the workflow id the jitter offset is derived from");
+ABSL_FLAG(std::string, to, "",
+          "workflow backfill: window end, RFC 3339 or a duration ago (the "
+          "start is --from, the same way)");
+ABSL_FLAG(bool, dry_run, false,
+          "workflow backfill: show what would be recorded, record nothing");
 ABSL_FLAG(std::string, f, "",
           "workflow create, apply, diff: the workflow file (YAML, several "
           "documents for apply and diff, or JSON), a directory of them, or - "
@@ -89,6 +98,10 @@ constexpr Command kCommands[] = {
      "stop or restart firing, run now, remove with its executions", nullptr},
     {"workflow cancel ID [--reason=WHY]",
      "stop for good; running executions are stopped", "workflow cancel"},
+    {"workflow backfill ID --from=T --to=T [--dry-run]",
+     "record the schedule's past fires in a window (those recorded already "
+     "are left alone)",
+     "workflow backfill"},
     {"executions WORKFLOW_ID [--status=S] [--limit=N]",
      "a workflow's executions, newest first", "executions"},
     {"execution get EXECUTION_ID", "one execution with its steps", nullptr},
@@ -101,8 +114,11 @@ constexpr Command kCommands[] = {
      "print executions as they finish, until Ctrl-C", "watch"},
     {"health [--service=NAME]",
      "gRPC health check; exit 0 when SERVING, 1 otherwise", "health"},
-    {"cron next 'EXPR' [--tz=ZONE] [--from=RFC3339] [-n N]",
-     "the next N fire times of a cron expression", "cron next"},
+    {"cron next 'EXPR' [--tz=ZONE] [--from=RFC3339] [-n N] [--jitter=D "
+     "--workflow=ID]",
+     "the next N fire times of a cron expression (moved by a workflow's "
+     "jitter)",
+     "cron next"},
     {"keys create --owner=NAME --role=reader|writer|admin [--name=TEXT]",
      "make an API key (admin key; the secret is shown once)", "keys create"},
     {"keys list | keys revoke ID",
@@ -210,7 +226,8 @@ int CronNextCommand(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::vector<std::string>> times =
       ap::CronNext(args[2], absl::GetFlag(FLAGS_tz), absl::GetFlag(FLAGS_from),
-                   absl::GetFlag(FLAGS_n), absl::Now());
+                   absl::GetFlag(FLAGS_n), absl::Now(),
+                   absl::GetFlag(FLAGS_jitter), absl::GetFlag(FLAGS_workflow));
   if (!times.ok()) {
     std::fprintf(stderr, "apctl: %s\n",
                  std::string(times.status().message()).c_str());
@@ -275,6 +292,9 @@ int main(int argc, char** argv) {
     options.until = absl::GetFlag(FLAGS_until);
     options.out = absl::GetFlag(FLAGS_out);
     options.interval = absl::GetFlag(FLAGS_interval);
+    options.from = absl::GetFlag(FLAGS_from);
+    options.to = absl::GetFlag(FLAGS_to);
+    options.dry_run = absl::GetFlag(FLAGS_dry_run);
     return ap::RunUserCommand(*args, config, options,
                               {&std::cout, &std::cerr, &std::cin});
   }

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <iostream>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -165,6 +166,48 @@ int WorkflowById(const std::string& verb, const std::string& id,
   });
 }
 
+// `workflow backfill ID --from=T --to=T [--dry-run]`.
+int WorkflowBackfill(const std::string& id, const ApctlConfig& config,
+                     const UserCommandOptions& options, const CommandIo& io) {
+  if (options.from.empty() || options.to.empty()) {
+    return UsageError(io,
+                      "usage: apctl workflow backfill ID --from=T --to=T "
+                      "[--dry-run] (T: RFC 3339, or a duration ago as 6h)");
+  }
+  v1::BackfillWorkflowRequest req;
+  req.set_id(id);
+  req.set_dry_run(options.dry_run);
+  const absl::Time now = absl::Now();
+  for (const auto& [flag, text, field] :
+       {std::tuple("--from", options.from,
+                   &v1::BackfillWorkflowRequest::mutable_from),
+        std::tuple("--to", options.to, &v1::BackfillWorkflowRequest::mutable_to)}) {
+    absl::StatusOr<absl::Time> t = ParseWhen(text, now);
+    if (!t.ok()) {
+      return UsageError(io, absl::StrCat(flag, ": ", t.status().message()));
+    }
+    *(req.*field)() = ToProtoTimestamp(*t);
+  }
+  CommandSession session(config, io);
+  return session.Run([&](AggregatorClient& c) -> absl::Status {
+    v1::BackfillWorkflowResponse resp;
+    AP_RETURN_IF_ERROR(FromGrpcStatus(
+        c.stub().BackfillWorkflow(c.Context().get(), req, &resp)));
+    return session.Print(resp, [&] {
+      std::vector<std::vector<std::string>> rows;
+      for (const v1::Execution& e : resp.recorded()) {
+        rows.push_back(ExecutionRow(e));
+      }
+      return absl::StrCat(
+          RenderTable(kExecutionHeader, rows),
+          options.dry_run ? "would record " : "recorded ",
+          resp.recorded_size(), " execution(s); ",
+          resp.existing_execution_ids_size(),
+          " fire(s) in the window were recorded before and left alone\n");
+    });
+  });
+}
+
 int Executions(const std::string& workflow_id, const ApctlConfig& config,
                const UserCommandOptions& options, const CommandIo& io) {
   v1::ListExecutionsRequest req;
@@ -260,10 +303,14 @@ int RunUserCommand(const std::vector<std::string>& args,
         return WorkflowById(verb, args[2], config, options, io);
       }
     }
+    if (verb == "backfill" && args.size() == 3) {
+      return WorkflowBackfill(args[2], config, options, io);
+    }
     return UsageError(
         io,
         "usage: apctl workflow create -f FILE | list [--status=S] | "
-        "get|pause|resume|cancel|delete|trigger ID");
+        "get|pause|resume|cancel|delete|trigger ID | backfill ID --from=T "
+        "--to=T [--dry-run]");
   }
   if (command == "apply" && args.size() == 1) {
     return ApplyCommand(config, options, io);

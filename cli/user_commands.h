@@ -30,6 +30,9 @@ struct UserCommandOptions {
   std::string until;   //   a duration ago such as 6h)
   std::string out;     // --out: examine also writes its report here
   absl::Duration interval = absl::Seconds(1);  // --interval: watch's poll
+  std::string from;    // --from, --to: backfill's window (RFC 3339, or a
+  std::string to;      //   duration ago)
+  bool dry_run = false;  // --dry-run: backfill records nothing
 };
 
 // Whether args[0] names one of these commands.

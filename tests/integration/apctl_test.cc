@@ -195,6 +195,33 @@ TEST_F(ApctlTest, GetPauseResumeTriggerCancelDelete) {
   EXPECT_EQ(r.out, "workflow " + id + " deleted\n");
 }
 
+TEST_F(ApctlTest, BackfillRecordsPastFiresOnceAndADryRunNone) {
+  const std::string id = Create();
+  UserCommandOptions window{.from = "2026-05-29T00:00:00Z",
+                            .to = "2026-06-01T00:00:00Z",
+                            .dry_run = true};
+  Result r = Run({"workflow", "backfill", id}, window);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("would record 3 execution(s)"));
+  EXPECT_THAT(r.out, HasSubstr("2026-05-31T06:30:00Z"));
+  EXPECT_EQ(Run({"executions", id}).out.find("BACKFILL"), std::string::npos);
+
+  window.dry_run = false;
+  r = Run({"workflow", "backfill", id}, window);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("recorded 3 execution(s); 0 fire(s)"));
+  r = Run({"workflow", "backfill", id}, window);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("recorded 0 execution(s); 3 fire(s)"));
+
+  r = Run({"workflow", "backfill", id}, {.from = "yesterday", .to = "1h"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--from: \"yesterday\" is neither"));
+  r = Run({"workflow", "backfill", id});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--from=T --to=T"));
+}
+
 TEST_F(ApctlTest, JsonAndYamlForScripts) {
   const std::string id = Create();
   config_.output = "json";

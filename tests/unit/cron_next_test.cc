@@ -1,5 +1,7 @@
 #include "cli/cron_next.h"
 
+#include "common/cron/jitter.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -44,6 +46,24 @@ TEST(CronNextTest, BadInputIsNamed) {
               StatusIs(kInvalid, HasSubstr("--from \"yesterday\"")));
   EXPECT_THAT(CronNext("* * * * *", "", "", 0, kNow),
               StatusIs(kInvalid, HasSubstr("-n 0")));
+}
+
+TEST(CronNextTest, AJitterMovesTheTimesByTheWorkflowsOffset) {
+  const absl::Duration offset =
+      cron::JitterOffset("01JWF", absl::Minutes(10));
+  const std::vector<std::string> times =
+      *CronNext("0 * * * *", "", "2026-06-01T12:00:00Z", 2, absl::Now(),
+                absl::Minutes(10), "01JWF");
+  const absl::Time at = absl::FromCivil(
+      absl::CivilSecond(2026, 6, 1, 12, 0, 0), absl::UTCTimeZone());
+  EXPECT_EQ(times[0], absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*S%Ez",
+                                       at + offset, absl::UTCTimeZone()));
+  EXPECT_EQ(times[1],
+            absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*S%Ez",
+                             at + absl::Hours(1) + offset, absl::UTCTimeZone()));
+  EXPECT_THAT(CronNext("0 * * * *", "", "", 2, absl::Now(), absl::Minutes(10)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--jitter needs --workflow")));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ packages=(
   tzdata socat netcat-openbsd openssl curl chromium python3-grpcio python3-grpc-tools
   docker-compose python3-yaml docker.io debootstrap binutils
   libpq-dev postgresql-15
+  prometheus  # promtool checks docs/alerts.yaml
 )
 
 missing=()

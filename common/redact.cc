@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace ap {
 
@@ -34,6 +35,22 @@ void RedactWorkflow(v1::Workflow* w) {
       }
     }
   }
+  for (v1::NotifyTarget& target : *w->mutable_notify()) {
+    if (!target.has_webhook()) continue;
+    v1::WebhookTarget* hook = target.mutable_webhook();
+    for (auto& [name, value] : *hook->mutable_headers()) {
+      if (IsSecretName(name)) value = kRedacted;
+    }
+    hook->set_url(RedactUrlPath(hook->url()));
+  }
+}
+
+std::string RedactUrlPath(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t path =
+      scheme == absl::string_view::npos ? scheme : url.find('/', scheme + 3);
+  if (path == absl::string_view::npos) return std::string(url);
+  return absl::StrCat(url.substr(0, path + 1), kRedacted);
 }
 
 std::string RedactDsn(absl::string_view dsn) {

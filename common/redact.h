@@ -17,8 +17,13 @@ inline constexpr char kRedacted[] = "<redacted>";
 
 bool IsSecretName(absl::string_view name);
 
-// Replaces the values of secret headers and environment variables.
+// Replaces the values of secret headers and environment variables, and a
+// notification webhook's path (often its secret).
 void RedactWorkflow(v1::Workflow* workflow);
+
+// `url` up to its host: "https://hooks.slack.com/<redacted>" (a webhook's
+// path is often its secret: Slack's incoming webhooks).
+std::string RedactUrlPath(absl::string_view url);
 
 // A PostgreSQL connection string (key=value pairs or a postgres:// URI)
 // with its password replaced by <redacted>, for printing.

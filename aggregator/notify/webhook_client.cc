@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
+#include "common/redact.h"
 
 namespace ap {
 namespace {
@@ -56,11 +57,12 @@ absl::Status CurlWebhookClient::Post(const store::v1::NotificationRecord& n) {
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK) {
     return absl::UnavailableError(
-        absl::StrCat("POST ", n.url(), ": ", curl_easy_strerror(rc)));
+        absl::StrCat("POST ", RedactUrlPath(n.url()), ": ",
+                     curl_easy_strerror(rc)));
   }
   if (status < 200 || status >= 300) {
-    return absl::UnavailableError(absl::StrCat("POST ", n.url(), " answered ",
-                                               status, ": ", answer));
+    return absl::UnavailableError(absl::StrCat(
+        "POST ", RedactUrlPath(n.url()), " answered ", status, ": ", answer));
   }
   return absl::OkStatus();
 }

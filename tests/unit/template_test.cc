@@ -84,5 +84,16 @@ TEST(RedactTest, RedactsHeadersAndEnvButKeepsTheRestAndTheStepKind) {
   EXPECT_EQ(w.steps(1).command().env().at("LANG"), "C");
 }
 
+TEST(RedactTest, AWebhooksPathAndSecretHeadersAreRedacted) {
+  v1::Workflow w;
+  v1::WebhookTarget* hook = w.add_notify()->mutable_webhook();
+  hook->set_url("https://hooks.slack.com/services/T0/B0/s3cret");
+  (*hook->mutable_headers())["X-Api-Key"] = "k3y";
+  RedactWorkflow(&w);
+  EXPECT_EQ(w.notify(0).webhook().url(),
+            absl::StrCat("https://hooks.slack.com/", kRedacted));
+  EXPECT_EQ(w.notify(0).webhook().headers().at("X-Api-Key"), kRedacted);
+}
+
 }  // namespace
 }  // namespace ap

@@ -95,6 +95,9 @@ class Doc:
         # delete removes the workflow, so it gets one of its own.
         wid = v["spare"] if re.search(r"workflow delete ID$", line) \
             else v.get("nightly", "none")
+        # backfill needs a schedule: the hourly one (nightly is canceled).
+        if re.search(r"workflow backfill ID", line):
+            wid = v.get("hourly", "none")
         return re.sub(r"\bID\b", wid, line)
 
     def run_apctl(self, line):
@@ -248,6 +251,7 @@ def learn(doc, line, out):
     """What later lines need from this one's output."""
     wanted = (("apctl keys create", "key_id", r"API key (\w+)"),
               ("apctl apply", "spare", r"(?:created|unchanged) \S+ (\w+)"),
+              ("apctl apply", "hourly", r"(?:created|unchanged) hourly (\w+)"),
               ("apctl workflow create", "nightly", r"\n(\w{26}) "),
               ("apctl workflow trigger", "execution", r"\n(\S+) "))
     for prefix, key, pattern in wanted:

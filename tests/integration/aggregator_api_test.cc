@@ -190,6 +190,29 @@ TEST_F(AggregatorApiTest, PreviewScheduleListsTheNextFires) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(AggregatorApiTest, PreviewScheduleShowsTheTimesAJitterMovesTo) {
+  v1::Workflow w = Minutely();
+  *w.mutable_policy()->mutable_jitter() = ToProtoDuration(absl::Seconds(50));
+  v1::Workflow created;
+  ASSERT_TRUE(Create(alice_, w, &created).ok());
+  v1::PreviewScheduleRequest r;
+  *r.mutable_trigger() = created.trigger();
+  *r.mutable_jitter() = created.policy().jitter();
+  *r.mutable_from() = created.created_at();
+  r.set_count(2);
+  v1::PreviewScheduleResponse resp;
+  grpc::Status s = stub_->PreviewSchedule(As(alice_).get(), r, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("workflow_id: required with jitter"));
+  r.set_workflow_id(created.id());
+  ASSERT_TRUE(stub_->PreviewSchedule(As(alice_).get(), r, &resp).ok());
+  ASSERT_EQ(resp.fire_times_size(), 2);
+  // The first is the workflow's own next fire, as stored.
+  EXPECT_EQ(FromProto(resp.fire_times(0)), FromProto(created.next_fire_at()));
+  EXPECT_EQ(FromProto(resp.fire_times(1)) - FromProto(resp.fire_times(0)),
+            absl::Minutes(1));
+}
+
 TEST_F(AggregatorApiTest, ExamineOverGrpcIsOwnerScoped) {
   v1::Workflow w;
   ASSERT_TRUE(Create(alice_, Minutely(), &w).ok());

@@ -328,17 +328,32 @@ TEST_P(NotifyTest, JitterIsStableAcrossRestartsAndAggregatorsAndWithinBounds) {
   const v1::Workflow after = **store_->GetWorkflow(created.id());
   EXPECT_EQ(FromProto(after.next_fire_at()), first + absl::Hours(1));
 
+  // Down for three fires: the misfire policy (RUN_ONCE, a 10 min catch-up
+  // window) works on the moved times too.
+  Restart();
+  clock_.AdvanceTime(absl::Hours(3) + absl::Minutes(1));
+  ASSERT_THAT(engine_->FireDue(), IsOk());
+  for (int h = 1; h <= 3; ++h) {
+    const std::optional<v1::Execution> e = *store_->GetExecution(
+        keys::ExecutionId(created.id(), first + absl::Hours(h)));
+    ASSERT_TRUE(e.has_value()) << h;
+    EXPECT_EQ(e->cause(), v1::EXECUTION_CAUSE_CATCHUP);
+    EXPECT_EQ(e->status(), h == 3 ? v1::EXECUTION_STATUS_PENDING
+                                  : v1::EXECUTION_STATUS_SKIPPED);
+  }
+
   // Examine lists the moved times.
   v1::ExamineWorkflowRequest examine;
   examine.set_id(created.id());
   *examine.mutable_since() = ToProtoTimestamp(kT0);
-  *examine.mutable_until() = ToProtoTimestamp(first);
+  *examine.mutable_until() = ToProtoTimestamp(first + absl::Hours(3));
   absl::StatusOr<v1::ExamineWorkflowResponse> r =
       service_->Examine(kAlice, examine);
   ASSERT_THAT(r, IsOk());
-  ASSERT_THAT(r->expected_fires(), SizeIs(1));
+  ASSERT_THAT(r->expected_fires(), SizeIs(4));
   EXPECT_EQ(FromProto(r->expected_fires(0).scheduled_at()), first);
   EXPECT_EQ(r->expected_fires(0).diagnosis(), v1::DIAGNOSIS_NO_OPERATOR);
+  EXPECT_EQ(r->expected_fires(1).diagnosis(), v1::DIAGNOSIS_SKIPPED_MISFIRE);
 }
 
 TEST_P(NotifyTest, BackfillIsIdempotentAndBounded) {

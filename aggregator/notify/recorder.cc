@@ -107,6 +107,9 @@ absl::StatusOr<std::optional<absl::Time>> NotificationRecorder::NextSummary() {
 }
 
 absl::Status NotificationRecorder::RecordSummaries() {
+  // Most calls find nothing due: they need not wait for the write lock.
+  AP_ASSIGN_OR_RETURN(std::optional<absl::Time> next, NextSummary());
+  if (!next || *next > clock_->TimeNow()) return absl::OkStatus();
   FairMutexLock w(store_->write_mutex());
   std::vector<store::v1::NotificationRecord> made;
   {

@@ -34,9 +34,6 @@ const TemplateNames& NotificationTemplateNames();
 // "failed", "missed", "recovered".
 std::string EventName(v1::NotifyEvent event);
 
-// `s` as the inside of a JSON string.
-std::string JsonEscape(absl::string_view s);
-
 struct NotificationFacts {
   std::string id;
   v1::NotifyEvent event;

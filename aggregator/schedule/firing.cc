@@ -375,17 +375,28 @@ absl::StatusOr<v1::Execution> FiringEngine::FireNow(
       Record({Decision{at, true, v1::EXECUTION_CAUSE_MANUAL, ""}}, now,
              /*slots=*/nullptr, &after, &round, report));
   v1::Execution created = round.created.front();
+  AP_RETURN_IF_ERROR(
+      WriteAskedRound(before, std::move(after), *open_before, round, now,
+                      report));
+  return created;
+}
+
+absl::Status FiringEngine::WriteAskedRound(
+    const v1::Workflow& before, v1::Workflow after,
+    const std::vector<v1::Execution>& open_before, Round& round,
+    absl::Time now, FireReport* report) {
   WorkflowBatch batch;
-  WriteRound(*open_before, round, &batch, report);
+  WriteRound(open_before, round, &batch, report);
   if (round.maxed) {
     Complete(true, now, &after);
     ++report->completed;
   }
   *after.mutable_updated_at() = ToProtoTimestamp(now);
-  batch.PutWorkflow(&before, after);
+  const std::string id = after.id();
+  batch.PutWorkflow(&before, std::move(after));
   AP_RETURN_IF_ERROR(store_->Write(batch));
-  if (round.maxed) scheduler_->Remove(after.id());
-  return created;
+  if (round.maxed) scheduler_->Remove(id);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FiringEngine::Backfilled> FiringEngine::Backfill(
@@ -462,16 +473,8 @@ absl::StatusOr<FiringEngine::Backfilled> FiringEngine::Backfill(
                             &after, &round, report));
   out.recorded = round.created;
   if (dry_run) return out;
-  WorkflowBatch batch;
-  WriteRound(open_before, round, &batch, report);
-  if (round.maxed) {
-    Complete(true, now, &after);
-    ++report->completed;
-  }
-  *after.mutable_updated_at() = ToProtoTimestamp(now);
-  batch.PutWorkflow(&before, after);
-  AP_RETURN_IF_ERROR(store_->Write(batch));
-  if (round.maxed) scheduler_->Remove(after.id());
+  AP_RETURN_IF_ERROR(WriteAskedRound(before, std::move(after), open_before,
+                                     round, now, report));
   return out;
 }
 

@@ -163,6 +163,12 @@ class FiringEngine {
   absl::Status Record(std::vector<Decision> decisions, absl::Time now,
                       Slots* slots, v1::Workflow* workflow, Round* round,
                       FireReport* report);
+  // Writes the round a person asked for (FireNow, Backfill) with the
+  // workflow, completing it when max_executions is reached.
+  absl::Status WriteAskedRound(const v1::Workflow& before, v1::Workflow after,
+                               const std::vector<v1::Execution>& open_before,
+                               Round& round, absl::Time now,
+                               FireReport* report);
   static void WriteRound(const std::vector<v1::Execution>& open_before,
                          Round& round, WorkflowBatch* batch,
                          FireReport* report);

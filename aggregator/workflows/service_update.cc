@@ -39,6 +39,7 @@ void CopySpec(const v1::Workflow& from, v1::Workflow* to) {
   to->set_max_executions(from.max_executions());
   *to->mutable_policy() = from.policy();
   *to->mutable_steps() = from.steps();
+  *to->mutable_notify() = from.notify();
 }
 
 bool SameSpec(const v1::Workflow& a, const v1::Workflow& b) {

@@ -423,6 +423,28 @@ TEST_F(WorkflowServiceTest, UpdateReplacesTheSpecBumpsTheVersionAndRearms) {
   EXPECT_THAT(Executions(w.id()), SizeIs(0));
 }
 
+TEST_F(WorkflowServiceTest, UpdateChangesTheNotifyTargetsAndTheJitter) {
+  const v1::Workflow w = CreateOk(kAlice);
+  v1::Workflow spec = WithSchedule(w, "0 * * * *");
+  v1::NotifyTarget* t = spec.add_notify();
+  t->set_id("oncall");
+  t->mutable_webhook()->set_url("https://hooks.example.invalid/ap");
+  *spec.mutable_policy()->mutable_jitter() = ToProtoDuration(absl::Minutes(10));
+  absl::StatusOr<v1::Workflow> u = Update(spec);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->version(), 2);
+  ASSERT_EQ(service_->Get(kAlice, w.id())->notify_size(), 1);
+  EXPECT_EQ(service_->Get(kAlice, w.id())->notify(0).id(), "oncall");
+  // The 12:00 fire (now) moves ahead to 12:00 + the workflow's offset.
+  EXPECT_EQ(FromProto(u->next_fire_at()), kT0 + Trigger::OffsetOf(*u));
+  EXPECT_GT(Trigger::OffsetOf(*u), absl::ZeroDuration());
+  spec.clear_notify();
+  u = Update(spec);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->version(), 3);
+  EXPECT_EQ(service_->Get(kAlice, w.id())->notify_size(), 0);
+}
+
 TEST_F(WorkflowServiceTest, AnUnchangedSpecKeepsItsVersionAndChangesNothing) {
   const v1::Workflow w = CreateOk(kAlice);
   v1::Workflow same = w;

@@ -15,6 +15,7 @@
 #include "cli/output.h"
 #include "cli/workflow_file.h"
 #include "common/status.h"
+#include "common/workflow_spec.h"
 
 namespace ap {
 namespace {
@@ -118,16 +119,9 @@ absl::StatusOr<std::optional<v1::Workflow>> FindStored(
 }
 
 // What the user writes, without what the aggregator fills in.
-v1::Workflow SpecOf(v1::Workflow w) {
+v1::Workflow SpecOf(const v1::Workflow& w) {
   v1::Workflow spec;
-  spec.set_name(w.name());
-  *spec.mutable_labels() = w.labels();
-  *spec.mutable_trigger() = w.trigger();
-  if (w.has_start_at()) *spec.mutable_start_at() = w.start_at();
-  if (w.has_expire_at()) *spec.mutable_expire_at() = w.expire_at();
-  spec.set_max_executions(w.max_executions());
-  *spec.mutable_policy() = w.policy();
-  *spec.mutable_steps() = w.steps();
+  CopyWorkflowSpec(w, &spec);
   return spec;
 }
 

@@ -10,6 +10,7 @@
 #include "aggregator/workflows/service.h"
 #include "common/log/log.h"
 #include "common/proto_time.h"
+#include "common/workflow_spec.h"
 #include "common/status.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -21,31 +22,10 @@ bool HoldsItsName(const v1::Workflow& w) {
          w.status() == v1::WORKFLOW_STATUS_PAUSED;
 }
 
-// The fields a user writes; the rest are the aggregator's.
-void CopySpec(const v1::Workflow& from, v1::Workflow* to) {
-  to->set_name(from.name());
-  *to->mutable_labels() = from.labels();
-  *to->mutable_trigger() = from.trigger();
-  if (from.has_start_at()) {
-    *to->mutable_start_at() = from.start_at();
-  } else {
-    to->clear_start_at();
-  }
-  if (from.has_expire_at()) {
-    *to->mutable_expire_at() = from.expire_at();
-  } else {
-    to->clear_expire_at();
-  }
-  to->set_max_executions(from.max_executions());
-  *to->mutable_policy() = from.policy();
-  *to->mutable_steps() = from.steps();
-  *to->mutable_notify() = from.notify();
-}
-
 bool SameSpec(const v1::Workflow& a, const v1::Workflow& b) {
   v1::Workflow sa, sb;
-  CopySpec(a, &sa);
-  CopySpec(b, &sb);
+  CopyWorkflowSpec(a, &sa);
+  CopyWorkflowSpec(b, &sb);
   return google::protobuf::util::MessageDifferencer::Equals(sa, sb);
 }
 
@@ -129,7 +109,7 @@ absl::StatusOr<v1::Workflow> WorkflowService::UpdateUnderLock(
                                   /*count_quota=*/false));
   }
   v1::Workflow after = before;
-  CopySpec(spec, &after);
+  CopyWorkflowSpec(spec, &after);
   const absl::Time now = clock_->TimeNow();
   AP_ASSIGN_OR_RETURN(
       ap::Trigger trigger,

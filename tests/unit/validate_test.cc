@@ -3,9 +3,11 @@
 #include "aggregator/workflows/validate.h"
 
 #include <functional>
+#include <set>
 #include <string>
 
 #include "common/proto_time.h"
+#include "common/workflow_spec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -339,6 +341,44 @@ TEST(ApplyDefaultsTest, KeepsWhatTheUserSet) {
   EXPECT_EQ(w.policy().misfire(), v1::MISFIRE_POLICY_SKIP);
   EXPECT_EQ(FromProto(w.policy().catchup_window()), absl::Minutes(3));
   EXPECT_EQ(w.steps(1).http().method(), "POST");
+}
+
+// Every field of a workflow is either the user's (copied by
+// CopyWorkflowSpec: UpdateWorkflow and apctl diff) or the aggregator's: a
+// new field must be put on one side.
+TEST(WorkflowSpecTest, EveryFieldIsSpecOrOutputOnlyAndTheSpecIsCopied) {
+  const std::set<std::string> spec = {
+      "name",   "labels", "trigger", "start_at", "expire_at",
+      "max_executions", "policy", "steps", "notify"};
+  const std::set<std::string> output_only = {
+      "id",          "owner",        "status",     "completion_reason",
+      "execution_count", "last_fired_at", "next_fire_at", "created_at",
+      "updated_at",  "version"};
+  const google::protobuf::Descriptor* d = v1::Workflow::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const std::string& name = d->field(i)->name();
+    EXPECT_TRUE(spec.count(name) + output_only.count(name) == 1) << name;
+  }
+  v1::Workflow from = Valid();
+  *from.mutable_start_at() = ToProtoTimestamp(absl::UnixEpoch());
+  *from.mutable_expire_at() = ToProtoTimestamp(absl::UnixEpoch());
+  from.set_max_executions(3);
+  from.mutable_policy()->set_concurrency(v1::CONCURRENCY_POLICY_FORBID);
+  from.add_notify()->set_id("oncall");
+  v1::Workflow copied;
+  copied.set_id("kept");
+  CopyWorkflowSpec(from, &copied);
+  for (const std::string& name : spec) {
+    const google::protobuf::FieldDescriptor* f = d->FindFieldByName(name);
+    const google::protobuf::Reflection* r = v1::Workflow::GetReflection();
+    if (f->is_repeated()) {
+      EXPECT_EQ(r->FieldSize(copied, f), r->FieldSize(from, f)) << name;
+      EXPECT_GT(r->FieldSize(copied, f), 0) << name;
+    } else {
+      EXPECT_TRUE(r->HasField(copied, f)) << name;
+    }
+  }
+  EXPECT_EQ(copied.id(), "kept");
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ absl::Status Notifier::Start() {
   absl::MutexLock l(&mu_);
   if (thread_.joinable()) return absl::OkStatus();
   stop_ = false;
+  stopping_ = false;
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -48,6 +49,7 @@ void Notifier::Stop() {
   {
     absl::MutexLock l(&mu_);
     stop_ = true;
+    stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -58,13 +60,18 @@ void Notifier::Wake() {
 }
 
 absl::Status Notifier::RunOnce() {
+  static const std::atomic<bool> kNever{false};
+  return Pass(&kNever);
+}
+
+absl::Status Notifier::Pass(const std::atomic<bool>* cancel) {
   AP_RETURN_IF_ERROR(recorder_.RecordSummaries());
-  return outbox_.DeliverDue().status();
+  return outbox_.DeliverDue(cancel).status();
 }
 
 void Notifier::Run() {
   while (true) {
-    const absl::Status s = RunOnce();
+    const absl::Status s = Pass(&stopping_);
     if (!s.ok()) {
       if (const LogRateLimiter::Decision d = failures_.Check("notify");
           d.log) {

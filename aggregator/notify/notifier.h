@@ -10,6 +10,7 @@
 // this thread alone, and recording is one more record in a write that
 // happens anyway. Thread-safe.
 
+#include <atomic>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -42,6 +43,7 @@ class Notifier {
 
  private:
   void Run();
+  absl::Status Pass(const std::atomic<bool>* cancel);
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
 
   WorkflowStore* const store_;
@@ -52,6 +54,7 @@ class Notifier {
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = true;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stopping_{false};  // cuts a delivery in flight short
   std::thread thread_;
 };
 

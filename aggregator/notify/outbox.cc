@@ -83,17 +83,19 @@ absl::Status NotificationOutbox::Settle(const store::v1::NotificationRecord& n,
   return store_->Write(batch);
 }
 
-absl::StatusOr<size_t> NotificationOutbox::DeliverDue() {
+absl::StatusOr<size_t> NotificationOutbox::DeliverDue(
+    const std::atomic<bool>* cancel) {
   size_t delivered = 0;
   const absl::Time now = clock_->TimeNow();
-  while (true) {
+  while (!cancel->load()) {
     store::v1::NotificationRecord n;
     {
       absl::MutexLock l(&mu_);
       if (due_.empty() || due_.begin()->first > now) break;
       n = by_id_.at(due_.begin()->second);
     }
-    const absl::Status sent = client_->Post(n);
+    const absl::Status sent = client_->Post(n, cancel);
+    if (absl::IsCancelled(sent)) break;  // tried again by the next leader
     const absl::Time after = clock_->TimeNow();
     absl::string_view result = "delivered";
     store::v1::NotificationRecord next = n;

@@ -10,6 +10,7 @@
 // between the POST and the delete sends it again, with the same id.
 // Thread-safe; DeliverDue runs on one thread at a time.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -48,8 +49,10 @@ class NotificationOutbox {
   void Add(std::vector<store::v1::NotificationRecord> recorded)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Tries each notification due by now once; returns how many were
-  // delivered. A store error stops the pass (the rest wait for the next).
-  absl::StatusOr<size_t> DeliverDue() ABSL_LOCKS_EXCLUDED(mu_);
+  // delivered. A store error, or `*cancel` turning true, stops the pass
+  // (the rest wait for the next; one cut short stays as it was).
+  absl::StatusOr<size_t> DeliverDue(const std::atomic<bool>* cancel)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // When the next one is due (nullopt: none waits).
   std::optional<absl::Time> NextDue() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);

@@ -21,6 +21,10 @@ size_t OnData(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+int OnProgress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 CurlWebhookClient::CurlWebhookClient() {
@@ -28,7 +32,8 @@ CurlWebhookClient::CurlWebhookClient() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-absl::Status CurlWebhookClient::Post(const store::v1::NotificationRecord& n) {
+absl::Status CurlWebhookClient::Post(const store::v1::NotificationRecord& n,
+                                     const std::atomic<bool>* cancel) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::UnavailableError("cannot create a curl handle");
   curl_slist* headers = nullptr;
@@ -50,11 +55,17 @@ absl::Status CurlWebhookClient::Post(const store::v1::NotificationRecord& n) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, std::max<long>(1, timeout_ms));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, cancel);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   const CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::CancelledError("the aggregator stopped leading");
+  }
   if (rc != CURLE_OK) {
     return absl::UnavailableError(
         absl::StrCat("POST ", RedactUrlPath(n.url()), ": ",

@@ -5,6 +5,8 @@
 // notification. CurlWebhookClient is the real one (libcurl, a handle per
 // call); tests use a fake. Thread-safe.
 
+#include <atomic>
+
 #include "absl/status/status.h"
 #include "ap/store/v1/records.pb.h"
 
@@ -14,14 +16,17 @@ class WebhookClient {
  public:
   virtual ~WebhookClient() = default;
   // OK on a 2xx answer; UNAVAILABLE naming the status code or the
-  // transport's error otherwise.
-  virtual absl::Status Post(const store::v1::NotificationRecord& n) = 0;
+  // transport's error otherwise, or CANCELLED soon after `*cancel` turns
+  // true (the aggregator stops leading).
+  virtual absl::Status Post(const store::v1::NotificationRecord& n,
+                            const std::atomic<bool>* cancel) = 0;
 };
 
 class CurlWebhookClient : public WebhookClient {
  public:
   CurlWebhookClient();  // curl_global_init, once per process
-  absl::Status Post(const store::v1::NotificationRecord& n) override;
+  absl::Status Post(const store::v1::NotificationRecord& n,
+                    const std::atomic<bool>* cancel) override;
 };
 
 }  // namespace ap

@@ -260,6 +260,11 @@ absl::Status ValidateWebhook(absl::string_view f, const v1::WebhookTarget& hook,
                  "is not a template");
     }
   }
+  if (hook.has_timeout()) {
+    AP_RETURN_IF_ERROR(CheckDuration(absl::StrCat(f, ".timeout"),
+                                     hook.timeout(), absl::Milliseconds(1),
+                                     limits.max_webhook_timeout));
+  }
   v1::HttpStep post;
   post.set_method("POST");
   post.set_url(hook.url());

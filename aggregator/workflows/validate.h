@@ -36,6 +36,8 @@ struct WorkflowLimits {
   absl::Duration max_jitter = absl::Hours(24);
   absl::Duration max_start_deadline = absl::Hours(24 * 7);
   int max_notify = 8;
+  // A delivery in flight holds up the leader's stepping down this long.
+  absl::Duration max_webhook_timeout = absl::Seconds(60);
 };
 
 absl::Status ValidateWorkflow(const v1::Workflow& workflow,

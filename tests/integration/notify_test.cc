@@ -2,6 +2,11 @@
 // (RocksDB, PostgreSQL) with a simulated clock: the firing engine, the ledger and the notifier driven by
 // hand, a fake webhook, and restarts over the same store.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/backend_store.h"
+#include "tests/testing/temp_store.h"
 #include "tests/testing/unique_name.h"
 
 namespace ap {
@@ -33,7 +39,8 @@ const Caller kAlice{"alice", Role::kWriter};
 // Records every POST; answers UNAVAILABLE while down.
 class FakeWebhook : public WebhookClient {
  public:
-  absl::Status Post(const store::v1::NotificationRecord& n) override {
+  absl::Status Post(const store::v1::NotificationRecord& n,
+                    const std::atomic<bool>*) override {
     absl::MutexLock l(&mu_);
     ++attempts_;
     if (down_) return absl::UnavailableError("connection refused");
@@ -421,6 +428,52 @@ TEST_P(NotifyTest, BackfillIsIdempotentAndBounded) {
 }
 
 AP_BOTH_BACKENDS(NotifyTest);
+
+// A webhook that takes the connection and never answers holds up a leader
+// stepping down no longer than it takes curl to notice (not the 60 s of
+// the delivery's timeout).
+TEST(NotifierTest, StoppingCutsADeliveryInFlightShort) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(listen(listener, 4), 0);  // never accepted, never answered
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+
+  ap::testing::TempStore temp;
+  WorkflowStore store(temp.get());
+  store::v1::NotificationRecord n;
+  n.set_id("n-1");
+  n.set_workflow_id("01JWF");
+  n.set_url(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/"));
+  *n.mutable_timeout() = ToProtoDuration(absl::Seconds(60));
+  *n.mutable_created_at() = ToProtoTimestamp(absl::Now());
+  *n.mutable_next_attempt_at() = ToProtoTimestamp(absl::Now());
+  WorkflowBatch batch;
+  batch.PutRecord(keys::Notification("01JWF", "n-1"), n.SerializeAsString());
+  {
+    FairMutexLock l(store.write_mutex());
+    ASSERT_THAT(store.Write(batch), IsOk());
+  }
+  CurlWebhookClient curl;
+  Notifier notifier(&store, &curl, Clock::Real());
+  ASSERT_THAT(notifier.Start(), IsOk());
+  absl::SleepFor(absl::Milliseconds(300));  // the POST is in flight
+  const absl::Time stopping = absl::Now();
+  notifier.Stop();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(30));
+  size_t kept = 0;
+  ASSERT_THAT(store.ForEachNotification([&](auto&& r) {
+    kept += r.id() == "n-1" && r.attempts() == 0;
+    return true;
+  }),
+              IsOk());
+  EXPECT_EQ(kept, 1u);  // cut short: as it was, for the next leader
+  close(listener);
+}
 
 }  // namespace
 }  // namespace ap

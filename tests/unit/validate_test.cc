@@ -292,6 +292,15 @@ const Case kCases[] = {
        t->mutable_webhook()->set_body("{{steps.fetch.output}}");
      },
      "notify[0].webhook.body: unknown placeholder {{steps.fetch.output}}"},
+    {"NotifyLongTimeout",
+     [](v1::Workflow* w) {
+       v1::NotifyTarget* t = w->add_notify();
+       t->set_id("a");
+       t->mutable_webhook()->set_url("https://h.invalid/");
+       *t->mutable_webhook()->mutable_timeout() =
+           ToProtoDuration(absl::Minutes(5));
+     },
+     "notify[0].webhook.timeout: must be between"},
     {"NotifyTemplatedUrl",
      [](v1::Workflow* w) {
        v1::NotifyTarget* t = w->add_notify();

@@ -117,32 +117,44 @@ absl::Status NotificationRecorder::RecordSummaries() {
     AP_RETURN_IF_ERROR(LoadAllLocked());
     const absl::Time now = clock_->TimeNow();
     WorkflowBatch batch;
-    std::map<std::string, store::v1::NotifyStateRecord> changed;
+    // nullopt: the workflow went (deleted), and so does its state.
+    std::map<std::string, std::optional<store::v1::NotifyStateRecord>>
+        changed;
     for (const auto& [id, stored] : states_) {
       std::optional<absl::Time> due = ap::NextSummary(stored);
       if (!due || *due > now) continue;
       AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> wf,
                           store_->FindWorkflow(id));
-      store::v1::NotifyStateRecord state = stored;
       if (wf == nullptr) {
-        state.clear_targets();  // the workflow went: nothing to sum up
-      } else {
-        AP_ASSIGN_OR_RETURN(std::vector<store::v1::NotificationRecord> part,
-                            PlanSummaries(*wf, now, &state));
-        for (auto& n : part) made.push_back(std::move(n));
+        changed[id] = std::nullopt;
+        continue;
       }
+      store::v1::NotifyStateRecord state = stored;
+      AP_ASSIGN_OR_RETURN(std::vector<store::v1::NotificationRecord> part,
+                          PlanSummaries(*wf, now, &state));
+      for (auto& n : part) made.push_back(std::move(n));
       changed[id] = std::move(state);
     }
     if (changed.empty()) return absl::OkStatus();
     for (const auto& [id, state] : changed) {
-      batch.PutRecord(keys::NotifyState(id), state.SerializeAsString());
+      if (state) {
+        batch.PutRecord(keys::NotifyState(id), state->SerializeAsString());
+      } else {
+        batch.DeleteRecord(keys::NotifyState(id));
+      }
     }
     for (const auto& n : made) {
       batch.PutRecord(keys::Notification(n.workflow_id(), n.id()),
                       n.SerializeAsString());
     }
     AP_RETURN_IF_ERROR(store_->Write(batch));
-    for (auto& [id, state] : changed) states_[id] = std::move(state);
+    for (auto& [id, state] : changed) {
+      if (state) {
+        states_[id] = *std::move(state);
+      } else {
+        states_.erase(id);
+      }
+    }
   }
   for (const store::v1::NotificationRecord& n : made) {
     LogEvent(spdlog::level::info, "notification_recorded",

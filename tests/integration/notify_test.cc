@@ -257,6 +257,19 @@ TEST_P(NotifyTest, ARestartInBetweenStillDeliversEachNotification) {
   EXPECT_EQ(StoredNotifications(), 0u);
 }
 
+TEST_P(NotifyTest, ADeletedWorkflowsHeldEventsGoWithIt) {
+  const std::string id = Create(Notifying());
+  Run(id, v1::EXECUTION_STATUS_FAILED);
+  Run(id, v1::EXECUTION_STATUS_FAILED);  // held
+  ASSERT_THAT(service_->Delete(kAlice, id), IsOk());
+  ASSERT_THAT(notifier_->RunOnce(), IsOk());  // made before: still sent
+  clock_.AdvanceTime(absl::Minutes(1));
+  ASSERT_THAT(notifier_->RunOnce(), IsOk());
+  EXPECT_THAT(webhook_.posts(), SizeIs(1));  // no summary
+  EXPECT_FALSE(store_->GetNotifyState(id)->has_value());
+  EXPECT_EQ(StoredNotifications(), 0u);
+}
+
 TEST_P(NotifyTest, TheStartDeadlineRecordsAnUntakenRunAsMissed) {
   v1::Workflow w = Notifying({v1::NOTIFY_EVENT_MISSED});
   w.mutable_trigger()->mutable_cron()->add_schedules("0 * * * * *");

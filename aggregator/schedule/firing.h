@@ -168,7 +168,8 @@ class FiringEngine {
   absl::Status WriteAskedRound(const v1::Workflow& before, v1::Workflow after,
                                const std::vector<v1::Execution>& open_before,
                                Round& round, absl::Time now,
-                               FireReport* report);
+                               FireReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());
   static void WriteRound(const std::vector<v1::Execution>& open_before,
                          Round& round, WorkflowBatch* batch,
                          FireReport* report);

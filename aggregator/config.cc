@@ -71,8 +71,12 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
   schema->AddInt("max_message_bytes", &config->max_message_bytes, 1024,
                  64 * 1024 * 1024, "largest gRPC message accepted, in bytes");
   schema->AddString("http_listen", &config->http_listen,
-                    "HTTP address of /health, /ready, /metrics and /operators "
-                    "(port 0 picks a free one); empty turns it off");
+                    "HTTP address of /health, /ready, /metrics, /operators "
+                    "and the JSON API under /v1/ (port 0 picks a free one); "
+                    "empty turns it off");
+  schema->AddList("http_allowed_origins", &config->http_allowed_origins,
+                  "origins (https://host:port) whose pages may call the "
+                  "JSON API with a user's key; others are refused");
   schema->AddString("repl_socket", &config->repl_socket,
                     "unix socket of the admin REPL (mode 0600); empty turns "
                     "it off");

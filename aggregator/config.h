@@ -6,6 +6,7 @@
 // docs/configuration.md (a test keeps that page true).
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -44,6 +45,9 @@ struct AggregatorConfig {
   int max_message_bytes = 4 * 1024 * 1024;
   // HTTP address of /health, /ready, /metrics, /operators; empty: off.
   std::string http_listen = "0.0.0.0:8080";
+  // Origins allowed to call the HTTP/JSON API from a browser, besides the
+  // API's own.
+  std::vector<std::string> http_allowed_origins;
   // Unix socket of the admin REPL; empty turns it off.
   std::string repl_socket = "/tmp/ap.sock";
   // Executions kept per workflow (0: any number), and their longest age

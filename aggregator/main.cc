@@ -47,6 +47,8 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int,
                max_message_bytes);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                http_listen);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig,
+               std::vector<std::string>, http_allowed_origins);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, std::string,
                repl_socket);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int64_t,

@@ -279,6 +279,8 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
     return metrics_.Render(snapshot);
   };
   handlers.operators = [this] { return dispatcher_->Operators(); };
+  handlers.api = [this](const HttpCall& call) { return gateway_->Handle(call); };
+  handlers.max_api_body = static_cast<size_t>(config_.max_message_bytes);
   handlers.telemetry = [this, counts_by_status] {
     TelemetryData data{aggregator_id_,     kVersion,
                        clock_->TimeNow(),  scheduler_.size(),
@@ -323,6 +325,12 @@ absl::Status AggregatorNode::StartServers() {
     repl_ = *std::move(repl);
   }
   if (!config_.http_listen.empty()) {
+    inproc_ = server_->InProcessChannel();
+    gateway_ = std::make_unique<HttpGateway>(
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            v1::Aggregator::service_full_name()),
+        [this] { return inproc_; },
+        HttpGateway::Options{config_.http_allowed_origins});
     absl::StatusOr<std::unique_ptr<OpsServer>> http =
         OpsServer::Start(config_.http_listen, MakeHttpHandlers());
     if (!http.ok()) {

@@ -52,6 +52,7 @@
 #include "aggregator/service/admin_service.h"
 #include "aggregator/service/aggregator_service.h"
 #include "aggregator/service/grpc_server.h"
+#include "aggregator/service/http_gateway.h"
 #include "aggregator/service/node_service.h"
 #include "aggregator/service/leader_forwarder.h"
 #include "aggregator/store/pg_store.h"
@@ -163,6 +164,8 @@ class AggregatorNode {
   std::unique_ptr<PeriodicTask> sweeper_;
   std::unique_ptr<ReplCommands> repl_commands_;
   std::unique_ptr<GrpcServer> server_;
+  std::shared_ptr<grpc::Channel> inproc_;  // to server_, for gateway_
+  std::unique_ptr<HttpGateway> gateway_;
   std::unique_ptr<ReplServer> repl_;
   std::unique_ptr<OpsServer> http_;
   // The cluster (store: postgres); stopped before the servers.

@@ -91,4 +91,9 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   server_.reset();
 }
 
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  return server_->InProcessChannel(args);
+}
+
 }  // namespace ap

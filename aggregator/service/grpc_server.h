@@ -54,6 +54,10 @@ class GrpcServer {
   // Health of one service ("" the server as a whole).
   void SetServing(const std::string& service, bool serving);
 
+  // A channel to this server within the process (no network, no TLS): the
+  // HTTP gateway's. Calls on it after Shutdown fail UNAVAILABLE.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
   // Stops accepting calls, lets in-flight ones finish until `grace`, then
   // cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -4,11 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/service/generic_call.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/support/slice.h"
 
 namespace ap {
 namespace {
@@ -70,23 +68,9 @@ std::optional<grpc::Status> LeaderForwarder::Forward(
                         absl::ToChronoSeconds(kDefaultDeadline);
   call.set_deadline(std::min(caller_deadline, fallback));
 
-  grpc::Slice bytes(req.SerializeAsString());
-  grpc::ByteBuffer request(&bytes, 1);
-  grpc::GenericStub stub(ChannelTo(*leader));
-  grpc::ByteBuffer response;
-  absl::Mutex done_mu;
-  bool done = false;
-  grpc::Status answer;
-  stub.UnaryCall(&call, method, grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status st) {
-                   absl::MutexLock l(&done_mu);
-                   answer = std::move(st);
-                   done = true;
-                 });
-  {
-    absl::MutexLock l(&done_mu);
-    done_mu.Await(absl::Condition(&done));
-  }
+  std::string body;
+  const grpc::Status answer = CallUnary(ChannelTo(*leader), &call, method,
+                                        req.SerializeAsString(), &body);
   for (const auto& [key, value] : call.GetServerTrailingMetadata()) {
     const std::string k(key.data(), key.size());
     if (k == kLeaderMetadata) {
@@ -94,13 +78,6 @@ std::optional<grpc::Status> LeaderForwarder::Forward(
     }
   }
   if (!answer.ok()) return answer;
-  std::vector<grpc::Slice> slices;
-  std::string body;
-  if (response.Dump(&slices).ok()) {
-    for (const grpc::Slice& slice : slices) {
-      body.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    }
-  }
   if (!resp->ParseFromString(body)) {
     return grpc::Status(grpc::StatusCode::INTERNAL,
                         "the leader's answer did not parse");

@@ -3,10 +3,110 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/json_escape.h"
 #include "common/net/address.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ap {
+namespace {
+
+constexpr char kApiPaths[] = R"(/v1/.*)";
+
+std::string JsonError(int code, absl::string_view message) {
+  return absl::StrCat("{\"code\": ", code, ", \"message\": \"",
+                      JsonEscape(message), "\", \"details\": []}\n");
+}
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string FormDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 &&
+               Hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The query string of a request target ("/path?a=1&b=2"), decoded.
+std::vector<std::pair<std::string, std::string>> QueryOf(
+    absl::string_view target) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const size_t q = target.find('?');
+  if (q == absl::string_view::npos) return out;
+  for (absl::string_view pair :
+       absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    out.emplace_back(FormDecode(pair.substr(0, eq)),
+                     eq == absl::string_view::npos
+                         ? std::string()
+                         : FormDecode(pair.substr(eq + 1)));
+  }
+  return out;
+}
+
+void ServeApi(const OpsHandlers& handlers, httplib::Server* s) {
+  auto serve = [api = handlers.api](const httplib::Request& req,
+                                    httplib::Response& res) {
+    HttpCall call{req.method, req.path, {}, req.get_header_value("Authorization"),
+                  req.get_header_value("Origin"), req.get_header_value("Host"),
+                  req.body};
+    // Not req.params: httplib adds the fields of a form-encoded body to it
+    // (curl -d sends JSON as a form unless told otherwise).
+    call.query = QueryOf(req.target);
+    HttpAnswer answer = api(call);
+    res.status = answer.status;
+    for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+    res.set_content(answer.body, "application/json");
+  };
+  s->Get(kApiPaths, serve);
+  s->Post(kApiPaths, serve);
+  s->Patch(kApiPaths, serve);
+  s->Put(kApiPaths, serve);  // answered 405 by the routes
+  s->Delete(kApiPaths, serve);
+  s->Options(kApiPaths, serve);
+  s->set_payload_max_length(handlers.max_api_body);
+  // What httplib answers by itself under /v1/ (a body too large, a method
+  // it has no handler for) is JSON as well.
+  s->set_error_handler(httplib::Server::HandlerWithResponse(
+      [max = handlers.max_api_body](const httplib::Request& req,
+                                    httplib::Response& res) {
+    if (!res.body.empty() || req.path.rfind("/v1/", 0) != 0) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    std::string message;
+    int code = 3;  // INVALID_ARGUMENT
+    if (res.status == 413) {
+      message = absl::StrCat("the body is larger than ", max, " bytes");
+    } else if (res.status == 400) {
+      message = absl::StrCat(
+          "the request could not be read; a ", req.method,
+          " needs a Content-Length (with curl: -d '{}', not -X ",
+          req.method, " alone)");
+    } else {
+      code = 12;  // UNIMPLEMENTED
+      message = absl::StrCat(req.method, " ", req.path, " is not served");
+    }
+    res.set_content(JsonError(code, message),
+        "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
     const std::string& listen, OpsHandlers handlers) {
@@ -54,6 +154,7 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
           [h = handlers](const httplib::Request&, httplib::Response& res) {
             res.set_content(h.telemetry(), "text/html; charset=utf-8");
           });
+  if (handlers.api) ServeApi(handlers, &s);
   const int port = hp->port == 0
                        ? s.bind_to_any_port(hp->host)
                        : (s.bind_to_port(hp->host, hp->port) ? hp->port : -1);

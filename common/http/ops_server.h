@@ -11,12 +11,17 @@
 //                   (only with an `operators` handler)
 //   GET /telemetry  an HTML page for people (only with a `telemetry`
 //                   handler)
+//   /v1/...         any method: the `api` handler (the aggregator's
+//                   HTTP/JSON API), bodies up to max_api_body bytes; a
+//                   larger one, or a path under /v1/ nothing serves, is
+//                   answered in JSON too
 // Runs its own thread; Stop() returns once it has stopped.
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,6 +33,23 @@ class Server;
 
 namespace ap {
 
+// One request of the JSON API, as the handler sees it.
+struct HttpCall {
+  std::string method;  // GET, POST, PATCH, DELETE, OPTIONS
+  std::string path;    // without the query string
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::string authorization;  // the Authorization header ("": none)
+  std::string origin;         // the Origin header ("": none)
+  std::string host;           // the Host header
+  std::string body;
+};
+
+struct HttpAnswer {
+  int status = 200;
+  std::string body;  // JSON
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 struct OpsHandlers {
   // OK when ready, else the reason.
   std::function<absl::Status()> ready;
@@ -35,6 +57,9 @@ struct OpsHandlers {
   std::function<std::vector<v1::OperatorInfo>()> operators;
   // The /telemetry page's HTML.
   std::function<std::string()> telemetry;
+  // The JSON API under /v1/ (none: not served).
+  std::function<HttpAnswer(const HttpCall&)> api;
+  size_t max_api_body = 1 << 20;
 };
 
 class OpsServer {

@@ -10,6 +10,7 @@
 #include "ap/v1/http.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "common/status.h"
+#include "common/url_decode.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ap {
@@ -36,27 +37,6 @@ std::pair<std::vector<std::string>, std::string> SplitPath(
     }
   }
   return {segments, verb};
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(c);
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-std::string PercentDecode(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 &&
-        HexDigit(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 +
-                                      HexDigit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 const FieldDescriptor* FindField(const Descriptor* d, absl::string_view name) {
@@ -214,7 +194,7 @@ absl::StatusOr<HttpRouteMatch> HttpRoutes::Match(absl::string_view http_method,
       if (absl::StartsWith(t, "{") && absl::EndsWith(t, "}")) {
         same = !segments[i].empty();
         match.path_fields.emplace_back(t.substr(1, t.size() - 2),
-                                       PercentDecode(segments[i]));
+                                       UrlDecode(segments[i], /*plus_is_space=*/false));
       } else {
         same = t == segments[i];
       }

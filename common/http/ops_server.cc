@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/json_escape.h"
 #include "common/net/address.h"
+#include "common/url_decode.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ap {
@@ -18,29 +19,6 @@ std::string JsonError(int code, absl::string_view message) {
                       JsonEscape(message), "\", \"details\": []}\n");
 }
 
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string FormDecode(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && Hex(s[i + 1]) >= 0 &&
-               Hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(Hex(s[i + 1]) * 16 + Hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // The query string of a request target ("/path?a=1&b=2"), decoded.
 std::vector<std::pair<std::string, std::string>> QueryOf(
     absl::string_view target) {
@@ -50,10 +28,10 @@ std::vector<std::pair<std::string, std::string>> QueryOf(
   for (absl::string_view pair :
        absl::StrSplit(target.substr(q + 1), '&', absl::SkipEmpty())) {
     const size_t eq = pair.find('=');
-    out.emplace_back(FormDecode(pair.substr(0, eq)),
+    out.emplace_back(UrlDecode(pair.substr(0, eq), true),
                      eq == absl::string_view::npos
                          ? std::string()
-                         : FormDecode(pair.substr(eq + 1)));
+                         : UrlDecode(pair.substr(eq + 1), true));
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include "ap/v1/aggregator.grpc.pb.h"
 #include "ap/v1/aggregator.pb.h"
 #include "common/proto_time.h"
+#include "common/url_decode.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -52,6 +53,14 @@ TEST(HttpRoutesTest, PathsVerbsAndMethodsPickTheRpc) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(routes.Match("GET", "/v1/nothing"),
               StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(HttpRoutesTest, PathValuesArePercentDecodedAndAPlusStaysInAPath) {
+  absl::StatusOr<HttpRouteMatch> m =
+      HttpRoutes::For(Service()).Match("GET", "/v1/executions/a%2Db+c%zz");
+  ASSERT_THAT(m, IsOk());
+  EXPECT_EQ(m->path_fields.front().second, "a-b+c%zz");
+  EXPECT_EQ(UrlDecode("team%3Dops+x", /*plus_is_space=*/true), "team=ops x");
 }
 
 absl::Status Build(const char* method, const char* path, QueryParams query,

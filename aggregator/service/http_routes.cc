@@ -148,19 +148,23 @@ HttpRoutes HttpRoutes::For(const google::protobuf::ServiceDescriptor* service) {
     std::string path;
     switch (r.pattern_case()) {
       case v1::HttpRoute::kGet:
-        route.http_method = "GET", path = r.get();
+        route.http_method = "GET";
+        path = r.get();
         break;
       case v1::HttpRoute::kPost:
-        route.http_method = "POST", path = r.post();
+        route.http_method = "POST";
+        path = r.post();
         break;
       case v1::HttpRoute::kPatch:
-        route.http_method = "PATCH", path = r.patch();
+        route.http_method = "PATCH";
+        path = r.patch();
         break;
       case v1::HttpRoute::kDelete:
-        route.http_method = "DELETE", path = r.delete_();
+        route.http_method = "DELETE";
+        path = r.delete_();
         break;
       default:
-        continue;
+        continue;  // no pattern: not routed (Unrouted lists it)
     }
     std::tie(route.segments, route.verb) = SplitPath(path);
     route.body = r.body();
@@ -174,7 +178,10 @@ std::vector<std::string> HttpRoutes::Unrouted(
     const google::protobuf::ServiceDescriptor* service) {
   std::vector<std::string> out;
   for (int i = 0; i < service->method_count(); ++i) {
-    if (!service->method(i)->options().HasExtension(v1::http)) {
+    const auto& options = service->method(i)->options();
+    if (!options.HasExtension(v1::http) ||
+        options.GetExtension(v1::http).pattern_case() ==
+            v1::HttpRoute::PATTERN_NOT_SET) {
       out.push_back(service->method(i)->name());
     }
   }

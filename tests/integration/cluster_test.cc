@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <httplib.h>
 #include "aggregator/node.h"
 #include "ap/v1/aggregator.grpc.pb.h"
 #include "ap/v1/node.grpc.pb.h"
@@ -69,6 +70,7 @@ class ClusterTest : public ::testing::Test {
     config.store = "postgres";
     config.postgres_dsn = dsn_;
     config.leader_lease = absl::Seconds(1);
+    config.http_listen = "127.0.0.1:0";
     nodes_.push_back(std::make_unique<AggregatorNode>(config));
     EXPECT_STATUS_OK(nodes_.back()->Start());
     return nodes_.back().get();
@@ -163,6 +165,15 @@ TEST_F(ClusterTest, AStandbyForwardsTheUserApiAndSendsOperatorsToTheLeader) {
   v1::Workflow got;
   EXPECT_EQ(users->GetWorkflow(&bad_key, get, &got).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+
+  // The HTTP/JSON API of a standby goes the same way.
+  httplib::Client http("127.0.0.1", standby->http_port());
+  httplib::Result r = http.Get(
+      ("/v1/workflows/" + created.id()).c_str(),
+      {{"Authorization", "Bearer " + key->secret}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("\"every-second\""));
 
   auto operators = v1::Node::NewStub(ChannelTo(*standby));
   grpc::ClientContext ping;

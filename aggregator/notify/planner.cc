@@ -4,9 +4,9 @@
 #include <map>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/notify/render.h"
+#include "aggregator/records/execution_state.h"
 #include "common/proto_time.h"
 
 namespace ap {
@@ -37,7 +37,7 @@ v1::NotifyEvent EventOf(const v1::Execution& e, bool troubled) {
       return v1::NOTIFY_EVENT_FAILED;
     case v1::EXECUTION_STATUS_SKIPPED:
       // A fire past max_executions is the workflow ending, not a miss.
-      return absl::StrContains(e.reason(), "max_executions")
+      return SkipCauseOf(e) == SkipCause::kCompleted
                  ? v1::NOTIFY_EVENT_UNSPECIFIED
                  : v1::NOTIFY_EVENT_MISSED;
     case v1::EXECUTION_STATUS_SUCCEEDED:

@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 
@@ -86,6 +87,19 @@ absl::Status FinishExecution(v1::Execution* e, S to, absl::string_view reason,
 absl::Status CancelExecution(v1::Execution* e, absl::string_view reason,
                              absl::Time at) {
   return FinishExecution(e, kCanceled, reason, at);
+}
+
+SkipCause SkipCauseOf(const v1::Execution& e) {
+  if (absl::StartsWith(e.reason(), kStartDeadlineReason)) {
+    return SkipCause::kStartDeadline;
+  }
+  if (absl::StrContains(e.reason(), "concurrency")) {
+    return SkipCause::kConcurrency;
+  }
+  if (absl::StrContains(e.reason(), "max_executions")) {
+    return SkipCause::kCompleted;
+  }
+  return SkipCause::kMisfire;
 }
 
 void SetStartBy(const v1::Policy& policy, absl::Time from, v1::Execution* e) {

@@ -33,6 +33,17 @@ namespace ap {
 inline constexpr char kStartDeadlineReason[] =
     "start deadline passed (no operator with capacity)";
 
+// Why a SKIPPED execution was not run, read from its reason (the firing
+// engine and the ledger write the reasons): examine's diagnosis and the
+// notifications' `missed` both follow it.
+enum class SkipCause {
+  kMisfire,        // the misfire policy after downtime
+  kConcurrency,    // FORBID while another ran
+  kStartDeadline,  // no operator took it in time
+  kCompleted,      // past max_executions: the workflow ended
+};
+SkipCause SkipCauseOf(const v1::Execution& skipped);
+
 // Whether an execution has yet to reach a final status.
 bool IsOpen(v1::ExecutionStatus status);
 // SUCCEEDED, FAILED, TIMED_OUT or CANCELED: an outcome (SKIPPED is not one).

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "aggregator/schedule/trigger.h"
@@ -78,13 +77,20 @@ void DiagnoseRecorded(const v1::Execution& e, v1::ExpectedFire* f) {
                                  " on operator ", e.operator_id()));
       return;
     case v1::EXECUTION_STATUS_SKIPPED:
-      f->set_diagnosis(absl::StartsWith(e.reason(), kStartDeadlineReason)
-                           ? v1::DIAGNOSIS_SKIPPED_START_DEADLINE
-                       : absl::StrContains(e.reason(), "concurrency")
-                           ? v1::DIAGNOSIS_SKIPPED_CONCURRENCY
-                       : absl::StrContains(e.reason(), "max_executions")
-                           ? v1::DIAGNOSIS_EXPIRED
-                           : v1::DIAGNOSIS_SKIPPED_MISFIRE);
+      switch (SkipCauseOf(e)) {
+        case SkipCause::kStartDeadline:
+          f->set_diagnosis(v1::DIAGNOSIS_SKIPPED_START_DEADLINE);
+          break;
+        case SkipCause::kConcurrency:
+          f->set_diagnosis(v1::DIAGNOSIS_SKIPPED_CONCURRENCY);
+          break;
+        case SkipCause::kCompleted:
+          f->set_diagnosis(v1::DIAGNOSIS_EXPIRED);
+          break;
+        case SkipCause::kMisfire:
+          f->set_diagnosis(v1::DIAGNOSIS_SKIPPED_MISFIRE);
+          break;
+      }
       f->set_detail(absl::StrCat("skipped: ", e.reason()));
       return;
     default: {

@@ -102,6 +102,17 @@ absl::StatusOr<absl::Time> ParseWhen(const std::string& text, absl::Time now) {
       "ago (6h)"));
 }
 
+absl::Status ParseWhenFlag(absl::string_view flag, const std::string& text,
+                           absl::Time now, google::protobuf::Timestamp* out) {
+  absl::StatusOr<absl::Time> t = ParseWhen(text, now);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", t.status().message()));
+  }
+  *out = ToProtoTimestamp(*t);
+  return absl::OkStatus();
+}
+
 int ExamineCommand(const std::string& id, const ApctlConfig& config,
                    const UserCommandOptions& options, const CommandIo& io) {
   v1::ExamineWorkflowRequest req;
@@ -118,11 +129,10 @@ int ExamineCommand(const std::string& id, const ApctlConfig& config,
             "--until", options.until,
             &v1::ExamineWorkflowRequest::mutable_until}}) {
     if (text.empty()) continue;
-    absl::StatusOr<absl::Time> t = ParseWhen(text, now);
-    if (!t.ok()) {
-      return UsageError(io, absl::StrCat(flag, ": ", t.status().message()));
+    if (absl::Status s = ParseWhenFlag(flag, text, now, (req.*field)());
+        !s.ok()) {
+      return UsageError(io, std::string(s.message()));
     }
-    *(req.*field)() = ToProtoTimestamp(*t);
   }
   CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {

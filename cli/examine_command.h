@@ -26,6 +26,9 @@ std::string RenderExamineReport(const v1::ExamineWorkflowResponse& r);
 
 // "2026-06-01T12:00:00Z" or a duration ago ("6h", "90m") from `now`.
 absl::StatusOr<absl::Time> ParseWhen(const std::string& text, absl::Time now);
+// ParseWhen into `out`; INVALID_ARGUMENT naming `flag` ("--from: ...").
+absl::Status ParseWhenFlag(absl::string_view flag, const std::string& text,
+                           absl::Time now, google::protobuf::Timestamp* out);
 
 int ExamineCommand(const std::string& id, const ApctlConfig& config,
                    const UserCommandOptions& options, const CommandIo& io);

@@ -182,11 +182,10 @@ int WorkflowBackfill(const std::string& id, const ApctlConfig& config,
        {std::tuple("--from", options.from,
                    &v1::BackfillWorkflowRequest::mutable_from),
         std::tuple("--to", options.to, &v1::BackfillWorkflowRequest::mutable_to)}) {
-    absl::StatusOr<absl::Time> t = ParseWhen(text, now);
-    if (!t.ok()) {
-      return UsageError(io, absl::StrCat(flag, ": ", t.status().message()));
+    if (absl::Status s = ParseWhenFlag(flag, text, now, (req.*field)());
+        !s.ok()) {
+      return UsageError(io, std::string(s.message()));
     }
-    *(req.*field)() = ToProtoTimestamp(*t);
   }
   CommandSession session(config, io);
   return session.Run([&](AggregatorClient& c) -> absl::Status {

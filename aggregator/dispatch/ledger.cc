@@ -381,9 +381,8 @@ void ExecutionLedger::CommitReportsLocked(
   }
 }
 
-absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
-  const absl::Time now = clock_->TimeNow();
-  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ExpiredLeases(now));
+absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ChangeEach(
+    const std::vector<std::string>& ids, const Change& change) {
   if (ids.empty()) return std::vector<v1::Execution>();
   FairMutexLock l(store_->write_mutex());
   std::vector<v1::Execution> changed;
@@ -391,39 +390,52 @@ absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
   for (const std::string& id : ids) {
     AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e,
                         store_->GetExecution(id));
-    if (!e || !e->has_lease_expires_at() ||
-        (e->status() != v1::EXECUTION_STATUS_DISPATCHED &&
-         e->status() != v1::EXECUTION_STATUS_RUNNING) ||
-        FromProto(e->lease_expires_at()) > now) {
-      continue;  // changed since the leases were read (reported, canceled)
-    }
-    AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
-                        store_->GetWorkflow(e->workflow_id()));
-    const int max_attempts =
-        w ? std::max(1, w->policy().retry().max_attempts()) : 1;
-    v1::Execution after = *e;
-    after.clear_lease_expires_at();
-    const std::string why =
-        absl::StrCat("lease expired on operator ", e->operator_id(),
-                     " (attempt ", e->attempt(), ")");
-    AP_RETURN_IF_ERROR(
-        e->attempt() < max_attempts
-            ? ScheduleRetry(w->policy(), now, why, &after)
-            : FinishExecution(
-                  &after, v1::EXECUTION_STATUS_FAILED,
-                  absl::StrCat(why, "; retry policy spent (max_attempts ",
-                               max_attempts, ")"),
-                  now));
-    LogEvent(spdlog::level::warn, "lease_expired",
-             {{"execution", id},
-              {"operator", e->operator_id()},
-              {"attempt", e->attempt()},
-              {"now", v1::ExecutionStatus_Name(after.status())}});
-    batch.PutExecution(&*e, after);
-    changed.push_back(std::move(after));
+    if (!e) continue;  // gone since the ids were read
+    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> after, change(*e));
+    if (!after) continue;
+    batch.PutExecution(&*e, *after);
+    changed.push_back(*std::move(after));
   }
   AP_RETURN_IF_ERROR(store_->Write(batch));
   return changed;
+}
+
+absl::StatusOr<std::vector<v1::Execution>> ExecutionLedger::ExpireLeases() {
+  const absl::Time now = clock_->TimeNow();
+  AP_ASSIGN_OR_RETURN(std::vector<std::string> ids, store_->ExpiredLeases(now));
+  return ChangeEach(
+      ids, [&](const v1::Execution& e)
+               -> absl::StatusOr<std::optional<v1::Execution>> {
+        if (!e.has_lease_expires_at() ||
+            (e.status() != v1::EXECUTION_STATUS_DISPATCHED &&
+             e.status() != v1::EXECUTION_STATUS_RUNNING) ||
+            FromProto(e.lease_expires_at()) > now) {
+          return std::nullopt;  // reported or canceled since
+        }
+        AP_ASSIGN_OR_RETURN(std::optional<v1::Workflow> w,
+                            store_->GetWorkflow(e.workflow_id()));
+        const int max_attempts =
+            w ? std::max(1, w->policy().retry().max_attempts()) : 1;
+        v1::Execution after = e;
+        after.clear_lease_expires_at();
+        const std::string why =
+            absl::StrCat("lease expired on operator ", e.operator_id(),
+                         " (attempt ", e.attempt(), ")");
+        AP_RETURN_IF_ERROR(
+            e.attempt() < max_attempts
+                ? ScheduleRetry(w->policy(), now, why, &after)
+                : FinishExecution(
+                      &after, v1::EXECUTION_STATUS_FAILED,
+                      absl::StrCat(why, "; retry policy spent (max_attempts ",
+                                   max_attempts, ")"),
+                      now));
+        LogEvent(spdlog::level::warn, "lease_expired",
+                 {{"execution", e.id()},
+                  {"operator", e.operator_id()},
+                  {"attempt", e.attempt()},
+                  {"now", v1::ExecutionStatus_Name(after.status())}});
+        return after;
+      });
 }
 
 absl::StatusOr<std::vector<v1::Execution>>
@@ -431,33 +443,26 @@ ExecutionLedger::ExpireStartDeadlines() {
   const absl::Time now = clock_->TimeNow();
   AP_ASSIGN_OR_RETURN(std::vector<std::string> ids,
                       store_->StartDeadlinesPassed(now));
-  if (ids.empty()) return std::vector<v1::Execution>();
-  FairMutexLock l(store_->write_mutex());
-  std::vector<v1::Execution> skipped;
-  WorkflowBatch batch;
-  for (const std::string& id : ids) {
-    AP_ASSIGN_OR_RETURN(std::optional<v1::Execution> e,
-                        store_->GetExecution(id));
-    if (!e || e->status() != v1::EXECUTION_STATUS_PENDING ||
-        !e->has_start_by() || FromProto(e->start_by()) > now) {
-      continue;  // dispatched or changed since the deadlines were read
-    }
-    v1::Execution after = *e;
-    AP_RETURN_IF_ERROR(MoveTo(&after, v1::EXECUTION_STATUS_SKIPPED));
-    after.set_reason(absl::StrCat(
-        kStartDeadlineReason, "; no operator took attempt ", e->attempt(),
-        " by ",
-        absl::FormatTime(absl::RFC3339_sec, FromProto(e->start_by()),
-                         absl::UTCTimeZone())));
-    after.clear_not_before();
-    *after.mutable_finished_at() = ToProtoTimestamp(now);
-    LogEvent(spdlog::level::warn, "start_deadline_passed",
-             {{"execution", id}, {"attempt", e->attempt()}});
-    batch.PutExecution(&*e, after);
-    skipped.push_back(std::move(after));
-  }
-  AP_RETURN_IF_ERROR(store_->Write(batch));
-  return skipped;
+  return ChangeEach(
+      ids, [&](const v1::Execution& e)
+               -> absl::StatusOr<std::optional<v1::Execution>> {
+        if (e.status() != v1::EXECUTION_STATUS_PENDING || !e.has_start_by() ||
+            FromProto(e.start_by()) > now) {
+          return std::nullopt;  // dispatched or changed since
+        }
+        v1::Execution after = e;
+        AP_RETURN_IF_ERROR(MoveTo(&after, v1::EXECUTION_STATUS_SKIPPED));
+        after.set_reason(absl::StrCat(
+            kStartDeadlineReason, "; no operator took attempt ", e.attempt(),
+            " by ",
+            absl::FormatTime(absl::RFC3339_sec, FromProto(e.start_by()),
+                             absl::UTCTimeZone())));
+        after.clear_not_before();
+        *after.mutable_finished_at() = ToProtoTimestamp(now);
+        LogEvent(spdlog::level::warn, "start_deadline_passed",
+                 {{"execution", e.id()}, {"attempt", e.attempt()}});
+        return after;
+      });
 }
 
 absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {

@@ -28,6 +28,7 @@
 // while the previous write was in progress. Thread-safe.
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,6 +130,15 @@ class ExecutionLedger {
  private:
   using ReportCommit =
       GroupCommit<ReportCall, absl::StatusOr<v1::ReportResponse>, FairMutex>;
+
+  // Under the write lock, in one write: each of `ids` as stored now, as
+  // `change` makes it (nullopt: it no longer applies; left alone). Returns
+  // those changed.
+  using Change = std::function<absl::StatusOr<std::optional<v1::Execution>>(
+      const v1::Execution& stored)>;
+  absl::StatusOr<std::vector<v1::Execution>> ChangeEach(
+      const std::vector<std::string>& ids, const Change& change)
+      ABSL_LOCKS_EXCLUDED(store_->write_mutex());
 
   void CommitReportsLocked(std::vector<ReportCommit::Item*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_->write_mutex());

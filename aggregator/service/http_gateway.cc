@@ -95,6 +95,12 @@ HttpAnswer HttpGateway::Handle(const HttpCall& call) const {
     ok.headers.emplace_back("Access-Control-Max-Age", "600");
     return ok;
   }
+  HttpAnswer answer = Call(call);
+  answer.headers.insert(answer.headers.end(), cors.begin(), cors.end());
+  return answer;
+}
+
+HttpAnswer HttpGateway::Call(const HttpCall& call) const {
   absl::StatusOr<HttpRouteMatch> match = routes_.Match(call.method, call.path);
   if (!match.ok()) {
     HttpAnswer answer = ErrorAnswer(
@@ -123,11 +129,7 @@ HttpAnswer HttpGateway::Handle(const HttpCall& call) const {
       channel_(), &ctx,
       absl::StrCat("/", service_->full_name(), "/", match->method->name()),
       request->SerializeAsString(), &bytes);
-  if (!st.ok()) {
-    HttpAnswer answer = ErrorAnswer(st.error_code(), st.error_message());
-    answer.headers = cors;
-    return answer;
-  }
+  if (!st.ok()) return ErrorAnswer(st.error_code(), st.error_message());
   std::unique_ptr<google::protobuf::Message> response(
       google::protobuf::MessageFactory::generated_factory()
           ->GetPrototype(match->method->output_type())
@@ -135,7 +137,7 @@ HttpAnswer HttpGateway::Handle(const HttpCall& call) const {
   if (!response->ParseFromString(bytes)) {
     return ErrorAnswer(grpc::StatusCode::INTERNAL, "the answer did not parse");
   }
-  HttpAnswer answer{200, "", cors};
+  HttpAnswer answer{200, "", {}};
   (void)google::protobuf::util::MessageToJsonString(*response, &answer.body);
   answer.body += "\n";
   return answer;

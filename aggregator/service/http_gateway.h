@@ -52,6 +52,8 @@ class HttpGateway {
   HttpAnswer Handle(const HttpCall& call) const;
 
  private:
+  // The RPC `call` names, called; the answer without CORS headers.
+  HttpAnswer Call(const HttpCall& call) const;
   // Empty when `call` comes from no browser or from this origin; else the
   // origin, allowed or not (`allowed`).
   std::string CrossOrigin(const HttpCall& call, bool* allowed) const;

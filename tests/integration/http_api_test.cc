@@ -218,6 +218,11 @@ TEST_F(HttpApiTest, AnAllowedOriginIsAnsweredWithCorsHeaders) {
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(a.header("Access-Control-Allow-Origin"),
             "https://console.example.com");
+  // Its errors too, so that the page can read them.
+  a = Call("GET", "/v1/nothing", "", "w", origin);
+  EXPECT_EQ(a.status, 404);
+  EXPECT_EQ(a.header("Access-Control-Allow-Origin"),
+            "https://console.example.com");
   // The API's own origin needs no allowing.
   a = Call("GET", "/v1/workflows", "", "w",
            {{"Origin", absl::StrCat("http://127.0.0.1:", node_->http_port())}});

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "aggregator/http/telemetry.h"
+#include "aggregator/console_files.h"
 #include "aggregator/store/pg_schema.h"
+#include "common/enum_label.h"
 #include "common/log/log.h"
 #include "common/net/address.h"
+#include "common/proto_time.h"
 #include "common/redact.h"
 #include "common/tls.h"
 #include "common/ulid.h"
@@ -179,7 +181,7 @@ void AggregatorNode::BuildGraph() {
   }
   aggregator_ = std::make_unique<AggregatorServiceImpl>(
       workflows_.get(), credentials_.get(), clock_, dispatcher_.get(),
-      forwarder_.get());
+      forwarder_.get(), [this] { return Overview(); });
   // A removed or replaced operator token also ends the stream it opened.
   credential_admin_ = std::make_unique<CredentialAdmin>(
       credentials_.get(), clock_,
@@ -237,6 +239,43 @@ void AggregatorNode::BuildGraph() {
       });
 }
 
+// What the store cannot read now is left out of this scrape or overview,
+// and so is all of it on a standby (what it keeps in memory is not kept up:
+// the leader writes).
+void AggregatorNode::CountsByStatus(
+    absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
+    absl::flat_hash_map<v1::ExecutionStatus, size_t>* open) {
+  if (LeaderIfStandby().has_value()) return;
+  if (auto w = store_->WorkflowCounts(); w.ok()) *workflows = *std::move(w);
+  if (auto e = store_->OpenCounts(); e.ok()) *open = *std::move(e);
+}
+
+v1::Overview AggregatorNode::Overview() {
+  v1::Overview o;
+  o.set_aggregator_id(aggregator_id_);
+  o.set_version(kVersion);
+  o.set_role(pg_ != nullptr ? absl::StrCat("leader (epoch ", epoch(), ")")
+                            : "leader");
+  *o.mutable_now() = ToProtoTimestamp(clock_->TimeNow());
+  o.set_workflows_known(static_cast<int64_t>(scheduler_.size()));
+  o.set_workflows_armed(static_cast<int64_t>(scheduler_.armed()));
+  o.set_fires(loop_->fires());
+  absl::flat_hash_map<v1::WorkflowStatus, int64_t> workflows;
+  absl::flat_hash_map<v1::ExecutionStatus, size_t> open;
+  CountsByStatus(&workflows, &open);
+  for (const auto& [status, n] : workflows) {
+    (*o.mutable_workflows_by_status())[EnumLabel(status)] = n;
+  }
+  for (const auto& [status, n] : open) {
+    (*o.mutable_open_executions())[EnumLabel(status)] =
+        static_cast<int64_t>(n);
+  }
+  for (v1::ActivityMinute& m : activity_.LastHour()) {
+    *o.add_activity() = std::move(m);
+  }
+  return o;
+}
+
 OpsHandlers AggregatorNode::MakeHttpHandlers() {
   OpsHandlers handlers;
   handlers.ready = [this]() -> absl::Status {
@@ -251,19 +290,7 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
     }
     return absl::OkStatus();
   };
-  // Workflows and open executions by status; what the store cannot read
-  // now is left out of this scrape or page, and so is all of it on a
-  // standby (what it keeps in memory is not kept up: the leader writes).
-  auto counts_by_status =
-      [this](absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
-             absl::flat_hash_map<v1::ExecutionStatus, size_t>* open) {
-        if (LeaderIfStandby().has_value()) return;
-        if (auto w = store_->WorkflowCounts(); w.ok()) {
-          *workflows = *std::move(w);
-        }
-        if (auto e = store_->OpenCounts(); e.ok()) *open = *std::move(e);
-      };
-  handlers.metrics = [this, counts_by_status] {
+  handlers.metrics = [this] {
     size_t connected = 0;
     for (const v1::OperatorInfo& op : dispatcher_->Operators()) {
       connected += op.connected();
@@ -275,28 +302,13 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
     snapshot.leader = leading_ ? 1 : 0;
     snapshot.leader_epoch = static_cast<double>(epoch());
     snapshot.notifications_queued = static_cast<double>(notifier_->queued());
-    counts_by_status(&snapshot.workflows_by_status, &snapshot.open_executions);
+    CountsByStatus(&snapshot.workflows_by_status, &snapshot.open_executions);
     return metrics_.Render(snapshot);
   };
   handlers.operators = [this] { return dispatcher_->Operators(); };
   handlers.api = [this](const HttpCall& call) { return gateway_->Handle(call); };
   handlers.max_api_body = static_cast<size_t>(config_.max_message_bytes);
-  handlers.telemetry = [this, counts_by_status] {
-    TelemetryData data{aggregator_id_,     kVersion,
-                       clock_->TimeNow(),  scheduler_.size(),
-                       scheduler_.armed(), loop_->fires()};
-    counts_by_status(&data.workflows_by_status, &data.open_executions);
-    if (std::optional<std::string> leader = LeaderIfStandby()) {
-      data.role = leader->empty()
-                      ? "standby; no leader known yet"
-                      : absl::StrCat("standby; the leader is at ", *leader);
-    } else if (pg_ != nullptr) {
-      data.role = absl::StrCat("leader (epoch ", epoch(), ")");
-    }
-    data.operators = dispatcher_->Operators();
-    data.recent = ledger_->Recent();
-    return RenderTelemetry(data);
-  };
+  handlers.console = ConsoleFiles();
   return handlers;
 }
 

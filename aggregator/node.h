@@ -125,6 +125,13 @@ class AggregatorNode {
   void BuildGraph();
   absl::Status StartServers();
   OpsHandlers MakeHttpHandlers();
+  // Stored workflows and open executions by status (left empty on a
+  // standby and where the store cannot read them now).
+  void CountsByStatus(
+      absl::flat_hash_map<v1::WorkflowStatus, int64_t>* workflows,
+      absl::flat_hash_map<v1::ExecutionStatus, size_t>* open);
+  // What GetOverview answers.
+  v1::Overview Overview();
   // A dispatch round soon, if leading.
   void Dispatch();
   // Executions canceled (REPLACE, cancel, delete) leave their operator.
@@ -133,7 +140,8 @@ class AggregatorNode {
   const AggregatorConfig config_;
   Clock* const clock_;
   const Observers observers_;
-  AggregatorMetrics metrics_;
+  Activity activity_{clock_};
+  AggregatorMetrics metrics_{&activity_};
   std::atomic<bool> leading_{false};
   std::atomic<bool> draining_{false};
   absl::Mutex leading_mu_;  // serializes StartLeading/StopLeading

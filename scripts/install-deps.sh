@@ -24,17 +24,26 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing packages; run as root:" >&2
   echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+# The console's browser tests drive Debian's chromium with puppeteer-core
+# from the npm registry, pinned by tests/browser/package-lock.json, with
+# the machine's Node.js (not a Debian package here: Debian's would replace
+# it).
+browser_tests="$(dirname "$0")/../tests/browser"
+if ! command -v npm >/dev/null; then
+  echo "install-deps: npm not found; the console's browser tests need Node.js and npm" >&2
+  exit 1
+fi
+(cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+echo "install-deps: tests/browser's npm packages installed"

@@ -105,7 +105,7 @@ fi
 cat <<EOF2
 
 ap demo: aggregator on $grpc, one operator, workflow $id firing every 5 s.
-  telemetry:   http://$http/telemetry
+  console:     http://$http/console/   (sign in with AP_API_KEY from $demo/credentials.env)
   metrics:     http://$http/metrics   (operator: http://$op_http/metrics)
   try:         export \$(cat $demo/credentials.env) AP_AGGREGATOR=$grpc
                $build/cli/apctl examine $id

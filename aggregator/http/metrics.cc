@@ -19,8 +19,9 @@ const prometheus::Histogram::BucketBoundaries kWaitBuckets = {
 
 }  // namespace
 
-AggregatorMetrics::AggregatorMetrics()
-    : registry_(std::make_shared<prometheus::Registry>()) {
+AggregatorMetrics::AggregatorMetrics(Activity* activity)
+    : activity_(activity),
+      registry_(std::make_shared<prometheus::Registry>()) {
   auto& fires = prometheus::BuildCounter()
                     .Name("ap_fires_total")
                     .Help("Fires handled, by result")
@@ -151,6 +152,11 @@ void AggregatorMetrics::OnFireRound(const FireReport& r) {
   for (absl::Duration d : r.lateness) {
     fire_lateness_->Observe(absl::ToDoubleSeconds(d));
   }
+  if (activity_ != nullptr) {
+    activity_->OnFired(r.recorded, r.lateness);
+    activity_->OnFinished(v1::EXECUTION_STATUS_SKIPPED, r.skipped);
+    activity_->OnFinished(v1::EXECUTION_STATUS_CANCELED, r.canceled.size());
+  }
 }
 
 void AggregatorMetrics::OnPing() { pings_->Increment(); }
@@ -164,11 +170,15 @@ void AggregatorMetrics::OnReport(v1::ReportResult result,
 void AggregatorMetrics::OnOutcome(v1::ExecutionStatus status) {
   if (IsTerminal(status)) {
     outcomes_->Add({{"status", EnumLabel(status)}}).Increment();
+    if (activity_ != nullptr) activity_->OnFinished(status);
   }
 }
 
 void AggregatorMetrics::OnStartDeadlinesPassed(size_t n) {
   start_deadlines_->Increment(static_cast<double>(n));
+  if (activity_ != nullptr) {
+    activity_->OnFinished(v1::EXECUTION_STATUS_SKIPPED, n);
+  }
 }
 
 void AggregatorMetrics::OnNotification(absl::string_view event,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "aggregator/http/activity.h"
 #include "aggregator/schedule/firing.h"
 #include "ap/v1/node.pb.h"
 #include "prometheus/counter.h"
@@ -35,7 +36,8 @@ class AggregatorMetrics {
     double notifications_queued = 0;
   };
 
-  AggregatorMetrics();
+  // `activity` (optional) is fed the fires and outcomes counted here.
+  explicit AggregatorMetrics(Activity* activity = nullptr);
 
   void OnFireRound(const FireReport& report);
   void OnPing();
@@ -61,6 +63,7 @@ class AggregatorMetrics {
   std::string Render(const Snapshot& snapshot);
 
  private:
+  Activity* const activity_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Counter* fires_recorded_;
   prometheus::Counter* fires_skipped_;

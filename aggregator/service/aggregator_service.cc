@@ -203,4 +203,30 @@ grpc::Status AggregatorServiceImpl::ListOperators(
   });
 }
 
+static_assert(static_cast<int>(Role::kReader) == v1::ROLE_READER &&
+              static_cast<int>(Role::kWriter) == v1::ROLE_WRITER &&
+              static_cast<int>(Role::kAdmin) == v1::ROLE_ADMIN);
+
+grpc::Status AggregatorServiceImpl::GetCaller(grpc::ServerContext* ctx,
+                                              const v1::GetCallerRequest* req,
+                                              v1::Caller* resp) {
+  return Handle(ctx, "GetCaller", *req, resp, [&](const Caller& caller) {
+    resp->set_owner(caller.owner);
+    resp->set_role(static_cast<v1::Role>(caller.role));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AggregatorServiceImpl::GetOverview(
+    grpc::ServerContext* ctx, const v1::GetOverviewRequest* req,
+    v1::Overview* resp) {
+  return Handle(ctx, "GetOverview", *req, resp, [&](const Caller&) {
+    if (!overview_) {
+      return absl::UnimplementedError("this aggregator serves no overview");
+    }
+    *resp = overview_();
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace ap

@@ -6,6 +6,7 @@
 // its own beyond PreviewSchedule's loop over a Trigger.
 
 #include <functional>
+#include <utility>
 
 #include "aggregator/auth/credentials.h"
 #include "aggregator/dispatch/dispatcher.h"
@@ -18,17 +19,23 @@ namespace ap {
 
 class AggregatorServiceImpl final : public v1::Aggregator::Service {
  public:
+  // What GetOverview answers (the node assembles it).
+  using OverviewSource = std::function<v1::Overview()>;
+
   // `dispatcher` (optional) adds live operator state to ListOperators;
-  // `forwarder` (optional) sends calls on a standby to the leader.
+  // `forwarder` (optional) sends calls on a standby to the leader;
+  // without `overview`, GetOverview is UNIMPLEMENTED.
   AggregatorServiceImpl(WorkflowService* workflows,
                         CredentialStore* credentials, Clock* clock,
                         Dispatcher* dispatcher = nullptr,
-                        LeaderForwarder* forwarder = nullptr)
+                        LeaderForwarder* forwarder = nullptr,
+                        OverviewSource overview = nullptr)
       : workflows_(workflows),
         credentials_(credentials),
         clock_(clock),
         dispatcher_(dispatcher),
-        forwarder_(forwarder) {}
+        forwarder_(forwarder),
+        overview_(std::move(overview)) {}
 
   grpc::Status CreateWorkflow(grpc::ServerContext* ctx,
                               const v1::CreateWorkflowRequest* req,
@@ -75,6 +82,12 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   grpc::Status ListOperators(grpc::ServerContext* ctx,
                              const v1::ListOperatorsRequest* req,
                              v1::ListOperatorsResponse* resp) override;
+  grpc::Status GetCaller(grpc::ServerContext* ctx,
+                         const v1::GetCallerRequest* req,
+                         v1::Caller* resp) override;
+  grpc::Status GetOverview(grpc::ServerContext* ctx,
+                           const v1::GetOverviewRequest* req,
+                           v1::Overview* resp) override;
 
  private:
   // Authenticates, runs `fn` with the caller, converts the status.
@@ -88,6 +101,7 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   Clock* const clock_;
   Dispatcher* const dispatcher_;
   LeaderForwarder* const forwarder_;
+  const OverviewSource overview_;
 };
 
 }  // namespace ap

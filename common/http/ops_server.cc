@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/json_escape.h"
@@ -84,6 +87,45 @@ void ServeApi(const OpsHandlers& handlers, httplib::Server* s) {
   }));
 }
 
+// Only this origin's scripts, styles, images and API; no inline script or
+// style, no plugins, no framing, no <base>, forms post only here.
+constexpr char kConsolePolicy[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+void ServeConsole(const std::vector<StaticFile>& files, httplib::Server* s) {
+  auto redirect = [](absl::string_view to) {
+    return [to = std::string(to)](const httplib::Request&,
+                                  httplib::Response& res) {
+      res.set_redirect(to, 302);
+    };
+  };
+  s->Get("/", redirect("/console/"));
+  s->Get("/console", redirect("/console/"));
+  // The page that was /telemetry is the console's overview.
+  s->Get("/telemetry", redirect("/console/#/overview"));
+  auto table = std::make_shared<absl::flat_hash_map<std::string, StaticFile>>();
+  for (const StaticFile& f : files) (*table)[f.path] = f;
+  s->Get(R"(/console/(.*))", [table](const httplib::Request& req,
+                                     httplib::Response& res) {
+    std::string path = req.matches[1];
+    if (path.empty()) path = "index.html";
+    auto it = table->find(path);
+    res.set_header("Content-Security-Policy", kConsolePolicy);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-cache");
+    if (it == table->end()) {
+      res.status = 404;
+      res.set_content(absl::StrCat("no such file: /console/", path, "\n"),
+                      "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_content(it->second.body, it->second.content_type);
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
@@ -127,11 +169,7 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
       (void)google::protobuf::util::MessageToJsonString(list, &json, options);
       res.set_content(json, "application/json");
     });
-  if (handlers.telemetry)
-    s.Get("/telemetry",
-          [h = handlers](const httplib::Request&, httplib::Response& res) {
-            res.set_content(h.telemetry(), "text/html; charset=utf-8");
-          });
+  if (!handlers.console.empty()) ServeConsole(handlers.console, &s);
   if (handlers.api) ServeApi(handlers, &s);
   const int port = hp->port == 0
                        ? s.bind_to_any_port(hp->host)

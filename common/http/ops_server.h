@@ -9,8 +9,12 @@
 //   GET /metrics    Prometheus text format
 //   GET /operators  JSON: the operators, as ListOperators shows them
 //                   (only with an `operators` handler)
-//   GET /telemetry  an HTML page for people (only with a `telemetry`
-//                   handler)
+//   GET /console/   the web console's files (only with `console` files):
+//                   index.html at /console/, the rest by their paths,
+//                   with a Content-Security-Policy allowing nothing but
+//                   this origin (no inline script or style);
+//                   / and /console redirect to /console/, and /telemetry
+//                   to the console's overview
 //   /v1/...         any method: the `api` handler (the aggregator's
 //                   HTTP/JSON API), bodies up to max_api_body bytes; a
 //                   larger one, or a path under /v1/ nothing serves, is
@@ -50,13 +54,20 @@ struct HttpAnswer {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A file served as it is (the console's, built into the binary).
+struct StaticFile {
+  std::string path;  // relative to the mount point: "index.html", "js/a.js"
+  std::string content_type;
+  std::string body;
+};
+
 struct OpsHandlers {
   // OK when ready, else the reason.
   std::function<absl::Status()> ready;
   std::function<std::string()> metrics;
   std::function<std::vector<v1::OperatorInfo>()> operators;
-  // The /telemetry page's HTML.
-  std::function<std::string()> telemetry;
+  // The web console's files (none: not served).
+  std::vector<StaticFile> console;
   // The JSON API under /v1/ (none: not served).
   std::function<HttpAnswer(const HttpCall&)> api;
   size_t max_api_body = 1 << 20;

@@ -11,9 +11,9 @@ from grpc_tools import protoc
 
 def compile_protos(src, out, names=("workflow", "aggregator", "node")):
     """Generates ap.v1 modules into `out` (import them as ap.v1.X_pb2); with
-    aggregator.proto, the http.proto it imports."""
-    if "aggregator" in names and "http" not in names:
-        names = ("http",) + tuple(names)
+    aggregator.proto, the http.proto and admin.proto it imports."""
+    if "aggregator" in names:
+        names = tuple(n for n in ("http", "admin") if n not in names) + tuple(names)
     for name in names:
         rc = protoc.main([
             "protoc", "-I" + os.path.join(src, "proto"),

@@ -59,8 +59,8 @@ def run_demo(src, env, demo, check, label):
     check(label + ": executions arrive within 15 s",
           succeeded >= 2 and first_at is not None and first_at <= 15,
           "first after %s s; output:\n%s" % (first_at, "".join(lines)))
-    check(label + ": the telemetry address is printed",
-          any("/telemetry" in l for l in lines))
+    check(label + ": the console's address is printed",
+          any("/console/" in l for l in lines))
     os.killpg(proc.pid, signal.SIGINT)
     left = "nothing"
     try:

@@ -206,6 +206,8 @@ def run_workflow(stack, apctl, check):
           apctl("health").returncode == 0)
     for key, path in (("AP_PUBLISH_HTTP", "/health"),
                       ("AP_PUBLISH_HTTP", "/ready"),
+                      ("AP_PUBLISH_HTTP", "/console/"),  # built into the image
+                      ("AP_PUBLISH_HTTP", "/console/js/main.js"),
                       ("AP_PUBLISH_OPERATOR_HTTP", "/health")):
         check("GET %s on %s answers 200 from the host" % (path, key),
               stack.http(key, path) == 200)

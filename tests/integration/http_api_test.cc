@@ -14,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/aggregator_config.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -152,6 +153,15 @@ TEST_F(HttpApiTest, EveryRouteWorksAsCurlWouldCallIt) {
   EXPECT_THAT(a.body, HasSubstr("2026-06-01T02:30:00Z"));
 
   EXPECT_EQ(Call("GET", "/v1/operators").status, 200);
+  a = Call("GET", "/v1/caller", "", "r");
+  EXPECT_EQ(a.field("owner"), "alice");
+  EXPECT_EQ(a.field("role"), "ROLE_READER");
+  EXPECT_EQ(Call("GET", "/v1/caller").field("role"), "ROLE_WRITER");
+  a = Call("GET", "/v1/overview", "", "r");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.field("aggregatorId"), node_->aggregator_id());
+  EXPECT_EQ(a.field("role"), "leader");
+  EXPECT_EQ(a.json.fields().at("activity").list_value().values_size(), 60);
   a = Call("POST", "/v1/workflows/" + id + ":cancel", R"({"reason": "done"})");
   EXPECT_EQ(a.field("status"), "WORKFLOW_STATUS_CANCELED");
   a = Call("DELETE", "/v1/workflows/" + id);
@@ -159,6 +169,29 @@ TEST_F(HttpApiTest, EveryRouteWorksAsCurlWouldCallIt) {
   a = Call("GET", "/v1/workflows/" + id);
   EXPECT_EQ(a.status, 404);
   EXPECT_EQ(a.code(), 5);  // NOT_FOUND
+}
+
+TEST_F(HttpApiTest, TheOverviewCountsThisMinutesFiresAndWhatIsOpen) {
+  Answer a = Call("POST", "/v1/workflows",
+                  R"({"name": "every-minute", "trigger": {"cron": {"schedules": )"
+                  R"(["* * * * *"]}}, "steps": [{"id": "run", "command": )"
+                  R"({"argv": ["/bin/true"]}}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  clock_.AdvanceTime(absl::Minutes(1));
+  ASSERT_TRUE(ap::testing::Eventually([&] { return node_->fires() >= 1; }));
+
+  a = Call("GET", "/v1/overview", "", "r");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const auto& o = a.json.fields();
+  EXPECT_EQ(o.at("workflowsByStatus").struct_value().fields().at("active")
+                .string_value(), "1");  // int64 in JSON is a string
+  EXPECT_EQ(o.at("openExecutions").struct_value().fields().at("pending")
+                .string_value(), "1");
+  const auto& minutes = o.at("activity").list_value().values();
+  const auto& now = minutes[minutes.size() - 1].struct_value().fields();
+  EXPECT_EQ(now.at("fired").string_value(), "1");
+  EXPECT_TRUE(now.contains("latenessMax"));
+  EXPECT_EQ(now.at("start").string_value(), "2026-06-01T12:01:00Z");
 }
 
 TEST_F(HttpApiTest, BadRequestsGetAClearJsonErrorAndTheServerServesOn) {

@@ -126,6 +126,53 @@ TEST_F(OpsServerTest, UnknownPathIs404AndStopIsPrompt) {
   EXPECT_FALSE(client_->Get("/health"));
 }
 
+TEST(OpsServerConsoleTest, FilesAreServedWithAPolicyAllowingNoInlineScript) {
+  OpsHandlers h;
+  h.ready = [] { return absl::OkStatus(); };
+  h.metrics = [] { return std::string(); };
+  h.console = {{"index.html", "text/html; charset=utf-8", "<!DOCTYPE html>"},
+               {"js/main.js", "text/javascript; charset=utf-8", "let x;"}};
+  auto server = OpsServer::Start("127.0.0.1:0", h);
+  ASSERT_TRUE(server.ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+
+  auto index = client.Get("/console/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->body, "<!DOCTYPE html>");
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  const std::string policy = index->get_header_value("Content-Security-Policy");
+  EXPECT_THAT(policy, HasSubstr("default-src 'none'"));
+  EXPECT_THAT(policy, HasSubstr("script-src 'self';"));
+  EXPECT_THAT(policy, ::testing::Not(HasSubstr("unsafe")));
+  EXPECT_EQ(index->get_header_value("X-Content-Type-Options"), "nosniff");
+
+  auto js = client.Get("/console/js/main.js");
+  EXPECT_EQ(js->body, "let x;");
+  EXPECT_EQ(js->get_header_value("Content-Type"),
+            "text/javascript; charset=utf-8");
+  auto missing = client.Get("/console/js/nope.js");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_THAT(missing->body, HasSubstr("no such file: /console/js/nope.js"));
+  EXPECT_EQ(client.Get("/console/../CMakeLists.txt")->status, 404);
+
+  EXPECT_EQ(client.Get("/")->get_header_value("Location"), "/console/");
+  EXPECT_EQ(client.Get("/console")->get_header_value("Location"), "/console/");
+  EXPECT_EQ(client.Get("/telemetry")->get_header_value("Location"),
+            "/console/#/overview");
+}
+
+TEST(OpsServerConsoleTest, WithoutConsoleFilesNothingIsServedThere) {
+  OpsHandlers h;
+  h.ready = [] { return absl::OkStatus(); };
+  h.metrics = [] { return std::string(); };
+  auto server = OpsServer::Start("127.0.0.1:0", h);
+  ASSERT_TRUE(server.ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  EXPECT_EQ(client.Get("/console/")->status, 404);
+  EXPECT_EQ(client.Get("/telemetry")->status, 404);
+}
+
 TEST(OpsServerStartTest, BadOrBusyAddressIsAnError) {
   EXPECT_FALSE(OpsServer::Start("nonsense", {}).ok());
   auto first = OpsServer::Start("127.0.0.1:0", {});

@@ -186,7 +186,9 @@ TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
           "PauseWorkflow",
           "ResumeWorkflow", "CancelWorkflow", "DeleteWorkflow",
           "TriggerWorkflow", "BackfillWorkflow", "ListExecutions", "GetExecution",
-          "ExamineWorkflow", "PreviewSchedule", "ListOperators"));
+          "ExamineWorkflow", "PreviewSchedule", "ListOperators",
+          // For the web console.
+          "GetCaller", "GetOverview"));
 }
 
 TEST(ProtoContractTest, NodeServiceDeclaresPingSyncReportAndReportBatch) {

@@ -367,11 +367,6 @@ void ExecutionLedger::CommitReportsLocked(
                 {"reason", after.reason()}});
       continue;
     }
-    {
-      absl::MutexLock rl(&recent_mu_);
-      recent_.push_front(after);
-      if (recent_.size() > kRecent) recent_.pop_back();
-    }
     LogEvent(spdlog::level::info, "execution_finished",
              {{"execution", after.id()},
               {"workflow", after.workflow_id()},
@@ -471,11 +466,6 @@ absl::StatusOr<std::vector<std::string>> ExecutionLedger::Pending(size_t max) {
 
 absl::StatusOr<bool> ExecutionLedger::AnyPending() {
   return store_->AnyPendingDue(clock_->TimeNow());
-}
-
-std::vector<v1::Execution> ExecutionLedger::Recent() const {
-  absl::MutexLock l(&recent_mu_);
-  return {recent_.begin(), recent_.end()};
 }
 
 }  // namespace ap

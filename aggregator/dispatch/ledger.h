@@ -27,7 +27,6 @@
 // are group-committed: one write (one fsync) for all reports that arrived
 // while the previous write was in progress. Thread-safe.
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -123,10 +122,6 @@ class ExecutionLedger {
   // Whether Pending would return any now (cheap).
   absl::StatusOr<bool> AnyPending();
 
-  // The last kRecent terminal outcomes accepted, newest first (telemetry).
-  std::vector<v1::Execution> Recent() const;
-  static constexpr size_t kRecent = 50;
-
  private:
   using ReportCommit =
       GroupCommit<ReportCall, absl::StatusOr<v1::ReportResponse>, FairMutex>;
@@ -146,8 +141,6 @@ class ExecutionLedger {
   WorkflowStore* const store_;
   Clock* const clock_;
   const LedgerOptions options_;
-  mutable absl::Mutex recent_mu_;
-  std::deque<v1::Execution> recent_ ABSL_GUARDED_BY(recent_mu_);
   ReportCommit reports_;
 };
 

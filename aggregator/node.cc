@@ -256,6 +256,11 @@ v1::Overview AggregatorNode::Overview() {
   o.set_version(kVersion);
   o.set_role(pg_ != nullptr ? absl::StrCat("leader (epoch ", epoch(), ")")
                             : "leader");
+  o.set_store(pg_ != nullptr ? "postgres" : "rocksdb");
+  if (pg_ != nullptr) {
+    o.set_leader_address(address_);
+    o.set_epoch(epoch());
+  }
   *o.mutable_now() = ToProtoTimestamp(clock_->TimeNow());
   o.set_workflows_known(static_cast<int64_t>(scheduler_.size()));
   o.set_workflows_armed(static_cast<int64_t>(scheduler_.armed()));

@@ -215,6 +215,8 @@ try {
   check('the overview charts this hour\'s outcomes',
     await count(page, 'figure.chart rect.succeeded') >= 1 &&
     await count(page, 'figure.chart rect.failed') >= 1);
+  check('the overview says what the aggregator is part of',
+    (await text(page, '#cluster')).includes('One aggregator'));
   check('the overview counts the workflows',
     (await text(page, '#workflows-known')) === '3');
   await shot(page, 'overview');

@@ -174,6 +174,15 @@ TEST_F(ClusterTest, AStandbyForwardsTheUserApiAndSendsOperatorsToTheLeader) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_THAT(r->body, HasSubstr("\"every-second\""));
+  // The console's overview, asked of the standby, is the leader's.
+  r = http.Get("/v1/overview", {{"Authorization", "Bearer " + key->secret}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("\"store\":\"postgres\""));
+  EXPECT_THAT(r->body,
+              HasSubstr("\"leaderAddress\":\"" + leader->address() + "\""));
+  EXPECT_THAT(r->body, HasSubstr(absl::StrCat("\"epoch\":\"", leader->epoch(),
+                                              "\"")));
 
   auto operators = v1::Node::NewStub(ChannelTo(*standby));
   grpc::ClientContext ping;

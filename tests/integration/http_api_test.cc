@@ -161,6 +161,8 @@ TEST_F(HttpApiTest, EveryRouteWorksAsCurlWouldCallIt) {
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.field("aggregatorId"), node_->aggregator_id());
   EXPECT_EQ(a.field("role"), "leader");
+  EXPECT_EQ(a.field("store"), "rocksdb");
+  EXPECT_EQ(a.field("leaderAddress"), "");
   EXPECT_EQ(a.json.fields().at("activity").list_value().values_size(), 60);
   a = Call("POST", "/v1/workflows/" + id + ":cancel", R"({"reason": "done"})");
   EXPECT_EQ(a.field("status"), "WORKFLOW_STATUS_CANCELED");

@@ -46,6 +46,11 @@ export async function render(ctx) {
       h('p', { id: 'aggregator' },
         h('strong', {}, o.aggregatorId), ` · `, h('span', { id: 'role' }, o.role),
         ` · version ${o.version} · ${fmt.time(o.now)}`),
+      h('p', { id: 'cluster' }, o.store === 'postgres'
+        ? `Cluster on PostgreSQL: the leader is ${o.leaderAddress} (epoch ` +
+          `${o.epoch}); a standby forwards what it is asked to it, so this ` +
+          'page is the leader\'s whichever member serves it.'
+        : 'One aggregator on its embedded RocksDB store.'),
       table(['workflows known', 'armed', 'fires since start',
         'fires in the last hour'],
       h('tr', {},

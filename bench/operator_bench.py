@@ -6,10 +6,21 @@
    after a pause. Measured: from the aggregator's "serving" log line to the
    last operator's "aggregator_linked" line (timestamps from the logs).
 2. Throughput: W interval workflows firing every E seconds (W/E executions
-   a second offered, spread evenly), each one command step /bin/true, run
-   by the K operators. Measured over the window: executions SUCCEEDED per
-   second, scheduled -> started and -> finished (p50/p99, from the
-   records), CPU and peak RSS of the aggregator and of the operators.
+   a second offered, spread evenly), each one step run by the K operators:
+   the command /bin/true, or (--step=http) a GET on bench/http_target, a
+   keep-alive HTTP server started here. After a warm-up, over a window:
+   - completed: executions SUCCEEDED whose finish falls inside the window
+     (not those scheduled in it and finished later);
+   - the backlog: executions open (pending, dispatched, running; from
+     /metrics) every 0.5 s, and how much it grew over the window. A run
+     HOLDS when at least 97 % of the offered rate completed and the
+     backlog grew by no more than max(50, 0.1 s of the offered rate);
+   - scheduled -> started and -> finished (p50/p99) of the fires
+     scheduled in the window, from the records;
+   - CPU of the whole machine (/proc/stat) per completed execution, split
+     into the aggregator, the operators with their children (the steps'
+     processes), the target, and the rest (kernel work charged to no
+     process, the bench itself); user and system apart.
 
 Prints the figures; it is not a pass/fail test. Everything runs on
 127.0.0.1 and is stopped at the end.
@@ -17,6 +28,7 @@ Prints the figures; it is not a pass/fail test. Everything runs on
 usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
        [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16]
        [--healthy-reset=5s] [--down=3] [--create-rate=300]
+       [--warmup=3] [--step=command|http] [--no-reconnect]
 """
 import argparse
 import concurrent.futures
@@ -126,11 +138,24 @@ def reconnect(agg, ops, args):
            bound * 1000, "met" if max(took) <= bound else "NOT MET"))
 
 
-def cpu_seconds(pid):
-    """User + system CPU of a process so far, in seconds."""
+def process_cpu(pid):
+    """(user, system) CPU seconds of a process so far, its reaped children
+    (a command step's /bin/true) included."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    return ((int(fields[11]) + int(fields[13])) / tick,
+            (int(fields[12]) + int(fields[14])) / tick)
+
+
+def machine_cpu():
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat:
+    user, nice, system, irq, softirq and steal are busy; idle and iowait
+    are not)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    return (sum(v) - v[3] - v[4]) / tick, sum(v) / tick
 
 
 def peak_rss_mib(pid):
@@ -141,14 +166,40 @@ def peak_rss_mib(pid):
     return 0
 
 
-def throughput(agg, ops, api, api_grpc, wf, keys, args):
+def open_executions(agg):
+    """Executions not finished (pending, dispatched, running), from
+    /metrics."""
+    return sum(v for k, v in agg.metrics().items()
+               if k.startswith("ap_executions_open{"))
+
+
+class Target:
+    """bench/http_target: the HTTP steps' keep-alive target."""
+
+    def __init__(self, build):
+        self.proc = subprocess.Popen(
+            [os.path.join(build, "bench/http_target")],
+            stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.communicate(timeout=10)[0].strip()
+
+
+def seconds_of(ts):
+    return ts.seconds + ts.nanos / 1e9
+
+
+def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
     """`keys`: API keys of one owner per 1,000 workflows (an owner may
     have 10,000, and each create counts the owner's workflows); workflow i
     belongs to keys[i % len(keys)]."""
     users = api_grpc.AggregatorStub(grpc.insecure_channel(agg.address()))
     metas = [(("authorization", "Bearer " + key),) for key in keys]
     # Fires start once every workflow exists, spread evenly over `every`
-    # (creates run 8 at a time, at about --create-rate a second).
+    # (creates run 8 at a time, at about --create-rate a second); the
+    # window opens after --warmup seconds of firing.
     create_start = time.time()
     t0 = create_start + 5 + args.workflows / float(args.create_rate)
 
@@ -159,7 +210,10 @@ def throughput(agg, ops, api, api_grpc, wf, keys, args):
         w.start_at.seconds = int(start)
         w.start_at.nanos = int((start % 1) * 1e9)
         step = w.steps.add(id="noop")
-        step.command.argv.append("/bin/true")
+        if target:
+            step.http.url = "http://127.0.0.1:%d/" % target.port
+        else:
+            step.command.argv.append("/bin/true")
         return users.CreateWorkflow(api.CreateWorkflowRequest(workflow=w),
                                     metadata=metas[i % len(metas)],
                                     timeout=30).id
@@ -170,60 +224,89 @@ def throughput(agg, ops, api, api_grpc, wf, keys, args):
     if created > t0:
         sys.exit("creating took longer than planned; fires began before "
                  "every workflow existed")
-    time.sleep(t0 - created)
-    pids = [agg.proc.pid] + [p.pid for p in ops.procs]
-    cpu0 = {pid: cpu_seconds(pid) for pid in pids}
-    window_start = t0
-    time.sleep(args.seconds)
-    cpu1 = {pid: cpu_seconds(pid) for pid in pids}
-    rss = {pid: peak_rss_mib(pid) for pid in pids}
+    window_start = t0 + args.warmup
     window_end = window_start + args.seconds
-    time.sleep(3)  # the last ones finish
+    time.sleep(window_start - time.time())
+    procs = {"aggregator": [agg.proc.pid],
+             "operators": [p.pid for p in ops.procs]}
+    if target:
+        procs["target"] = [target.proc.pid]
+    cpu0 = {name: [process_cpu(pid) for pid in pids]
+            for name, pids in procs.items()}
+    machine0 = machine_cpu()
+    backlog = [open_executions(agg)]
+    while time.time() < window_end - 0.6:
+        time.sleep(0.5)
+        backlog.append(open_executions(agg))
+    time.sleep(max(0, window_end - time.time()))
+    machine1 = machine_cpu()
+    cpu1 = {name: [process_cpu(pid) for pid in pids]
+            for name, pids in procs.items()}
+    backlog.append(open_executions(agg))
+    rss = {name: max(peak_rss_mib(pid) for pid in pids)
+           for name, pids in procs.items()}
+    # Outcomes of the window's last moments may still be on their way to
+    # the store; only those finished inside the window are counted.
+    time.sleep(2)
 
     def executions(i):
         return users.ListExecutions(api.ListExecutionsRequest(
             workflow_id=ids[i], page_size=1000),
             metadata=metas[i % len(metas)], timeout=30).executions
 
-    recorded, dispatched, started, finished, done = [], [], [], [], 0
+    completed, offered, started, finished = 0, 0, [], []
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         for listed in pool.map(executions, range(len(ids))):
             for e in listed:
-                sched = e.scheduled_at.seconds + e.scheduled_at.nanos / 1e9
+                sched = seconds_of(e.scheduled_at)
+                fin = seconds_of(e.finished_at)
+                if (e.status == wf.EXECUTION_STATUS_SUCCEEDED and
+                        window_start <= fin < window_end):
+                    completed += 1
                 if not window_start <= sched < window_end:
                     continue
+                offered += 1
+                if e.HasField("started_at"):
+                    started.append(seconds_of(e.started_at) - sched)
                 if e.status == wf.EXECUTION_STATUS_SUCCEEDED:
-                    done += 1
-                    st = e.started_at.seconds + e.started_at.nanos / 1e9
-                    fin = e.finished_at.seconds + e.finished_at.nanos / 1e9
-                    started.append(st - sched)
                     finished.append(fin - sched)
-                    recorded.append(e.created_at.seconds +
-                                    e.created_at.nanos / 1e9 - sched)
-                    dispatched.append(e.dispatched_at.seconds +
-                                      e.dispatched_at.nanos / 1e9 - sched)
-    offered = args.workflows * args.seconds / float(args.every)
-    op_cpu = [(cpu1[p] - cpu0[p]) / args.seconds * 100 for p in pids[1:]]
-    print("throughput: %d workflows every %d s (%.0f/s offered), %d "
-          "operators: %d of %.0f executions in the %d s window SUCCEEDED "
-          "(%.0f/s); scheduled -> started p50 %.1f ms, p99 %.1f ms; "
-          "-> finished p50 %.1f ms, p99 %.1f ms" %
-          (args.workflows, args.every, args.workflows / float(args.every),
-           args.operators, done, offered, args.seconds, done / args.seconds,
-           percentile(started, 0.5) * 1000, percentile(started, 0.99) * 1000,
+    rate = args.workflows / float(args.every)
+    growth = backlog[-1] - backlog[0]
+    holds = (completed >= 0.97 * rate * args.seconds and
+             growth <= max(50, 0.1 * rate))
+    print("throughput: %s steps, %d workflows every %d s (%.0f/s offered), "
+          "%d operators x %d: %d completed inside the %d s window (%.0f/s); "
+          "%s" % ("HTTP" if target else "command", args.workflows, args.every,
+                  rate, args.operators, args.capacity, completed,
+                  args.seconds, completed / args.seconds,
+                  "HOLDS" if holds else "DOES NOT HOLD"))
+    print("backlog (open executions) at the window's start %d, max %d, end "
+          "%d (grew by %d)" % (backlog[0], max(backlog), backlog[-1], growth))
+    print("of the %d fires scheduled in the window: scheduled -> started "
+          "p50 %.1f ms, p99 %.1f ms (%d started); -> finished p50 %.1f ms, "
+          "p99 %.1f ms (%d succeeded)" %
+          (offered, percentile(started, 0.5) * 1000,
+           percentile(started, 0.99) * 1000, len(started),
            percentile(finished, 0.5) * 1000,
-           percentile(finished, 0.99) * 1000))
-    print("scheduled -> recorded by the fire p50 %.1f ms, p99 %.1f ms; "
-          "-> dispatched p50 %.1f ms, p99 %.1f ms" %
-          (percentile(recorded, 0.5) * 1000, percentile(recorded, 0.99) * 1000,
-           percentile(dispatched, 0.5) * 1000,
-           percentile(dispatched, 0.99) * 1000))
-    print("resources over the window: aggregator %.0f%% CPU, peak RSS %.0f "
-          "MiB; operators %.1f%% CPU each on average (max %.1f%%), peak RSS "
-          "max %.0f MiB" %
-          ((cpu1[pids[0]] - cpu0[pids[0]]) / args.seconds * 100,
-           rss[pids[0]], sum(op_cpu) / len(op_cpu), max(op_cpu),
-           max(rss[p] for p in pids[1:])))
+           percentile(finished, 0.99) * 1000, len(finished)))
+    busy = machine1[0] - machine0[0]
+    total = machine1[1] - machine0[1]
+    per = max(1, completed)
+    parts = []
+    accounted = 0
+    for name in procs:
+        user = sum(b[0] - a[0] for a, b in zip(cpu0[name], cpu1[name]))
+        system = sum(b[1] - a[1] for a, b in zip(cpu0[name], cpu1[name]))
+        accounted += user + system
+        parts.append("%s %.0f µs (user %.0f, system %.0f; peak RSS %.0f MiB)"
+                     % (name, (user + system) / per * 1e6, user / per * 1e6,
+                        system / per * 1e6, rss[name]))
+    parts.append("the rest (kernel work not charged to them, the bench) "
+                 "%.0f µs" % ((busy - accounted) / per * 1e6))
+    print("machine CPU: %.0f%% busy (%.2f of %d cores), %.0f µs per completed "
+          "execution: %s" % (busy / total * 100, busy / args.seconds,
+                             os.cpu_count(), busy / per * 1e6,
+                             "; ".join(parts)))
     print("(workflows created at %.0f/s)" %
           (args.workflows / max(0.001, created - create_start)))
 
@@ -241,6 +324,14 @@ def main():
     parser.add_argument("--create-rate", type=int, default=300,
                         help="creates a second to plan for (fires begin "
                         "once all should exist)")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="seconds of firing before the window opens")
+    parser.add_argument("--step", choices=("command", "http"),
+                        default="command",
+                        help="/bin/true, or GET on bench/http_target "
+                        "(needs a build with -DAP_BUILD_BENCH=ON)")
+    parser.add_argument("--no-reconnect", action="store_true",
+                        help="skip the reconnect measurement")
     parser.add_argument("--healthy-reset", default="5s")
     parser.add_argument("--down", type=int, default=3)
     parser.add_argument("--keep", action="store_true",
@@ -260,19 +351,24 @@ def main():
     # A token is bound to its operator id: one each.
     tokens = [agg.secret("operators", "add", "--id=op-%d" % i)
               for i in range(args.operators)]
-    ops = None
+    ops, target = None, None
     try:
+        if args.step == "http":
+            target = Target(args.build)
         port = ap_e2e.free_port()
         agg.extra.append("--grpc-listen=127.0.0.1:%d" % port)
         agg.start()
         ops = Operators(args.build, args.work, port, tokens,
                         args.healthy_reset, args.capacity)
-        reconnect(agg, ops, args)
+        if not args.no_reconnect:
+            reconnect(agg, ops, args)
         if args.workflows > 0:
-            throughput(agg, ops, api, api_grpc, wf, keys, args)
+            throughput(agg, ops, target, api, api_grpc, wf, keys, args)
     finally:
         if ops:
             ops.stop()
+        if target:
+            print("target:", target.stop())
         agg.kill()
         if args.keep:
             print("logs in", args.work)

@@ -64,12 +64,30 @@ absl::Status OperatorNode::Start() {
   flusher_->SetBatchReport([this](const std::vector<v1::ReportRequest>& r) {
     return link_->ReportBatch(r, absl::Seconds(10));
   });
+  running_ = std::make_unique<RunningReporter>(
+      [this](const std::vector<v1::ReportRequest>& r) {
+        return link_->ReportBatch(r, absl::Seconds(2));
+      },
+      [this](const v1::ReportRequest& r, const std::string& detail) {
+        // Re-dispatched elsewhere, canceled or gone: stop duplicating it.
+        const std::string reason =
+            absl::StrCat("the aggregator says it is stale: ", detail);
+        if (executor_->Cancel(r.execution_id(), r.attempt(), reason)) {
+          LogEvent(spdlog::level::info, "attempt_stopped",
+                   {{"execution", r.execution_id()},
+                    {"attempt", r.attempt()},
+                    {"reason", reason}});
+        }
+      });
   supervisor_ = std::make_unique<Supervisor>(clock_);
   supervisor_->Add(
       "link", [this] { link_->Run(); }, [this] { link_->Stop(); });
   supervisor_->Add(
       "spool_flusher", [this] { flusher_->Run(); },
       [this] { flusher_->Stop(); });
+  supervisor_->Add(
+      "running_reporter", [this] { running_->Run(); },
+      [this] { running_->Stop(); });
   return absl::OkStatus();
 }
 
@@ -133,36 +151,26 @@ void OperatorNode::OnCancel(const v1::Cancel& c) {
 void OperatorNode::OnLinked() { flusher_->Wake(); }
 
 bool OperatorNode::OnStart(const v1::Assignment& a) {
+  if (std::optional<std::string> why = WhyNotStart(a, clock_->TimeNow())) {
+    LogEvent(spdlog::level::info, "assignment_not_run",
+             {{"execution", a.execution_id()},
+              {"attempt", a.attempt()},
+              {"reason", *why}});
+    return false;
+  }
   v1::ReportRequest running;
   running.set_operator_id(config_.id);
   running.set_execution_id(a.execution_id());
   running.set_attempt(a.attempt());
   running.set_status(v1::EXECUTION_STATUS_RUNNING);
   *running.mutable_started_at() = ToProtoTimestamp(clock_->TimeNow());
-  // Best effort: the outcome is what must not be lost, and it is spooled.
-  absl::StatusOr<v1::ReportResponse> r =
-      link_->Report(running, absl::Seconds(2));
-  if (!r.ok()) {
-    LogEvent(spdlog::level::debug, "running_not_reported",
-             {{"execution", a.execution_id()},
-              {"attempt", a.attempt()},
-              {"error", r.status().ToString()}});
-    return true;
-  }
-  if (r->result() == v1::REPORT_RESULT_STALE) {
-    // Re-dispatched elsewhere, or gone: running it would only duplicate.
-    LogEvent(spdlog::level::info, "assignment_not_run",
-             {{"execution", a.execution_id()},
-              {"attempt", a.attempt()},
-              {"reason", absl::StrCat("the aggregator says it is stale: ",
-                                      r->detail())}});
-    return false;
-  }
+  running_->Started(std::move(running));
   return true;
 }
 
 void OperatorNode::OnOutcome(v1::ReportRequest outcome) {
   outcome.set_operator_id(config_.id);
+  running_->Finished(outcome.execution_id(), outcome.attempt());
   if (outcome.status() == v1::EXECUTION_STATUS_PENDING) {
     metrics_.OnHandBack();
     LogEvent(spdlog::level::info, "assignment_handed_back",

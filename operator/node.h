@@ -19,6 +19,7 @@
 #include "operator/run/command_runner.h"
 #include "operator/run/executor.h"
 #include "operator/run/http_runner.h"
+#include "operator/run/running_reporter.h"
 #include "operator/spool/flusher.h"
 #include "operator/spool/spool.h"
 #include "operator/supervise/supervisor.h"
@@ -56,8 +57,8 @@ class OperatorNode : public LinkHandler {
 
  private:
   void OnOutcome(v1::ReportRequest outcome);
-  // Reports RUNNING (best effort); false when the aggregator answers that
-  // the attempt is stale.
+  // The gate before an attempt runs (false: its lease ran out; not run,
+  // no outcome); queues its RUNNING report for running_.
   bool OnStart(const v1::Assignment& assignment);
 
   const OperatorConfig config_;
@@ -73,6 +74,7 @@ class OperatorNode : public LinkHandler {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Link> link_;
   std::unique_ptr<Flusher> flusher_;
+  std::unique_ptr<RunningReporter> running_;
   std::unique_ptr<Supervisor> supervisor_;
 };
 

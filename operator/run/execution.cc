@@ -145,6 +145,16 @@ v1::ReportRequest RunExecution(const v1::Assignment& a, const Runners& runners,
   return report;
 }
 
+std::optional<std::string> WhyNotStart(const v1::Assignment& a,
+                                       absl::Time now) {
+  if (!a.has_deadline() || now < FromProto(a.deadline())) return std::nullopt;
+  return absl::StrCat("its lease ran out before it could start (deadline ",
+                      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                       FromProto(a.deadline()),
+                                       absl::UTCTimeZone()),
+                      ")");
+}
+
 v1::ReportRequest HandBack(const v1::Assignment& assignment,
                            const std::string& reason) {
   v1::ReportRequest r;

@@ -9,7 +9,10 @@
 // step and why. No thread of its own; the executor calls it on a worker.
 
 #include <atomic>
+#include <optional>
+#include <string>
 
+#include "absl/time/time.h"
 #include "ap/v1/node.pb.h"
 #include "operator/run/step_runner.h"
 
@@ -28,6 +31,15 @@ struct Runners {
 v1::ReportRequest RunExecution(const v1::Assignment& assignment,
                                const Runners& runners, size_t max_output_bytes,
                                const std::atomic<bool>& canceled);
+
+// Why an attempt must not start now, or nullopt when it may: its lease
+// (the assignment's deadline) has run out, so the aggregator may have
+// given the execution to another operator already. This is the gate
+// before a step runs; the RUNNING report that follows is sent in the
+// background (running_reporter.h), and a STALE answer to it cancels the
+// attempt (docs/protocol.md).
+std::optional<std::string> WhyNotStart(const v1::Assignment& assignment,
+                                       absl::Time now);
 
 // The report that hands an assignment back unstarted (status PENDING):
 // the aggregator makes it PENDING again, same attempt.

@@ -158,6 +158,45 @@ class Operator(_Process):
             r'ap_operator_state\{what="(\w+)"\} (\S+)', text.decode())}
 
 
+def _crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def spooled(spool_dir, parse):
+    """The outcomes on disk in an operator's spool directory, parsed with
+    `parse` (node_pb2.ReportRequest.FromString): the records of its
+    segments (`*.log`, operator/spool/segment_record.h), up to a torn or
+    damaged one as the operator reads them, and files of the earlier
+    format (`*.outcome`). A segment may still hold outcomes already
+    answered for (the spool does not write acknowledgements)."""
+    out = []
+    for name in sorted(os.listdir(spool_dir)):
+        path = os.path.join(spool_dir, name)
+        if name.endswith(".outcome"):
+            with open(path, "rb") as f:
+                out.append(parse(f.read()))
+        if not name.endswith(".log"):
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        pos = 0
+        while pos + 20 <= len(data) and data[pos:pos + 4] == b"APS1":
+            n = int.from_bytes(data[pos + 4:pos + 8], "little")
+            if pos + 20 + n > len(data):
+                break
+            payload = data[pos + 20:pos + 20 + n]
+            crc = int.from_bytes(data[pos + 16:pos + 20], "little")
+            if crc == _crc32c(payload, _crc32c(data[pos + 8:pos + 16])):
+                out.append(parse(payload))
+            pos += 20 + n
+    return out
+
+
 def log_times(path, pattern, after=None):
     """Timestamps (datetime, UTC) of the log lines matching `pattern`."""
     import datetime

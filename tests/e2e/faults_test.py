@@ -296,8 +296,9 @@ def shutdown(s, target_port):
           codes)
     check("shutdown: the aggregator drains with exit 0",
           s.agg.stop(signal.SIGTERM) == 0)
-    left = [f for op in ops for f in os.listdir(op.spool)
-            if f.endswith(".outcome")]
+    from ap.v1 import node_pb2
+    left = [o.execution_id for op in ops
+            for o in ap_e2e.spooled(op.spool, node_pb2.ReportRequest.FromString)]
     check("shutdown: the spools were flushed", not left, left)
     s.agg.start()
     got = s.executions(wid)
@@ -328,7 +329,7 @@ def main():
     names = sys.argv[3:] or list(SCENARIOS)
     check = ap_e2e.Checks()
     protos = tempfile.mkdtemp(prefix="ap-protos-")
-    ap_e2e.compile_protos(src, protos, ("workflow", "aggregator"))
+    ap_e2e.compile_protos(src, protos, ("workflow", "aggregator", "node"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

@@ -132,19 +132,19 @@ def main():
         time.sleep(3)  # the ones in flight finish meanwhile
         op.kill()
         spool = op.spool
-        spooled = [f for f in os.listdir(spool) if f.endswith(".outcome")]
+        spooled = ap_e2e.spooled(spool, node.ReportRequest.FromString)
         check("outcomes made while the aggregator was down are spooled",
               len(spooled) > 0)
-        spooled_ids = set()
-        for f in spooled:
-            with open(os.path.join(spool, f), "rb") as fh:
-                spooled_ids.add(node.ReportRequest.FromString(fh.read())
-                                .execution_id)
+        spooled_ids = {o.execution_id for o in spooled}
         agg.start()
         op.start()
+        def spool_depth():
+            try:
+                return op.metrics().get("spool_depth")
+            except OSError:  # not serving HTTP yet
+                return None
         check("after both restart, the spool drains",
-              ap_e2e.wait_until(lambda: not [f for f in os.listdir(spool)
-                                      if f.endswith(".outcome")], 20),
+              ap_e2e.wait_until(lambda: spool_depth() == 0, 20),
               "%d spooled before" % len(spooled))
         time.sleep(2)
         resp = users.ListExecutions(api.ListExecutionsRequest(

@@ -164,5 +164,17 @@ TEST_F(ExecutionTest, ABrokenTemplateFailsTheStepNamingIt) {
   EXPECT_TRUE(http_.seen.empty());
 }
 
+TEST(WhyNotStartTest, AnAttemptStartsOnlyWithinItsLease) {
+  const absl::Time t = absl::FromUnixSeconds(1'780'000'000);
+  v1::Assignment a;
+  EXPECT_EQ(WhyNotStart(a, t), std::nullopt) << "no deadline: no limit";
+  *a.mutable_deadline() = ToProtoTimestamp(t);
+  EXPECT_EQ(WhyNotStart(a, t - absl::Milliseconds(1)), std::nullopt);
+  const std::optional<std::string> why = WhyNotStart(a, t);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("lease ran out"));
+  EXPECT_THAT(*why, HasSubstr("2026-05-28T"));
+}
+
 }  // namespace
 }  // namespace ap

@@ -65,7 +65,26 @@ TEST(SpoolTest, ARestartFindsEveryOutcomeAndKeepsCounting) {
   EXPECT_THAT(Ids(*oldest), ElementsAre("a", "b", "c"));
 }
 
-TEST(SpoolTest, RemovedOutcomesAreGoneAfterARestart) {
+TEST(SpoolTest, AnsweredOutcomesAreGoneWithTheirSegment) {
+  testing::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.path());
+    absl::StatusOr<uint64_t> a = spool->Append(Outcome("a"));
+    absl::StatusOr<uint64_t> b = spool->Append(Outcome("b"));
+    ASSERT_STATUS_OK(a);
+    ASSERT_STATUS_OK(b);
+    ASSERT_STATUS_OK(spool->Remove(*a));
+    EXPECT_STATUS_OK(spool->Remove(*a));  // already gone is fine
+    ASSERT_STATUS_OK(spool->Remove(*b));
+    EXPECT_EQ(spool->depth(), 0u);
+  }
+  // Closed with nothing left to report: no segment is kept.
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  auto spool = OpenSpool(dir.path());
+  EXPECT_EQ(spool->depth(), 0u);
+}
+
+TEST(SpoolTest, AnOutcomeNotAnsweredForSurvivesARestart) {
   testing::TempDir dir;
   {
     auto spool = OpenSpool(dir.path());
@@ -73,40 +92,133 @@ TEST(SpoolTest, RemovedOutcomesAreGoneAfterARestart) {
     ASSERT_STATUS_OK(a);
     ASSERT_STATUS_OK(spool->Append(Outcome("b")));
     ASSERT_STATUS_OK(spool->Remove(*a));
-    EXPECT_STATUS_OK(spool->Remove(*a));  // already gone is fine
   }
+  // Acknowledgements are not written: "a" shares b's segment and may come
+  // back (the aggregator answers the repeat DUPLICATE); "b" must.
   auto spool = OpenSpool(dir.path());
   auto oldest = spool->Oldest(10);
   ASSERT_STATUS_OK(oldest);
-  EXPECT_THAT(Ids(*oldest), ElementsAre("b"));
+  EXPECT_THAT(Ids(*oldest), ::testing::Contains("b"));
 }
 
-TEST(SpoolTest, AHalfWrittenAppendIsDroppedAtOpen) {
+// The single segment file of a spool directory.
+std::string OnlySegment(const std::string& dir) {
+  std::string found;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".log") {
+      EXPECT_TRUE(found.empty()) << "more than one segment";
+      found = e.path().string();
+    }
+  }
+  return found;
+}
+
+TEST(SpoolTest, AFileOfTheEarlierFormatIsTakenIntoTheLog) {
   testing::TempDir dir;
   std::ofstream(dir.path() + "/00000000000000000007.tmp") << "half";
-  auto spool = OpenSpool(dir.path());
-  EXPECT_EQ(spool->depth(), 0u);
-  EXPECT_FALSE(
-      std::filesystem::exists(dir.path() + "/00000000000000000007.tmp"));
+  std::ofstream(dir.path() + "/00000000000000000003.outcome",
+                std::ios::binary)
+      << Outcome("old").SerializeAsString();
+  std::ofstream(dir.path() + "/00000000000000000004.outcome",
+                std::ios::binary)
+      << "\xff\xff\xff not a proto";
+  {
+    auto spool = OpenSpool(dir.path());
+    auto oldest = spool->Oldest(10);
+    ASSERT_STATUS_OK(oldest);
+    EXPECT_THAT(Ids(*oldest), ElementsAre("old"));
+  }
+  namespace fs = std::filesystem;
+  EXPECT_FALSE(fs::exists(dir.path() + "/00000000000000000003.outcome"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/00000000000000000007.tmp"));
+  EXPECT_TRUE(fs::exists(dir.path() + "/00000000000000000004.corrupt"));
+  auto spool = OpenSpool(dir.path());  // and it stays
+  EXPECT_EQ(spool->depth(), 1u);
 }
 
-TEST(SpoolTest, ACorruptOutcomeIsSetAsideNotReplayed) {
+TEST(SpoolTest, ATornTailIsSetAsideAndWhatCameBeforeItIsKept) {
   testing::TempDir dir;
   {
     auto spool = OpenSpool(dir.path());
     ASSERT_STATUS_OK(spool->Append(Outcome("a")));
     ASSERT_STATUS_OK(spool->Append(Outcome("b")));
   }
-  std::ofstream(dir.path() + "/00000000000000000001.outcome",
-                std::ios::trunc | std::ios::binary)
-      << "\xff\xff\xff not a proto";
+  const std::string segment = OnlySegment(dir.path());
+  const auto whole = std::filesystem::file_size(segment);
+  {
+    // A crash in the middle of writing a group: half a record.
+    std::ofstream out(segment, std::ios::app | std::ios::binary);
+    out << std::string("APS1\x30\x00\x00\x00\x09", 9);
+  }
+  {
+    auto spool = OpenSpool(dir.path());
+    auto oldest = spool->Oldest(10);
+    ASSERT_STATUS_OK(oldest);
+    EXPECT_THAT(Ids(*oldest), ElementsAre("a", "b"));
+    ASSERT_STATUS_OK(spool->Append(Outcome("c")));
+  }
+  EXPECT_EQ(std::filesystem::file_size(segment + ".corrupt-tail"), 9u);
+  EXPECT_EQ(std::filesystem::file_size(segment), whole) << "cut off";
+  auto spool = OpenSpool(dir.path());
+  auto oldest = spool->Oldest(10);
+  ASSERT_STATUS_OK(oldest);
+  EXPECT_THAT(Ids(*oldest), ElementsAre("a", "b", "c"));
+}
+
+TEST(SpoolTest, ADamagedOutcomeIsSetAsideAndTheOnesAfterItKept) {
+  testing::TempDir dir;
+  {
+    auto spool = OpenSpool(dir.path());
+    ASSERT_STATUS_OK(spool->Append(Outcome("a")));
+    ASSERT_STATUS_OK(spool->Append(Outcome("b")));
+  }
+  const std::string segment = OnlySegment(dir.path());
+  {
+    // One bit flipped in a's payload (after the 20-byte header).
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(22);
+    char c;
+    f.get(c);
+    f.seekp(22);
+    f.put(static_cast<char>(c ^ 0x01));
+  }
   auto spool = OpenSpool(dir.path());
   auto oldest = spool->Oldest(10);
   ASSERT_STATUS_OK(oldest);
   EXPECT_THAT(Ids(*oldest), ElementsAre("b"));
-  EXPECT_EQ(spool->depth(), 1u);
-  EXPECT_TRUE(
-      std::filesystem::exists(dir.path() + "/00000000000000000001.corrupt"));
+  EXPECT_TRUE(std::filesystem::exists(segment + ".corrupt-at-0"));
+}
+
+TEST(SpoolTest, AnOutcomeSetAsideIsWrittenOutAndForgotten) {
+  testing::TempDir dir;
+  auto spool = OpenSpool(dir.path());
+  absl::StatusOr<uint64_t> a = spool->Append(Outcome("a"));
+  ASSERT_STATUS_OK(a);
+  ASSERT_STATUS_OK(spool->SetAside(*a, ".rejected"));
+  EXPECT_EQ(spool->depth(), 0u);
+  v1::ReportRequest kept;
+  std::ifstream in(dir.path() + "/00000000000000000001.rejected",
+                   std::ios::binary);
+  ASSERT_TRUE(kept.ParseFromIstream(&in));
+  EXPECT_EQ(kept.execution_id(), "a");
+}
+
+TEST(SpoolTest, SegmentsAreReplacedWhenFullAndRemovedWhenAnswered) {
+  testing::TempDir dir;
+  auto spool = OpenSpool(dir.path(), 64 << 20);
+  v1::ReportRequest big = Outcome("big");
+  big.set_reason(std::string(200 * 1024, 'x'));
+  std::vector<uint64_t> sequences;
+  for (int i = 0; i < 12; ++i) {
+    absl::StatusOr<uint64_t> s = spool->Append(big);
+    ASSERT_STATUS_OK(s);
+    sequences.push_back(*s);
+  }
+  EXPECT_GE(spool->segments(), 2u);
+  for (uint64_t s : sequences) ASSERT_STATUS_OK(spool->Remove(s));
+  EXPECT_EQ(spool->segments(), 1u) << "only the active one is left";
+  spool.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
 TEST(SpoolTest, AFullSpoolRefusesWithTheLimitNamed) {
@@ -125,9 +237,9 @@ TEST(SpoolTest, AFullSpoolRefusesWithTheLimitNamed) {
   EXPECT_EQ(spool->bytes(), 2 * one);
 }
 
-// Appends write and fsync outside the spool's lock, so an operator's
-// workers do not queue behind each other's fsyncs; every outcome still
-// gets its own sequence, and the limit holds across them.
+// Appends are group-committed (one write and fsync for all queued), so an
+// operator's workers do not queue behind each other's fsyncs; every outcome
+// still gets its own sequence, and the limit holds across them.
 TEST(SpoolTest, ConcurrentAppendsEachGetASequenceWithinTheLimit) {
   testing::TempDir dir;
   const uint64_t one = Outcome("e00").SerializeAsString().size();

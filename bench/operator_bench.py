@@ -17,6 +17,9 @@
      backlog grew by no more than max(50, 0.1 s of the offered rate);
    - scheduled -> started and -> finished (p50/p99) of the fires
      scheduled in the window, from the records;
+   - with --drain=S, after the window every workflow is paused and the
+     time until no execution is open is measured (overload: is the
+     backlog worked off once the load drops?);
    - CPU of the whole machine (/proc/stat) per completed execution, split
      into the aggregator, the operators with their children (the steps'
      processes), the target, and the rest (kernel work charged to no
@@ -28,7 +31,7 @@ Prints the figures; it is not a pass/fail test. Everything runs on
 usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
        [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16]
        [--healthy-reset=5s] [--down=3] [--create-rate=300]
-       [--warmup=3] [--step=command|http] [--no-reconnect]
+       [--warmup=3] [--step=command|http] [--no-reconnect] [--drain=S]
 """
 import argparse
 import concurrent.futures
@@ -248,6 +251,22 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
     # Outcomes of the window's last moments may still be on their way to
     # the store; only those finished inside the window are counted.
     time.sleep(2)
+    if args.drain:
+        # The load drops: no more fires. How long until the backlog is
+        # worked off (or recorded by a start deadline)?
+        paused_at = time.time()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: users.PauseWorkflow(
+                api.PauseWorkflowRequest(id=ids[i]),
+                metadata=metas[i % len(metas)], timeout=30), range(len(ids))))
+        left = open_executions(agg)
+        drain_start, peak = time.time(), left
+        while left > 0 and time.time() < drain_start + args.drain:
+            time.sleep(0.5)
+            left = open_executions(agg)
+        print("drain: %d open when the workflows were paused (%.1f s to "
+              "pause them all), %d left after %.1f s" %
+              (peak, drain_start - paused_at, left, time.time() - drain_start))
 
     def executions(i):
         return users.ListExecutions(api.ListExecutionsRequest(
@@ -332,6 +351,10 @@ def main():
                         "(needs a build with -DAP_BUILD_BENCH=ON)")
     parser.add_argument("--no-reconnect", action="store_true",
                         help="skip the reconnect measurement")
+    parser.add_argument("--drain", type=int, default=0,
+                        help="after the window, pause every workflow and "
+                        "wait up to this many seconds for the backlog to "
+                        "be worked off")
     parser.add_argument("--healthy-reset", default="5s")
     parser.add_argument("--down", type=int, default=3)
     parser.add_argument("--keep", action="store_true",

@@ -32,6 +32,7 @@ usage: operator_bench.py BUILD_DIR SOURCE_DIR [--operators=50]
        [--workflows=1000] [--every=1] [--seconds=10] [--capacity=16]
        [--healthy-reset=5s] [--down=3] [--create-rate=300]
        [--warmup=3] [--step=command|http] [--no-reconnect] [--drain=S]
+       [--start-deadline=S]
 """
 import argparse
 import concurrent.futures
@@ -212,6 +213,8 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
         start = t0 + args.every * i / args.workflows
         w.start_at.seconds = int(start)
         w.start_at.nanos = int((start % 1) * 1e9)
+        if args.start_deadline:
+            w.policy.start_deadline.seconds = args.start_deadline
         step = w.steps.add(id="noop")
         if target:
             step.http.url = "http://127.0.0.1:%d/" % target.port
@@ -273,7 +276,7 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
             workflow_id=ids[i], page_size=1000),
             metadata=metas[i % len(metas)], timeout=30).executions
 
-    completed, offered, started, finished = 0, 0, [], []
+    completed, offered, started, finished, skipped = 0, 0, [], [], 0
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         for listed in pool.map(executions, range(len(ids))):
             for e in listed:
@@ -289,6 +292,8 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
                     started.append(seconds_of(e.started_at) - sched)
                 if e.status == wf.EXECUTION_STATUS_SUCCEEDED:
                     finished.append(fin - sched)
+                if e.status == wf.EXECUTION_STATUS_SKIPPED:
+                    skipped += 1
     rate = args.workflows / float(args.every)
     growth = backlog[-1] - backlog[0]
     holds = (completed >= 0.97 * rate * args.seconds and
@@ -303,11 +308,11 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
           "%d (grew by %d)" % (backlog[0], max(backlog), backlog[-1], growth))
     print("of the %d fires scheduled in the window: scheduled -> started "
           "p50 %.1f ms, p99 %.1f ms (%d started); -> finished p50 %.1f ms, "
-          "p99 %.1f ms (%d succeeded)" %
+          "p99 %.1f ms (%d succeeded, %d skipped by the start deadline)" %
           (offered, percentile(started, 0.5) * 1000,
            percentile(started, 0.99) * 1000, len(started),
            percentile(finished, 0.5) * 1000,
-           percentile(finished, 0.99) * 1000, len(finished)))
+           percentile(finished, 0.99) * 1000, len(finished), skipped))
     busy = machine1[0] - machine0[0]
     total = machine1[1] - machine0[1]
     per = max(1, completed)
@@ -351,6 +356,9 @@ def main():
                         "(needs a build with -DAP_BUILD_BENCH=ON)")
     parser.add_argument("--no-reconnect", action="store_true",
                         help="skip the reconnect measurement")
+    parser.add_argument("--start-deadline", type=int, default=0,
+                        help="each workflow's policy.start_deadline, "
+                        "seconds (0: none)")
     parser.add_argument("--drain", type=int, default=0,
                         help="after the window, pause every workflow and "
                         "wait up to this many seconds for the backlog to "

@@ -133,10 +133,15 @@ absl::Status WorkflowStore::Purge(const v1::Workflow& workflow, int chunk) {
 }
 
 absl::Status WorkflowStore::ForEachNotification(
-    const std::function<bool(store::v1::NotificationRecord&&)>& fn) {
+    const std::function<bool(store::v1::NotificationRecord&&)>& fn,
+    absl::string_view workflow_id) {
   absl::Status parse;
+  const std::string prefix =
+      workflow_id.empty()
+          ? std::string(keys::kNotificationPrefix)
+          : absl::StrCat(keys::kNotificationPrefix, workflow_id, "/");
   AP_RETURN_IF_ERROR(
-      store_->Scan(keys::kNotificationPrefix, "",
+      store_->Scan(prefix, "",
                    Parsed<store::v1::NotificationRecord>(fn, &parse)));
   return parse;
 }

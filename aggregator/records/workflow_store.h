@@ -199,9 +199,11 @@ class WorkflowStore {
   absl::StatusOr<std::map<absl::Time, v1::WorkflowStatus>> StatusChanges(
       absl::string_view workflow_id);
 
-  // Notifications waiting for delivery, by workflow.
+  // Notifications waiting for delivery, by workflow (only `workflow_id`'s
+  // when given).
   absl::Status ForEachNotification(
-      const std::function<bool(store::v1::NotificationRecord&&)>& fn);
+      const std::function<bool(store::v1::NotificationRecord&&)>& fn,
+      absl::string_view workflow_id = "");
   // What each workflow's notifications remember.
   absl::Status ForEachNotifyState(
       const std::function<bool(absl::string_view workflow_id,

@@ -203,6 +203,14 @@ grpc::Status AggregatorServiceImpl::ListOperators(
   });
 }
 
+grpc::Status AggregatorServiceImpl::ListNotifications(
+    grpc::ServerContext* ctx, const v1::ListNotificationsRequest* req,
+    v1::ListNotificationsResponse* resp) {
+  return Handle(ctx, "ListNotifications", *req, resp, [&](const Caller& c) {
+    return Into(workflows_->ListNotifications(c, req->workflow_id()), resp);
+  });
+}
+
 static_assert(static_cast<int>(Role::kReader) == v1::ROLE_READER &&
               static_cast<int>(Role::kWriter) == v1::ROLE_WRITER &&
               static_cast<int>(Role::kAdmin) == v1::ROLE_ADMIN);

@@ -82,6 +82,9 @@ class AggregatorServiceImpl final : public v1::Aggregator::Service {
   grpc::Status ListOperators(grpc::ServerContext* ctx,
                              const v1::ListOperatorsRequest* req,
                              v1::ListOperatorsResponse* resp) override;
+  grpc::Status ListNotifications(grpc::ServerContext* ctx,
+                                 const v1::ListNotificationsRequest* req,
+                                 v1::ListNotificationsResponse* resp) override;
   grpc::Status GetCaller(grpc::ServerContext* ctx,
                          const v1::GetCallerRequest* req,
                          v1::Caller* resp) override;

@@ -1,5 +1,6 @@
 #include "aggregator/workflows/service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -416,6 +417,35 @@ absl::StatusOr<v1::Execution> WorkflowService::GetExecution(
                       store_->GetWorkflow(e->workflow_id()));
   if (!w || w->owner() != caller.owner) return NotFound("execution", id);
   return *std::move(e);
+}
+
+absl::StatusOr<v1::ListNotificationsResponse>
+WorkflowService::ListNotifications(const Caller& caller,
+                                   absl::string_view workflow_id) {
+  AP_ASSIGN_OR_RETURN(const v1::Workflow w, Owned(caller, workflow_id));
+  v1::ListNotificationsResponse out;
+  AP_RETURN_IF_ERROR(store_->ForEachNotification(
+      [&](store::v1::NotificationRecord&& n) {
+        v1::PendingNotification* p = out.add_notifications();
+        p->set_id(n.id());
+        p->set_target_id(n.target_id());
+        p->set_event(n.event());
+        *p->mutable_created_at() = n.created_at();
+        p->set_attempts(n.attempts());
+        p->set_last_error(n.last_error());
+        if (n.has_next_attempt_at()) {
+          *p->mutable_next_attempt_at() = n.next_attempt_at();
+        }
+        return true;
+      },
+      w.id()));
+  std::sort(out.mutable_notifications()->begin(),
+            out.mutable_notifications()->end(),
+            [](const v1::PendingNotification& a,
+               const v1::PendingNotification& b) {
+              return FromProto(a.created_at()) < FromProto(b.created_at());
+            });
+  return out;
 }
 
 absl::StatusOr<v1::ExamineWorkflowResponse> WorkflowService::Examine(

@@ -72,6 +72,9 @@ class WorkflowService {
       const Caller& caller, const v1::ListExecutionsRequest& request);
   absl::StatusOr<v1::Execution> GetExecution(const Caller& caller,
                                              absl::string_view id);
+  // The workflow's notifications waiting for delivery, oldest first.
+  absl::StatusOr<v1::ListNotificationsResponse> ListNotifications(
+      const Caller& caller, absl::string_view workflow_id);
   // See examine.h. `until` defaults to now, `since` to 24 h before until.
   absl::StatusOr<v1::ExamineWorkflowResponse> Examine(
       const Caller& caller, const v1::ExamineWorkflowRequest& request);

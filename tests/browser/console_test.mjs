@@ -175,6 +175,10 @@ try {
     (await text(page, '#spec')).includes('name: nightly-report\n') &&
     (await text(page, '#spec')).includes('schedules:\n      - "0 3 * * *"'),
     await text(page, '#spec'));
+  const waiting = await text(page, '#notifications tr.notification');
+  check('the failure\'s notification, not delivered yet, is shown waiting',
+    waiting !== null && waiting.includes('oncall') && waiting.includes('failed'),
+    String(waiting));
   await page.click('#executions tr.execution');
   check('an execution opens to its step results',
     (await text(page, '#executions tr.more:not([hidden])')).includes('report written'));

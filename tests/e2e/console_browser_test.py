@@ -69,8 +69,12 @@ def main():
         channel = grpc.insecure_channel(agg.address())
         users, nodes = api_grpc.AggregatorStub(channel), node_grpc.NodeStub(channel)
 
-        def create(name, labels, cron=None, output=""):
+        def create(name, labels, cron=None, output="", notify=False):
             w = wf.Workflow(name=name, labels=labels)
+            if notify:  # to a webhook nobody listens on: it waits
+                target = w.notify.add(id="oncall")
+                target.events.append(wf.NOTIFY_EVENT_FAILED)
+                target.webhook.url = "http://127.0.0.1:9/hook"
             if cron:
                 w.trigger.cron.schedules.append(cron)
             else:
@@ -79,7 +83,8 @@ def main():
             return users.CreateWorkflow(api.CreateWorkflowRequest(workflow=w),
                                         metadata=user, timeout=5)
 
-        nightly = create("nightly-report", {"team": "data"}, cron="0 3 * * *")
+        nightly = create("nightly-report", {"team": "data"}, cron="0 3 * * *",
+                         notify=True)
         web = create("web-deploy", {"team": "web"}, cron="30 4 * * *")
         users.PauseWorkflow(api.PauseWorkflowRequest(id=web.id), metadata=user,
                             timeout=5)

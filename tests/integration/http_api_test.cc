@@ -153,6 +153,9 @@ TEST_F(HttpApiTest, EveryRouteWorksAsCurlWouldCallIt) {
   EXPECT_THAT(a.body, HasSubstr("2026-06-01T02:30:00Z"));
 
   EXPECT_EQ(Call("GET", "/v1/operators").status, 200);
+  a = Call("GET", "/v1/workflows/" + id + "/notifications", "", "r");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(Call("GET", "/v1/workflows/nope/notifications").status, 404);
   a = Call("GET", "/v1/caller", "", "r");
   EXPECT_EQ(a.field("owner"), "alice");
   EXPECT_EQ(a.field("role"), "ROLE_READER");

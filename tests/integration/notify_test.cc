@@ -225,6 +225,23 @@ TEST_P(NotifyTest, AWebhookThatIsDownIsRetriedUntilUpWithoutBlockingFires) {
               IsOk());
   EXPECT_GE(waiting.attempts(), 3);
   EXPECT_THAT(waiting.last_error(), HasSubstr("connection refused"));
+  // The API shows it waiting (without URL, headers or body), to its
+  // owner only.
+  absl::StatusOr<v1::ListNotificationsResponse> listed =
+      service_->ListNotifications(kAlice, id);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_THAT(listed->notifications(), SizeIs(1));
+  EXPECT_EQ(listed->notifications(0).id(), waiting.id());
+  EXPECT_EQ(listed->notifications(0).target_id(), "oncall");
+  EXPECT_EQ(listed->notifications(0).event(), "failed");
+  EXPECT_EQ(listed->notifications(0).attempts(), waiting.attempts());
+  EXPECT_THAT(listed->notifications(0).last_error(),
+              HasSubstr("connection refused"));
+  EXPECT_TRUE(listed->notifications(0).has_next_attempt_at());
+  EXPECT_THAT(service_->ListNotifications(kAlice, cron_id)->notifications(),
+              SizeIs(0));
+  EXPECT_THAT(service_->ListNotifications(Caller{"mallory", Role::kReader}, id),
+              StatusIs(absl::StatusCode::kNotFound));
 
   webhook_.SetDown(false);
   clock_.AdvanceTime(absl::Minutes(5));
@@ -232,6 +249,8 @@ TEST_P(NotifyTest, AWebhookThatIsDownIsRetriedUntilUpWithoutBlockingFires) {
   ASSERT_THAT(webhook_.posts(), SizeIs(1));
   EXPECT_EQ(webhook_.posts()[0].id(), waiting.id());
   EXPECT_EQ(StoredNotifications(), 0u);
+  EXPECT_THAT(service_->ListNotifications(kAlice, id)->notifications(),
+              SizeIs(0));
   (void)cron_id;
 }
 

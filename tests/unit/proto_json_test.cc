@@ -187,6 +187,7 @@ TEST(ProtoContractTest, AggregatorServiceDeclaresEveryUserRpcOfTheDesign) {
           "ResumeWorkflow", "CancelWorkflow", "DeleteWorkflow",
           "TriggerWorkflow", "BackfillWorkflow", "ListExecutions", "GetExecution",
           "ExamineWorkflow", "PreviewSchedule", "ListOperators",
+          "ListNotifications",
           // For the web console.
           "GetCaller", "GetOverview"));
 }

@@ -67,6 +67,7 @@ export const api = {
   workflow: (id) => get(wf(id)),
   executions: (id, query) => get(`${wf(id)}/executions`, query),
   examine: (id, since, until) => get(`${wf(id)}:examine`, { since, until }),
+  notifications: (id) => get(`${wf(id)}/notifications`),
   pause: (id) => post(`${wf(id)}:pause`),
   resume: (id) => post(`${wf(id)}:resume`),
   cancel: (id) => post(`${wf(id)}:cancel`),

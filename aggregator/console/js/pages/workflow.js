@@ -142,17 +142,34 @@ function executions(list) {
       'attempt', 'operator'], rows, { id: 'executions' });
 }
 
+// Notifications not delivered yet (shown only when there are some).
+function waiting(list) {
+  if (list.length === 0) return null;
+  return [
+    h('h3', {}, `Notifications waiting for delivery (${list.length})`),
+    table(['created', 'target', 'event', 'attempts', 'latest error',
+      'next attempt'], list.map((n) => h('tr', { class: 'notification' },
+      h('td', {}, fmt.time(n.createdAt)),
+      h('td', {}, n.targetId),
+      h('td', {}, n.event),
+      h('td', { class: 'num' }, n.attempts || 0),
+      h('td', { class: 'error-text' }, n.lastError || ''),
+      h('td', {}, fmt.time(n.nextAttemptAt)))), { id: 'notifications' }),
+  ];
+}
+
 export async function render(ctx) {
   const id = ctx.arg;
   const shown = WINDOWS[ctx.params.get('window')] ? ctx.params.get('window')
     : '24h';
   const until = Date.now();
   const since = until - WINDOWS[shown];
-  const [w, exam, list] = await Promise.all([
+  const [w, exam, list, notes] = await Promise.all([
     api.workflow(id),
     api.examine(id, new Date(since).toISOString(),
       new Date(until).toISOString()),
     api.executions(id, { page_size: 25 }),
+    api.notifications(id),
   ]);
   if (!ctx.current()) return;
   const s = fmt.workflowStatus(w.status);
@@ -171,6 +188,7 @@ export async function render(ctx) {
     actions(w, ctx),
     h('h3', {}, 'Expected fires and what happened ', choose),
     timeline(exam, since, until),
+    waiting(notes.notifications || []),
     h('h3', {}, 'Executions'),
     executions(list.executions || []),
     h('h3', {}, 'Spec'),

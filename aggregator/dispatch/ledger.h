@@ -35,7 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "aggregator/dispatch/group_commit.h"
+#include "common/sync/group_commit.h"
 #include "aggregator/schedule/placer.h"
 #include "aggregator/records/workflow_store.h"
 #include "ap/v1/node.pb.h"

@@ -249,42 +249,23 @@ absl::StatusOr<uint64_t> Spool::Commit(const std::string& payload) {
     sequence = next_++;
     bytes_ += payload.size();
   }
-  Queued q{sequence, EncodeSegmentRecord(sequence, payload),
-           static_cast<uint32_t>(payload.size())};
-  mu_.Lock();
-  queue_.push_back(std::move(q));
-  while (true) {
-    auto it = written_.find(sequence);
-    if (it != written_.end()) {
-      const absl::Status s = std::move(it->second);
-      written_.erase(it);
-      mu_.Unlock();
-      if (!s.ok()) return s;
-      return sequence;
-    }
-    if (!writing_) {
-      // This appender writes the group for everyone queued.
-      writing_ = true;
-      std::vector<Queued> group;
-      group.swap(queue_);
-      mu_.Unlock();
-      const absl::Status s = WriteGroup(group);
-      mu_.Lock();
-      for (const Queued& g : group) {
-        written_[g.sequence] = s;
-        if (!s.ok()) bytes_ -= g.payload_size;
-      }
-      writing_ = false;
-      continue;
-    }
-    auto settled = [this, sequence]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return written_.contains(sequence) || !writing_;
-    };
-    mu_.Await(absl::Condition(&settled));
+  const Queued q{sequence, EncodeSegmentRecord(sequence, payload),
+                 static_cast<uint32_t>(payload.size())};
+  const absl::Status written = commits_.Submit(q);
+  if (!written.ok()) {
+    absl::MutexLock l(&mu_);
+    bytes_ -= q.payload_size;
+    return written;
   }
+  return sequence;
 }
 
-absl::Status Spool::WriteGroup(const std::vector<Queued>& group) {
+void Spool::CommitGroup(std::vector<Commits::Item*>& group) {
+  const absl::Status s = WriteGroup(group);
+  for (Commits::Item* item : group) item->result = s;
+}
+
+absl::Status Spool::WriteGroup(const std::vector<Commits::Item*>& group) {
   std::shared_ptr<Segment> segment;
   {
     absl::MutexLock l(&mu_);
@@ -293,7 +274,7 @@ absl::Status Spool::WriteGroup(const std::vector<Queued>& group) {
   if (segment == nullptr || segment->broken ||
       segment->size >= kSegmentBytes) {
     auto fresh = std::make_shared<Segment>();
-    fresh->path = PathOf(group.front().sequence, kLog);
+    fresh->path = PathOf(group.front()->request->sequence, kLog);
     fresh->fd = ::open(fresh->path.c_str(),
                        O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (fresh->fd < 0) return Errno("cannot create", fresh->path);
@@ -310,9 +291,9 @@ absl::Status Spool::WriteGroup(const std::vector<Queued>& group) {
   }
   std::string data;
   size_t total = 0;
-  for (const Queued& q : group) total += q.record.size();
+  for (const Commits::Item* item : group) total += item->request->record.size();
   data.reserve(total);
-  for (const Queued& q : group) data += q.record;
+  for (const Commits::Item* item : group) data += item->request->record;
   const uint64_t base = segment->size;
   absl::Status s = WriteAll(segment->fd, data, segment->path);
   if (s.ok() && ::fdatasync(segment->fd) != 0) {
@@ -329,7 +310,8 @@ absl::Status Spool::WriteGroup(const std::vector<Queued>& group) {
   absl::MutexLock l(&mu_);
   segment->size = base + data.size();
   uint64_t offset = base;
-  for (const Queued& q : group) {
+  for (const Commits::Item* item : group) {
+    const Queued& q = *item->request;
     index_[q.sequence] =
         Location{segment, offset + kSegmentHeaderBytes, q.payload_size};
     ++segment->live;

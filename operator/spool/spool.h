@@ -7,10 +7,10 @@
 // aggregator is unreachable, or before an operator crash, is lost.
 //
 // An append-only log of segments, `<first sequence, 20 digits>.log`, of
-// checksummed records (segment_record.h). Appends are group-committed:
-// the first appender writes what is queued with one write() and one
-// fdatasync, while the next group gathers; each Append returns once its
-// own record is durable. A segment is removed whole once every outcome in
+// checksummed records (segment_record.h). Appends are group-committed
+// (common/sync/group_commit.h): the first appender writes what is queued
+// with one write() and one fdatasync, while the next group gathers; each
+// Append returns once its own record is durable. A segment is removed whole once every outcome in
 // it was answered for (acknowledgements are not written: after a kill -9
 // the outcomes of segments still on disk are reported again, and the
 // aggregator answers the repeats DUPLICATE); the active one is replaced
@@ -35,11 +35,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ap/v1/node.pb.h"
 #include "common/clock.h"
+#include "common/sync/group_commit.h"
 
 namespace ap {
 
@@ -105,13 +105,18 @@ class Spool {
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status AdoptLegacy(const std::vector<std::string>& paths)
       ABSL_LOCKS_EXCLUDED(mu_);
+  using Commits = GroupCommit<Queued, absl::Status>;
+
   // Queues an encoded outcome and waits until a group made it durable.
   absl::StatusOr<uint64_t> Commit(const std::string& payload)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  // Writes one group to the active segment (a new one when it is full or
-  // the last write failed); only the group's writer runs it.
-  absl::Status WriteGroup(const std::vector<Queued>& group)
-      ABSL_LOCKS_EXCLUDED(mu_);
+      ABSL_LOCKS_EXCLUDED(mu_, write_mu_);
+  // Writes one group (WriteGroup) and gives every item its result.
+  void CommitGroup(std::vector<Commits::Item*>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Appends a group to the active segment (a new one when it is full or
+  // the last write failed) and fdatasyncs it.
+  absl::Status WriteGroup(const std::vector<Commits::Item*>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets an outcome; removes its segment when that was the last one
   // and the segment is not active.
   void DropLocked(uint64_t sequence) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -121,15 +126,20 @@ class Spool {
   const std::string dir_;
   const uint64_t max_bytes_;
 
+  // Held by the group being written (GroupCommit's leader); before mu_.
+  absl::Mutex write_mu_;
+  Commits commits_{&write_mu_,
+                   [this](std::vector<Commits::Item*>& group) {
+                     write_mu_.AssertHeld();
+                     CommitGroup(group);
+                   },
+                   absl::UnknownError("not written")};
+
   mutable absl::Mutex mu_;
   std::map<uint64_t, Location> index_ ABSL_GUARDED_BY(mu_);
   // Of the outcomes in index_ and of those queued or being written.
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
-  std::vector<Queued> queue_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  // A group's result per sequence, until its appender takes it.
-  absl::flat_hash_map<uint64_t, absl::Status> written_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Segment> active_ ABSL_GUARDED_BY(mu_);
   size_t segments_ ABSL_GUARDED_BY(mu_) = 0;
 };

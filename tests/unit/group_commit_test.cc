@@ -1,7 +1,7 @@
 // GroupCommit: concurrent submits share one commit; each caller gets its
 // own result.
 
-#include "aggregator/dispatch/group_commit.h"
+#include "common/sync/group_commit.h"
 
 #include <thread>
 #include <vector>

@@ -1,9 +1,10 @@
-#ifndef AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
-#define AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
+#ifndef AP_COMMON_SYNC_GROUP_COMMIT_H_
+#define AP_COMMON_SYNC_GROUP_COMMIT_H_
 
 // Group commit: concurrent callers of Submit() (one request) and SubmitAll()
 // (several) are served in batches, one call of `commit` per batch, so that
-// N concurrent reports cost one fsync'd write instead of N.
+// N concurrent callers cost one fsync'd write instead of N (the
+// aggregator's reports, the operator's spool).
 //
 // No thread of its own. The first caller to find no batch in progress
 // becomes the leader: it locks `serialize` (the lock the commit needs, so
@@ -120,4 +121,4 @@ class GroupCommit {
 
 }  // namespace ap
 
-#endif  // AP_AGGREGATOR_DISPATCH_GROUP_COMMIT_H_
+#endif  // AP_COMMON_SYNC_GROUP_COMMIT_H_

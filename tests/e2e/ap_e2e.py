@@ -44,6 +44,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _after(path, mark, pattern):
+    """Every match of `pattern` in the file at `path` from offset `mark`."""
+    with open(path) as f:
+        f.seek(mark)
+        return re.findall(pattern, f.read())
+
+
 class _Process:
     """What both server processes share: signals, kill, their log."""
 
@@ -87,7 +94,7 @@ class Aggregator(_Process):
 
     def start(self):
         log = open(self.log_path, "a")
-        mark = log.tell()
+        mark = self.mark = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir=" + self.data_dir,
              "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0",
@@ -109,12 +116,18 @@ class Aggregator(_Process):
     def address(self):
         return "127.0.0.1:%d" % self.port
 
+    def http_port(self):
+        """The HTTP port of the process start() started (it waited for it
+        to serve)."""
+        return int(_after(self.log_path, self.mark,
+                          r"serving .*http_port=(\d+)")[-1])
+
     def metrics(self):
         """/metrics as {'name{labels}': value} (histogram buckets left out)."""
         import urllib.request
-        port = re.findall(r"serving .*http_port=(\d+)", self.log())[-1]
         text = urllib.request.urlopen(
-            "http://127.0.0.1:%s/metrics" % port, timeout=5).read().decode()
+            "http://127.0.0.1:%d/metrics" % self.http_port(),
+            timeout=5).read().decode()
         return {m.group(1): float(m.group(2)) for m in re.finditer(
             r"^(ap_\S+) (\S+)$", text, re.M) if "_bucket{" not in m.group(1)}
 
@@ -142,16 +155,24 @@ class Operator(_Process):
         self.proc = None
 
     def start(self):
+        log = open(self.log_path, "a")
+        self.mark = log.tell()
         self.proc = subprocess.Popen([self.binary] + self.args, env=self.env,
-                                     stderr=open(self.log_path, "a"))
+                                     stderr=log)
 
     def http_port(self):
-        found = re.findall(r"operator_started .*http_port=(\d+)", self.log())
+        """The HTTP port of the process start() started, or None until it
+        has said (not an earlier process's, after a restart)."""
+        found = _after(self.log_path, self.mark,
+                       r"operator_started .*http_port=(\d+)")
         return int(found[-1]) if found else None
 
     def metrics(self):
-        """ap_operator_state values by `what`, from /metrics."""
+        """ap_operator_state values by `what`, from /metrics; {} until the
+        process has said where it serves."""
         import urllib.request
+        if self.http_port() is None:
+            return {}
         text = urllib.request.urlopen(
             "http://127.0.0.1:%d/metrics" % self.http_port(), timeout=5).read()
         return {m.group(1): float(m.group(2)) for m in re.finditer(

@@ -16,7 +16,6 @@ usage: console_browser_test.py BUILD_DIR SOURCE_DIR
 import datetime
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -64,8 +63,7 @@ def main():
         user = (("authorization", "Bearer " + writer),)
         op = (("authorization", "Bearer " + token),)
         agg.start()
-        with open(agg.log_path) as f:
-            http_port = re.findall(r"http_port=(\d+)", f.read())[-1]
+        http_port = agg.http_port()
         channel = grpc.insecure_channel(agg.address())
         users, nodes = api_grpc.AggregatorStub(channel), node_grpc.NodeStub(channel)
 

@@ -27,7 +27,6 @@ import glob
 import http.server
 import os
 import pwd
-import re
 import shutil
 import signal
 import subprocess
@@ -137,7 +136,7 @@ def one_leader(aggs, timeout):
 def http_code(agg, path):
     import urllib.error
     import urllib.request
-    port = re.findall(r"serving .*http_port=(\d+)", agg.log())[-1]
+    port = agg.http_port()
     try:
         return urllib.request.urlopen(
             "http://127.0.0.1:%s%s" % (port, path), timeout=5).status

@@ -36,7 +36,7 @@ def main():
     try:
         key = agg.secret("keys", "create", "--owner=doc", "--role=writer")
         agg.start()
-        http = re.findall(r"serving .*http_port=(\d+)", agg.log())[-1]
+        http = str(agg.http_port())
         with open(os.path.join(src, "docs/http-api.md")) as f:
             lines = curl_lines(f.read())
         check("the doc has curl lines", len(lines) > 10, lines)

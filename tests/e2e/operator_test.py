@@ -138,13 +138,9 @@ def main():
         spooled_ids = {o.execution_id for o in spooled}
         agg.start()
         op.start()
-        def spool_depth():
-            try:
-                return op.metrics().get("spool_depth")
-            except OSError:  # not serving HTTP yet
-                return None
         check("after both restart, the spool drains",
-              ap_e2e.wait_until(lambda: spool_depth() == 0, 20),
+              ap_e2e.wait_until(
+                  lambda: op.metrics().get("spool_depth") == 0, 20),
               "%d spooled before" % len(spooled))
         time.sleep(2)
         resp = users.ListExecutions(api.ListExecutionsRequest(

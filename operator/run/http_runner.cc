@@ -44,35 +44,6 @@ HttpRunner::HttpRunner() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-HttpRunner::~HttpRunner() {
-  absl::MutexLock l(&mu_);
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
-}
-
-void* HttpRunner::Take() {
-  {
-    absl::MutexLock l(&mu_);
-    if (!idle_.empty()) {
-      CURL* curl = static_cast<CURL*>(idle_.back());
-      idle_.pop_back();
-      curl_easy_reset(curl);  // options only: open connections stay
-      return curl;
-    }
-  }
-  return curl_easy_init();
-}
-
-void HttpRunner::Give(void* handle) {
-  {
-    absl::MutexLock l(&mu_);
-    if (idle_.size() < kMaxIdle) {
-      idle_.push_back(handle);
-      return;
-    }
-  }
-  curl_easy_cleanup(static_cast<CURL*>(handle));
-}
-
 v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
   const v1::HttpStep& h = step.http();
   v1::StepResult r;
@@ -82,7 +53,7 @@ v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
     r.set_error("no time left before the execution's deadline");
     return r;
   }
-  CURL* curl = static_cast<CURL*>(Take());
+  CURL* curl = curl_easy_init();
   if (curl == nullptr) {
     r.set_status(v1::STEP_STATUS_FAILED);
     r.set_error("cannot create a curl handle");
@@ -127,7 +98,7 @@ v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
-  Give(curl);
+  curl_easy_cleanup(curl);
 
   r.set_http_status(static_cast<int>(status));
   r.set_output(std::move(t.body));

@@ -56,21 +56,6 @@ TEST_F(HttpRunnerTest, MethodBodyAndHeadersReachTheTarget) {
   EXPECT_EQ(r.output(), "PUT payload yes");
 }
 
-TEST_F(HttpRunnerTest, StepsToOneHostOneAfterAnotherReuseTheConnection) {
-  for (int i = 0; i < 3; ++i) {
-    v1::StepResult r =
-        runner_.Run(Http(target_.Url("/echo"), "POST", "x"), Within(absl::Seconds(10)));
-    ASSERT_EQ(r.status(), v1::STEP_STATUS_SUCCEEDED) << r.error();
-  }
-  EXPECT_EQ(target_.requests.load(), 3);
-  EXPECT_EQ(target_.connections(), 1u);
-  // A reused handle starts from no options: the last call's method and
-  // headers do not leak into the next.
-  v1::StepResult r = runner_.Run(Http(target_.Url("/echo")),
-                                 Within(absl::Seconds(10)));
-  EXPECT_EQ(r.output(), "GET  ");
-}
-
 TEST_F(HttpRunnerTest, AnyTwoHundredIsExpectedUnlessStatusesAreGiven) {
   EXPECT_EQ(
       runner_.Run(Http(target_.Url("/status/204")), Within(absl::Seconds(10)))

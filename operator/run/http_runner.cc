@@ -37,11 +37,50 @@ bool Expected(const v1::HttpStep& h, long status) {
                    static_cast<int>(status)) != h.expect_status().end();
 }
 
+// Whether the connection can carry the next request. After an answer that
+// has no body (1xx, 204, 304, or any answer to HEAD) curl reads no body,
+// so bytes a broken server sends anyway stay on the connection and would
+// be read as the start of the next answer; after a failed transfer the
+// connection's state is unknown.
+bool Reusable(CURLcode code, const std::string& method, long status) {
+  if (code != CURLE_OK || method == "HEAD") return false;
+  return status >= 200 && status != 204 && status != 304;
+}
+
 }  // namespace
 
 HttpRunner::HttpRunner() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpRunner::~HttpRunner() {
+  absl::MutexLock l(&mu_);
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* HttpRunner::Take() {
+  {
+    absl::MutexLock l(&mu_);
+    if (!idle_.empty()) {
+      CURL* curl = static_cast<CURL*>(idle_.back());
+      idle_.pop_back();
+      curl_easy_reset(curl);  // options only: open connections stay
+      return curl;
+    }
+  }
+  return curl_easy_init();
+}
+
+void HttpRunner::Give(void* handle) {
+  {
+    absl::MutexLock l(&mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(handle);
+      return;
+    }
+  }
+  curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
 v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
@@ -53,7 +92,7 @@ v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
     r.set_error("no time left before the execution's deadline");
     return r;
   }
-  CURL* curl = curl_easy_init();
+  CURL* curl = static_cast<CURL*>(Take());
   if (curl == nullptr) {
     r.set_status(v1::STEP_STATUS_FAILED);
     r.set_error("cannot create a curl handle");
@@ -98,7 +137,11 @@ v1::StepResult HttpRunner::Run(const v1::Step& step, const StepContext& ctx) {
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  if (Reusable(code, method, status)) {
+    Give(curl);
+  } else {
+    curl_easy_cleanup(curl);
+  }
 
   r.set_http_status(static_cast<int>(status));
   r.set_output(std::move(t.body));

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/http_target.h"
+#include "tests/testing/stray_body_server.h"
 
 namespace ap {
 namespace {
@@ -54,6 +55,38 @@ TEST_F(HttpRunnerTest, MethodBodyAndHeadersReachTheTarget) {
   EXPECT_EQ(r.status(), v1::STEP_STATUS_SUCCEEDED) << r.error();
   EXPECT_EQ(r.http_status(), 200);
   EXPECT_EQ(r.output(), "PUT payload yes");
+}
+
+TEST_F(HttpRunnerTest, StepsToOneHostOneAfterAnotherReuseTheConnection) {
+  for (int i = 0; i < 3; ++i) {
+    v1::StepResult r =
+        runner_.Run(Http(target_.Url("/echo"), "POST", "x"), Within(absl::Seconds(10)));
+    ASSERT_EQ(r.status(), v1::STEP_STATUS_SUCCEEDED) << r.error();
+  }
+  EXPECT_EQ(target_.requests.load(), 3);
+  EXPECT_EQ(target_.connections(), 1u);
+  // A reused handle starts from no options: the last call's method and
+  // headers do not leak into the next.
+  v1::StepResult r = runner_.Run(Http(target_.Url("/echo")),
+                                 Within(absl::Seconds(10)));
+  EXPECT_EQ(r.output(), "GET  ");
+}
+
+// A server that sends a body with a 204 leaves bytes on the connection
+// that no client reads; a step reusing that connection would take them for
+// the start of its own answer and fail with libcurl's "Unsupported
+// protocol" (HTTP/0.9). One step's server must not fail the next step: a
+// connection is not kept after an answer that has no body.
+TEST_F(HttpRunnerTest, AConnectionIsNotReusedAfterAnAnswerWithoutBody) {
+  testing::StrayBodyServer server;
+  v1::StepResult first = runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
+  ASSERT_EQ(first.status(), v1::STEP_STATUS_SUCCEEDED) << first.error();
+  EXPECT_EQ(first.http_status(), 204);
+
+  v1::StepResult second = runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
+  EXPECT_EQ(second.status(), v1::STEP_STATUS_SUCCEEDED) << second.error();
+  EXPECT_EQ(second.output(), "ok");
+  EXPECT_EQ(server.connections(), 2);
 }
 
 TEST_F(HttpRunnerTest, AnyTwoHundredIsExpectedUnlessStatusesAreGiven) {

@@ -2,7 +2,8 @@
 #define AP_TESTS_TESTING_HTTP_TARGET_H_
 
 // A local HTTP server on 127.0.0.1:0 for steps to call (cpp-httplib):
-//   /echo      200, body "METHOD BODY X-Test-header"
+//   /echo      200, body "METHOD BODY X-Test-header" (and counts the
+//              connections it was called on)
 //   /status/N  answers N
 //   /slow      answers after 3 s
 //   /big       200 with 100,000 bytes
@@ -12,6 +13,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -62,15 +65,26 @@ class HttpTarget {
   }
 
   std::atomic<int> requests{0};
+  // The client ports /echo was called from: one per connection.
+  size_t connections() {
+    std::lock_guard<std::mutex> l(mu_);
+    return client_ports_.size();
+  }
 
  private:
   void Echo(const httplib::Request& req, httplib::Response& res) {
     ++requests;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      client_ports_.insert(req.remote_port);
+    }
     res.set_content(
         req.method + " " + req.body + " " + req.get_header_value("X-Test"),
         "text/plain");
   }
 
+  std::mutex mu_;
+  std::set<int> client_ports_;
   httplib::Server server_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

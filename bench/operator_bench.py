@@ -281,7 +281,7 @@ def throughput(agg, ops, target, api, api_grpc, wf, keys, args):
             metadata=metas[i % len(metas)], timeout=30).executions
 
     completed, offered, started, finished, skipped = 0, 0, [], [], 0
-    to_start, running = [], []  # of the completed: dispatched -> started -> finished
+    to_start, running = [], []  # the completed: dispatched, started, finished
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         for listed in pool.map(executions, range(len(ids))):
             for e in listed:

@@ -59,16 +59,16 @@ TEST_F(HttpRunnerTest, MethodBodyAndHeadersReachTheTarget) {
 
 TEST_F(HttpRunnerTest, StepsToOneHostOneAfterAnotherReuseTheConnection) {
   for (int i = 0; i < 3; ++i) {
-    v1::StepResult r =
-        runner_.Run(Http(target_.Url("/echo"), "POST", "x"), Within(absl::Seconds(10)));
+    v1::StepResult r = runner_.Run(Http(target_.Url("/echo"), "POST", "x"),
+                                   Within(absl::Seconds(10)));
     ASSERT_EQ(r.status(), v1::STEP_STATUS_SUCCEEDED) << r.error();
   }
   EXPECT_EQ(target_.requests.load(), 3);
   EXPECT_EQ(target_.connections(), 1u);
   // A reused handle starts from no options: the last call's method and
   // headers do not leak into the next.
-  v1::StepResult r = runner_.Run(Http(target_.Url("/echo")),
-                                 Within(absl::Seconds(10)));
+  v1::StepResult r =
+      runner_.Run(Http(target_.Url("/echo")), Within(absl::Seconds(10)));
   EXPECT_EQ(r.output(), "GET  ");
 }
 
@@ -79,11 +79,13 @@ TEST_F(HttpRunnerTest, StepsToOneHostOneAfterAnotherReuseTheConnection) {
 // connection is not kept after an answer that has no body.
 TEST_F(HttpRunnerTest, AConnectionIsNotReusedAfterAnAnswerWithoutBody) {
   testing::StrayBodyServer server;
-  v1::StepResult first = runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
+  v1::StepResult first =
+      runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
   ASSERT_EQ(first.status(), v1::STEP_STATUS_SUCCEEDED) << first.error();
   EXPECT_EQ(first.http_status(), 204);
 
-  v1::StepResult second = runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
+  v1::StepResult second =
+      runner_.Run(Http(server.Url()), Within(absl::Seconds(10)));
   EXPECT_EQ(second.status(), v1::STEP_STATUS_SUCCEEDED) << second.error();
   EXPECT_EQ(second.output(), "ok");
   EXPECT_EQ(server.connections(), 2);

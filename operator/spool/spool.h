@@ -10,11 +10,11 @@
 // checksummed records (segment_record.h). Appends are group-committed
 // (common/sync/group_commit.h): the first appender writes what is queued
 // with one write() and one fdatasync, while the next group gathers; each
-// Append returns once its own record is durable. A segment is removed whole once every outcome in
-// it was answered for (acknowledgements are not written: after a kill -9
-// the outcomes of segments still on disk are reported again, and the
-// aggregator answers the repeats DUPLICATE); the active one is replaced
-// after kSegmentBytes. Sequence order is the order appends were queued,
+// Append returns once its own record is durable. A segment is removed
+// whole once every outcome in it was answered for (acknowledgements are
+// not written: after a kill -9 the outcomes of segments still on disk are
+// reported again, and the aggregator answers the repeats DUPLICATE); the
+// active one is replaced after kSegmentBytes. Sequence order is the order appends were queued,
 // and replay follows it.
 //
 // At open, a segment's torn or damaged tail (a crash mid-write) is copied

@@ -94,7 +94,7 @@ class Aggregator(_Process):
 
     def start(self):
         log = open(self.log_path, "a")
-        mark = self.mark = log.tell()
+        self.mark = log.tell()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir=" + self.data_dir,
              "--grpc-listen=127.0.0.1:0", "--http-listen=127.0.0.1:0",
@@ -102,11 +102,10 @@ class Aggregator(_Process):
              "--repl-socket=" + self.socket] + self.extra, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with open(self.log_path) as f:
-                f.seek(mark)
-                m = re.search(r"serving grpc_port=(\d+)", f.read())
-            if m:
-                self.port = int(m.group(1))
+            found = _after(self.log_path, self.mark,
+                           r"serving grpc_port=(\d+)")
+            if found:
+                self.port = int(found[0])
                 return
             if self.proc.poll() is not None:
                 break

@@ -109,6 +109,10 @@ void BindAggregatorConfig(ConfigSchema* schema, AggregatorConfig* config) {
                       absl::Seconds(1), absl::Hours(24),
                       "a fire handled later than this counts as missed and "
                       "follows the workflow's misfire policy");
+  schema->AddInt("max_pending", &config->max_pending, 0, 100'000'000,
+                 "while this many executions wait for an operator, due fires "
+                 "are held back and recorded, oldest first, as operators take "
+                 "work: late, not missed (0: no bound)");
 }
 
 }  // namespace ap

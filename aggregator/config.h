@@ -64,6 +64,9 @@ struct AggregatorConfig {
   int64_t workflow_cache = WorkflowStore::kDefaultWorkflowCache;
   // A fire handled later than this counts as missed (misfire policy).
   absl::Duration misfire_threshold = absl::Minutes(1);
+  // While this many executions wait for an operator, due fires are held
+  // back and recorded later (FiringOptions::max_pending; 0: no bound).
+  int64_t max_pending = 10'000;
 
   // Checks what single keys cannot (none of the keys depend on each other
   // yet, but addresses are checked here).

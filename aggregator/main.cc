@@ -67,6 +67,8 @@ AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                lease_grace);
 AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, absl::Duration,
                misfire_threshold);
+AP_CONFIG_FLAG(ap::AggregatorConfig, ap::BindAggregatorConfig, int64_t,
+               max_pending);
 ABSL_FLAG(std::string, owner, "", "keys create: the owner the key acts for");
 ABSL_FLAG(std::string, role, "writer", "keys create: reader, writer or admin");
 ABSL_FLAG(std::string, name, "", "keys create: a note on who holds the key");

@@ -130,6 +130,7 @@ void AggregatorNode::Canceled(const std::vector<v1::Execution>& canceled) {
 void AggregatorNode::BuildGraph() {
   FiringOptions firing;
   firing.misfire_threshold = config_.misfire_threshold;
+  firing.max_pending = static_cast<size_t>(config_.max_pending);
   engine_ = std::make_unique<FiringEngine>(store_.get(), &scheduler_, clock_,
                                            firing);
   ledger_ = std::make_unique<ExecutionLedger>(store_.get(), clock_,
@@ -304,6 +305,12 @@ OpsHandlers AggregatorNode::MakeHttpHandlers() {
         static_cast<double>(scheduler_.size()),
         static_cast<double>(scheduler_.armed()),
         static_cast<double>(connected)};
+    const absl::Time now = clock_->TimeNow();
+    snapshot.workflows_due = static_cast<double>(scheduler_.DueCount(now));
+    if (std::optional<absl::Time> next = scheduler_.NextFireTime();
+        next && *next < now) {
+      snapshot.fire_delay_seconds = absl::ToDoubleSeconds(now - *next);
+    }
     snapshot.leader = leading_ ? 1 : 0;
     snapshot.leader_epoch = static_cast<double>(epoch());
     snapshot.notifications_queued = static_cast<double>(notifier_->queued());

@@ -107,10 +107,21 @@ AggregatorMetrics::AggregatorMetrics(Activity* activity)
                        .Add({});
   auto& workflows = prometheus::BuildGauge()
                         .Name("ap_workflows")
-                        .Help("Workflows known to the scheduler, and armed")
+                        .Help("Workflows known to the scheduler, armed, and "
+                              "due: armed with a fire due and not recorded "
+                              "yet")
                         .Register(*registry_);
   workflows_known_ = &workflows.Add({{"state", "known"}});
   workflows_armed_ = &workflows.Add({{"state", "armed"}});
+  workflows_due_ = &workflows.Add({{"state", "due"}});
+  fire_delay_ = &prometheus::BuildGauge()
+                     .Name("ap_fire_delay_seconds")
+                     .Help("How late the oldest fire not recorded yet is: "
+                           "fires held back while max_pending executions "
+                           "wait for operators, or a fire loop behind (0: "
+                           "none due)")
+                     .Register(*registry_)
+                     .Add({});
   operators_connected_ = &prometheus::BuildGauge()
                               .Name("ap_operators_connected")
                               .Help("Operators with an open Sync stream")
@@ -148,6 +159,7 @@ AggregatorMetrics::AggregatorMetrics(Activity* activity)
 void AggregatorMetrics::OnFireRound(const FireReport& r) {
   fires_recorded_->Increment(static_cast<double>(r.recorded));
   fires_skipped_->Increment(static_cast<double>(r.skipped));
+  start_deadlines_->Increment(static_cast<double>(r.start_deadlines));
   executions_canceled_->Increment(static_cast<double>(r.canceled.size()));
   for (absl::Duration d : r.lateness) {
     fire_lateness_->Observe(absl::ToDoubleSeconds(d));
@@ -220,6 +232,8 @@ std::string AggregatorMetrics::Render(const Snapshot& s) {
   notifications_queued_->Set(s.notifications_queued);
   workflows_known_->Set(s.workflows_known);
   workflows_armed_->Set(s.workflows_armed);
+  workflows_due_->Set(s.workflows_due);
+  fire_delay_->Set(s.fire_delay_seconds);
   operators_connected_->Set(s.operators_connected);
   for (const auto& [status, n] : s.workflows_by_status) {
     workflows_by_status_->Add({{"status", EnumLabel(status)}})

@@ -34,6 +34,10 @@ class AggregatorMetrics {
     double leader_epoch = 0;
     // Notifications waiting for delivery.
     double notifications_queued = 0;
+    // Armed workflows whose fire is due and not recorded yet (held back,
+    // or the fire loop is behind), and how late the oldest such fire is.
+    double workflows_due = 0;
+    double fire_delay_seconds = 0;
   };
 
   // `activity` (optional) is fed the fires and outcomes counted here.
@@ -86,6 +90,8 @@ class AggregatorMetrics {
   prometheus::Gauge* leader_epoch_;
   prometheus::Gauge* workflows_known_;
   prometheus::Gauge* workflows_armed_;
+  prometheus::Gauge* workflows_due_;
+  prometheus::Gauge* fire_delay_;
   prometheus::Gauge* operators_connected_;
   prometheus::Family<prometheus::Gauge>* workflows_by_status_;
   prometheus::Family<prometheus::Gauge>* open_executions_;

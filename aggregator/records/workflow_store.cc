@@ -253,6 +253,12 @@ WorkflowStore::OpenCounts() {
   return counts;
 }
 
+absl::StatusOr<size_t> WorkflowStore::PendingCount() {
+  AP_RETURN_IF_ERROR(LoadIndex());
+  absl::MutexLock l(&index_mu_);
+  return index_.count(v1::EXECUTION_STATUS_PENDING);
+}
+
 void WorkflowStore::Forget() {
   FairMutexLock w(&write_mu_);
   absl::MutexLock l(&index_mu_);

@@ -162,6 +162,9 @@ class WorkflowStore {
   // RUNNING).
   absl::StatusOr<absl::flat_hash_map<v1::ExecutionStatus, size_t>> OpenCounts()
       ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
+  // How many executions are PENDING (due or backing off).
+  absl::StatusOr<size_t> PendingCount()
+      ABSL_LOCKS_EXCLUDED(write_mu_, index_mu_);
 
   // Executions of a workflow not yet finished, oldest first.
   absl::StatusOr<std::vector<v1::Execution>> OpenExecutions(

@@ -8,7 +8,8 @@
 // fires that come due meanwhile wait for the next round, so that under load
 // rounds grow instead of multiplying (each round is one fsync'd write, and
 // one push to each operator's stream); only a full round (max_batch fires)
-// is followed at once by the next. Thread-safe.
+// is followed at once by the next. A round that held its fires back (the
+// engine's max_pending) looks again min_round_gap later. Thread-safe.
 
 #include <functional>
 #include <thread>

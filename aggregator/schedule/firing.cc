@@ -21,6 +21,7 @@ constexpr size_t kMaxMissedCounted = 10'000'000;
 void Merge(FireReport part, FireReport* round) {
   round->recorded += part.recorded;
   round->skipped += part.skipped;
+  round->start_deadlines += part.start_deadlines;
   round->completed += part.completed;
   for (v1::Execution& e : part.canceled)
     round->canceled.push_back(std::move(e));
@@ -52,6 +53,10 @@ FiringEngine::FiringEngine(WorkflowStore* store, Scheduler* scheduler,
 
 absl::StatusOr<size_t> FiringEngine::Recover() {
   FairMutexLock l(store_->write_mutex());
+  {
+    absl::MutexLock held(&held_mu_);
+    held_since_.reset();  // what is due now was not held back by this run
+  }
   size_t loaded = 0;
   absl::Status s = store_->ForEachWorkflow([&](const v1::Workflow& w) {
     const bool paused = w.status() == v1::WORKFLOW_STATUS_PAUSED;
@@ -79,18 +84,75 @@ absl::StatusOr<size_t> FiringEngine::Recover() {
 
 absl::StatusOr<FireReport> FiringEngine::FireDue() {
   const absl::Time now = clock_->TimeNow();
+  if (HoldBack(now)) {
+    FireReport held;
+    held.held = true;
+    return held;
+  }
   const std::vector<std::pair<std::string, absl::Time>> due =
       scheduler_->PeekDue(now, options_.max_batch);
+  absl::StatusOr<FireReport> report;
   if (placer_ == nullptr || due.empty()) {
-    return FireDue(now, Prepare(now, due, nullptr));
+    report = FireDue(now, Prepare(now, due, nullptr));
+  } else {
+    Slots slots(placer_, placer_->Reserve(due.size()));
+    report = FireDue(now, Prepare(now, due, &slots), &slots);
+    placer_->Deliver(slots.reserved(), report.ok()
+                                           ? report->placed
+                                           : std::vector<PlacedExecution>());
   }
-  Slots slots(placer_, placer_->Reserve(due.size()));
-  absl::StatusOr<FireReport> report =
-      FireDue(now, Prepare(now, due, &slots), &slots);
-  placer_->Deliver(slots.reserved(), report.ok()
-                                         ? report->placed
-                                         : std::vector<PlacedExecution>());
+  const std::optional<absl::Time> next = scheduler_->NextFireTime();
+  if (report.ok() && (!next || *next > now)) {
+    absl::MutexLock l(&held_mu_);
+    held_since_.reset();  // nothing due is left behind
+  }
   return report;
+}
+
+bool FiringEngine::HoldBack(absl::Time now) {
+  if (options_.max_pending == 0) return false;
+  const std::optional<absl::Time> next = scheduler_->NextFireTime();
+  if (!next || *next > now) return false;  // nothing due to hold
+  absl::StatusOr<size_t> pending = store_->PendingCount();
+  // Should the count fail, the round goes ahead and meets the same error.
+  if (!pending.ok() || *pending < options_.max_pending) return false;
+  absl::MutexLock l(&held_mu_);
+  if (!held_since_) held_since_ = now;
+  return true;
+}
+
+bool FiringEngine::Holding() const {
+  absl::MutexLock l(&held_mu_);
+  return held_since_.has_value();
+}
+
+absl::Time FiringEngine::MissedBy(absl::Time now) const {
+  absl::MutexLock l(&held_mu_);
+  return held_since_ ? std::min(now, *held_since_) : now;
+}
+
+absl::Status FiringEngine::FireHeld(absl::string_view workflow_id,
+                                    FireReport* report) {
+  store_->write_mutex()->AssertHeld();  // with the caller's write
+  const absl::Time now = clock_->TimeNow();
+  const std::optional<absl::Time> at = scheduler_->NextFireTime(workflow_id);
+  if (!at || *at > now) return absl::OkStatus();
+  AP_ASSIGN_OR_RETURN(std::shared_ptr<const v1::Workflow> stored,
+                      store_->FindWorkflow(workflow_id));
+  const Scheduler::Fire fire{std::string(workflow_id), *at,
+                             v1::EXECUTION_CAUSE_UNSPECIFIED, std::nullopt};
+  WorkflowBatch batch;
+  AP_ASSIGN_OR_RETURN(
+      std::optional<absl::Time> next,
+      HandleWorkflow(fire, now, stored, /*one_fire=*/false, /*slots=*/nullptr,
+                     &batch, report));
+  AP_RETURN_IF_ERROR(store_->Write(batch));
+  if (next) {
+    scheduler_->Rearm(workflow_id, *next);
+  } else {
+    scheduler_->Remove(workflow_id);
+  }
+  return absl::OkStatus();
 }
 
 FiringEngine::PreparedRound FiringEngine::Prepare(absl::Time now,
@@ -104,6 +166,7 @@ FiringEngine::PreparedRound FiringEngine::Prepare(
   PreparedRound round;
   // Without the cache no prepared workflow could be recognised as current.
   if (!store_->caches_workflows()) return round;
+  const bool one_fire = Holding();
   for (const auto& [id, at] : due) {
     absl::StatusOr<std::shared_ptr<const v1::Workflow>> w =
         store_->FindWorkflow(id);
@@ -116,7 +179,8 @@ FiringEngine::PreparedRound FiringEngine::Prepare(
     Prepared p{*w, at, {}, {}, std::nullopt};
     const Scheduler::Fire fire{id, at, v1::EXECUTION_CAUSE_UNSPECIFIED, {}};
     absl::StatusOr<std::optional<absl::Time>> next =
-        HandleWorkflow(fire, now, p.from, slots, &p.batch, &p.report);
+        HandleWorkflow(fire, now, p.from, one_fire, slots, &p.batch,
+                       &p.report);
     if (!next.ok()) continue;  // tried again under the lock
     p.next = *next;
     round.emplace(id, std::move(p));
@@ -129,6 +193,7 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
                                                  Slots* slots) {
   FireReport report;
   FairMutexLock l(store_->write_mutex());
+  const bool one_fire = Holding();
   const std::vector<Scheduler::Fire> due =
       scheduler_->TakeDue(now, options_.max_batch);
   if (due.empty()) return report;
@@ -160,7 +225,7 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
       continue;
     }
     absl::StatusOr<std::optional<absl::Time>> next =
-        HandleWorkflow(fire, now, *stored, slots, &batch, &report);
+        HandleWorkflow(fire, now, *stored, one_fire, slots, &batch, &report);
     if (!next.ok()) {
       failure = next.status();
       break;
@@ -189,7 +254,16 @@ absl::StatusOr<FireReport> FiringEngine::FireDue(absl::Time now,
 
 std::vector<FiringEngine::Decision> FiringEngine::Decide(
     const v1::Workflow& w, const Trigger& trigger, const Scheduler::Fire& fire,
-    absl::Time now) {
+    absl::Time now, bool one_fire, absl::Time* through) {
+  // Held back fires wait for operators: late, not missed. Only what was
+  // late already when holding began counts (downtime, a failing store).
+  const absl::Time seen = MissedBy(now);
+  const bool missed = seen - fire.scheduled_at > options_.misfire_threshold;
+  if (one_fire && !missed) {
+    *through = fire.scheduled_at;
+    return {Decision{fire.scheduled_at, true, trigger.cause(), ""}};
+  }
+  *through = now;
   // Every fire due up to now; keep the newest max_missed_records.
   std::deque<absl::Time> kept;
   size_t total = 0;
@@ -199,8 +273,8 @@ std::vector<FiringEngine::Decision> FiringEngine::Decide(
     kept.push_back(*t);
     if (kept.size() > options_.max_missed_records) kept.pop_front();
   }
-  const bool missed = now - fire.scheduled_at > options_.misfire_threshold;
-  const absl::Time window_start = now - FromProto(w.policy().catchup_window());
+  const absl::Time window_start =
+      seen - FromProto(w.policy().catchup_window());
   const v1::MisfirePolicy policy = w.policy().misfire();
   std::optional<absl::Time> latest_in_window;
   for (absl::Time t : kept) {
@@ -215,7 +289,7 @@ std::vector<FiringEngine::Decision> FiringEngine::Decide(
       if (t < window_start) {
         d = {t, false, d.cause,
              absl::StrCat("missed by more than the catch-up window (",
-                          absl::FormatDuration(now - window_start),
+                          absl::FormatDuration(seen - window_start),
                           "); the aggregator was not firing then")};
       } else if (policy == v1::MISFIRE_POLICY_SKIP) {
         d = {t, false, d.cause,
@@ -294,8 +368,8 @@ absl::Status FiringEngine::ApplyConcurrency(const v1::Workflow& w,
 
 absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
     const Scheduler::Fire& fire, absl::Time now,
-    const std::shared_ptr<const v1::Workflow>& stored, Slots* slots,
-    WorkflowBatch* batch, FireReport* report) {
+    const std::shared_ptr<const v1::Workflow>& stored, bool one_fire,
+    Slots* slots, WorkflowBatch* batch, FireReport* report) {
   if (stored == nullptr || stored->status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return std::optional<absl::Time>();  // stale Scheduler entry
   }
@@ -311,11 +385,13 @@ absl::StatusOr<std::optional<absl::Time>> FiringEngine::HandleWorkflow(
   if (!open_before.ok()) return open_before.status();
 
   Round round{*open_before, {}, false};
-  AP_RETURN_IF_ERROR(Record(Decide(after, *trigger, fire, now), now, slots,
-                            &after, &round, report));
+  absl::Time through;  // fires up to here are handled
+  AP_RETURN_IF_ERROR(
+      Record(Decide(after, *trigger, fire, now, one_fire, &through), now,
+             slots, &after, &round, report));
   WriteRound(*open_before, round, batch, report);
 
-  std::optional<absl::Time> next = trigger->Next(now);
+  std::optional<absl::Time> next = trigger->Next(through);
   if (round.maxed || !next) {
     Complete(round.maxed, now, &after);
     ++report->completed;
@@ -510,6 +586,20 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
       d.run = false;
       d.reason = absl::StrCat("the workflow completed: max_executions (", max,
                               ") reached");
+    }
+    // A fire recorded only after its start deadline (held back while
+    // operators were full, or after downtime) would be skipped as soon as
+    // it was queued, or run too late if dispatched first.
+    if (const absl::Time start_by =
+            d.at + FromProto(w->policy().start_deadline());
+        d.run && w->policy().has_start_deadline() &&
+        d.cause != v1::EXECUTION_CAUSE_MANUAL &&
+        d.cause != v1::EXECUTION_CAUSE_BACKFILL && start_by <= now) {
+      d.run = false;
+      d.reason = absl::StrCat(kStartDeadlineReason,
+                              "; recorded only after its start deadline, ",
+                              Rfc3339(start_by));
+      ++report->start_deadlines;
     }
     if (d.run) {
       std::vector<v1::Execution*> running;

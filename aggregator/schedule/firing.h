@@ -38,6 +38,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "aggregator/schedule/placer.h"
 #include "aggregator/schedule/scheduler.h"
@@ -55,12 +56,22 @@ struct FiringOptions {
   // Missed fires of one workflow recorded one by one; older ones are
   // counted on the oldest record's reason.
   size_t max_missed_records = 1000;
+  // While this many executions are PENDING, FireDue() records nothing:
+  // due fires stay in the Scheduler and are recorded once operators have
+  // taken some, one per workflow and round, oldest first (0: no bound).
+  // Under overload the queue of records stays bounded and a fire held
+  // back costs nothing until it is recorded. A fire held back is late, not
+  // missed: the misfire policy counts only how late it already was when
+  // holding began.
+  size_t max_pending = 0;
 };
 
 // What one round did, for logs, metrics and tests.
 struct FireReport {
   size_t recorded = 0;   // executions written to run (PENDING or placed)
   size_t skipped = 0;    // SKIPPED executions written
+  // Of them, fires recorded only after their start deadline.
+  size_t start_deadlines = 0;
   size_t completed = 0;  // workflows completed
   // Executions canceled by REPLACE (their operators must be told).
   std::vector<v1::Execution> canceled;
@@ -70,6 +81,8 @@ struct FireReport {
   std::vector<PlacedExecution> placed;
   // The round took max_batch fires: more may be due already.
   bool full = false;
+  // Fires were due and left in the Scheduler (max_pending).
+  bool held = false;
 };
 
 class FiringEngine {
@@ -79,6 +92,8 @@ class FiringEngine {
 
   // Loads every stored workflow into the Scheduler: ACTIVE ones armed at
   // their next_fire_at, PAUSED ones known but unarmed. Returns how many.
+  // Fires found due are late by however long they were down or led
+  // elsewhere: nothing counts as held back by this engine before it.
   absl::StatusOr<size_t> Recover();
 
   // Places new executions through `placer` from the next round on (call
@@ -97,8 +112,14 @@ class FiringEngine {
 
   // Handles every fire due now (at most max_batch workflows per call):
   // reserves room for them (with a Placer), FireDue(now, Prepare(now)),
-  // then has the Placer deliver what was placed.
+  // then has the Placer deliver what was placed. Records nothing (held)
+  // while max_pending executions are PENDING.
   absl::StatusOr<FireReport> FireDue();
+  // Records the fires of one workflow that are due now and not recorded
+  // yet (held back, see max_pending), whatever the queue: pausing it must
+  // not drop them. Nothing when none is due. The caller holds the store's
+  // write mutex (checked).
+  absl::Status FireHeld(absl::string_view workflow_id, FireReport* report);
   // Computes the round of each ALLOW workflow due by `now` from its cached
   // record, without the store's write lock: the costly part of a round
   // (decisions, new records, serialization), so that dispatch and report
@@ -152,10 +173,13 @@ class FiringEngine {
 
   // Plans one workflow's due fires into `batch`; returns its next fire
   // after `now`, or nullopt when it should leave the Scheduler.
+  // With `one_fire` (fires are being held back) only its oldest due fire,
+  // unless that is missed: held fires come out oldest first across all
+  // workflows, a round's worth at a time.
   absl::StatusOr<std::optional<absl::Time>> HandleWorkflow(
       const Scheduler::Fire& fire, absl::Time now,
-      const std::shared_ptr<const v1::Workflow>& stored, Slots* slots,
-      WorkflowBatch* batch, FireReport* report);
+      const std::shared_ptr<const v1::Workflow>& stored, bool one_fire,
+      Slots* slots, WorkflowBatch* batch, FireReport* report);
   PreparedRound Prepare(
       absl::Time now,
       const std::vector<std::pair<std::string, absl::Time>>& due, Slots* slots);
@@ -178,15 +202,31 @@ class FiringEngine {
                                std::vector<v1::Execution*> running,
                                absl::Time now, Decision* d);
   static void Complete(bool maxed, absl::Time now, v1::Workflow* workflow);
+  // Whether due fires are to be held back now (max_pending); notes when
+  // holding began.
+  bool HoldBack(absl::Time now);
+  // Whether fires are being held back (since held_since_).
+  bool Holding() const;
+  // The time up to which a fire's lateness counts as missed: now, or when
+  // fires began to be held back if they still are.
+  absl::Time MissedBy(absl::Time now) const;
+  // What to record for `fire` and the workflow's later fires due by now
+  // (only the first with `one_fire`, unless missed); `through`: the last
+  // fire time handled.
   std::vector<Decision> Decide(const v1::Workflow& workflow,
                                const Trigger& trigger,
-                               const Scheduler::Fire& fire, absl::Time now);
+                               const Scheduler::Fire& fire, absl::Time now,
+                               bool one_fire, absl::Time* through);
 
   WorkflowStore* const store_;
   Scheduler* const scheduler_;
   Clock* const clock_;
   const FiringOptions options_;
   Placer* placer_ = nullptr;
+  mutable absl::Mutex held_mu_;
+  // Since when due fires have been held back without a break; reset once
+  // a round takes everything due.
+  std::optional<absl::Time> held_since_ ABSL_GUARDED_BY(held_mu_);
 };
 
 }  // namespace ap

@@ -79,6 +79,11 @@ std::vector<std::pair<std::string, absl::Time>> Scheduler::PeekDue(
   return out;
 }
 
+size_t Scheduler::DueCount(absl::Time now) const {
+  absl::MutexLock l(&mu_);
+  return queue_.ArmedBy(now, queue_.armed()).size();
+}
+
 std::optional<absl::Time> Scheduler::NextFireTime() const {
   absl::MutexLock l(&mu_);
   std::optional<TimerQueue<Entry>::Armed> top = queue_.Earliest();

@@ -70,6 +70,8 @@ class Scheduler {
 
   size_t size() const;   // known workflows
   size_t armed() const;  // workflows waiting to fire
+  // Armed workflows whose fire is due by `now` and not taken yet.
+  size_t DueCount(absl::Time now) const;
 
  private:
   struct Entry {

@@ -151,8 +151,9 @@ void DiagnoseMissing(const v1::Workflow& w, const StatusHistory& history,
   }
   if (w.has_next_fire_at() && t >= FromProto(w.next_fire_at())) {
     return set(v1::DIAGNOSIS_MISSING,
-               "due but not handled yet: the aggregator's fire loop is behind "
-               "or stopped");
+               "due but not recorded yet: held back while max_pending "
+               "executions wait for operators (see ap_fire_delay_seconds), "
+               "or the aggregator's fire loop is behind or stopped");
   }
   set(v1::DIAGNOSIS_MISSING,
       "no execution is recorded and nothing explains it; please report it "

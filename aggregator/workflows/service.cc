@@ -143,7 +143,9 @@ absl::StatusOr<v1::Workflow> WorkflowService::Create(const Caller& caller,
 
 absl::StatusOr<v1::Workflow> WorkflowService::Pause(const Caller& caller,
                                                     absl::string_view id) {
-  absl::StatusOr<v1::Workflow> out = PauseUnderLock(caller, id);
+  std::vector<v1::Execution> canceled;
+  absl::StatusOr<v1::Workflow> out = PauseUnderLock(caller, id, &canceled);
+  if (!canceled.empty() && hooks_.on_canceled) hooks_.on_canceled(canceled);
   if (out.ok()) Changed();
   return out;
 }
@@ -206,10 +208,20 @@ absl::StatusOr<v1::ListWorkflowsResponse> WorkflowService::List(
 }
 
 absl::StatusOr<v1::Workflow> WorkflowService::PauseUnderLock(
-    const Caller& caller, absl::string_view id) {
+    const Caller& caller, absl::string_view id,
+    std::vector<v1::Execution>* canceled) {
   AP_RETURN_IF_ERROR(RequireWriter(caller));
   FairMutexLock l(store_->write_mutex());
-  AP_ASSIGN_OR_RETURN(const v1::Workflow before, Owned(caller, id));
+  AP_ASSIGN_OR_RETURN(v1::Workflow before, Owned(caller, id));
+  if (before.status() == v1::WORKFLOW_STATUS_ACTIVE) {
+    // Fires due before the pause and held back (the queue was full) are
+    // owed: recorded now, as if the fire loop had taken them in time.
+    FireReport held;
+    const absl::Status fired = engine_->FireHeld(before.id(), &held);
+    *canceled = std::move(held.canceled);
+    AP_RETURN_IF_ERROR(fired);
+    AP_ASSIGN_OR_RETURN(before, Owned(caller, id));
+  }
   if (before.status() == v1::WORKFLOW_STATUS_PAUSED) return before;
   if (before.status() != v1::WORKFLOW_STATUS_ACTIVE) {
     return absl::FailedPreconditionError(absl::StrCat(

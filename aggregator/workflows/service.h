@@ -85,8 +85,11 @@ class WorkflowService {
   // after the lock is released).
   absl::StatusOr<v1::Workflow> CreateUnderLock(const Caller& caller,
                                                v1::Workflow workflow);
-  absl::StatusOr<v1::Workflow> PauseUnderLock(const Caller& caller,
-                                              absl::string_view id);
+  // Records the fires held back for it first (FiringEngine::FireHeld);
+  // the executions those cancel (REPLACE) go into `canceled`.
+  absl::StatusOr<v1::Workflow> PauseUnderLock(
+      const Caller& caller, absl::string_view id,
+      std::vector<v1::Execution>* canceled);
   absl::StatusOr<v1::Workflow> ResumeUnderLock(const Caller& caller,
                                                absl::string_view id);
   // Returns the executions that were open, marked CANCELED, to stop.

@@ -181,6 +181,28 @@ class FiringTest : public ::testing::Test {
     return out;
   }
 
+  // Operators took and finished every PENDING execution of these
+  // workflows (the queue empties).
+  void FinishPending(const std::vector<std::string>& ids) {
+    WorkflowBatch b;
+    for (const std::string& id : ids) {
+      for (const v1::Execution& e : Executions(id)) {
+        if (e.status() != kPendingStatus) continue;
+        v1::Execution done = e;
+        done.set_status(v1::EXECUTION_STATUS_SUCCEEDED);
+        *done.mutable_finished_at() = ToProtoTimestamp(clock_.TimeNow());
+        b.PutExecution(&e, done);
+      }
+    }
+    ASSERT_THAT(WriteLocked(*store_, b), IsOk());
+  }
+  static constexpr auto kPendingStatus = v1::EXECUTION_STATUS_PENDING;
+  static FiringOptions HoldingBackAt(size_t max_pending) {
+    FiringOptions options;
+    options.max_pending = max_pending;
+    return options;
+  }
+
   FireReport Fire() {
     absl::StatusOr<FireReport> r = engine_->FireDue();
     EXPECT_THAT(r, IsOk());
@@ -673,6 +695,144 @@ TEST_F(FiringTest, AManualTriggerIsNotPlaced) {
   ASSERT_THAT(e, IsOk());
   EXPECT_EQ(e->status(), kPending);  // a dispatch round sends it
   EXPECT_THAT(placer.asked, SizeIs(0));
+}
+
+TEST_F(FiringTest, FiresAreHeldBackWhileMaxPendingExecutionsWait) {
+  Restart(HoldingBackAt(2));
+  const std::string a = Create("* * * * *");
+  const std::string b = Create("* * * * *");
+  const std::string c = Create("* * * * *");
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_EQ(Fire().recorded, 3u);  // the bound is checked before a round
+  clock_.AdvanceTime(absl::Minutes(1));
+  FireReport held = Fire();
+  EXPECT_TRUE(held.held);
+  EXPECT_EQ(held.recorded, 0u);
+  EXPECT_THAT(Executions(a), SizeIs(1));
+  // Not taken: still due, as after a restart.
+  EXPECT_EQ(FromProto(Get(a).next_fire_at()), kT0 + absl::Minutes(2));
+  EXPECT_EQ(scheduler_->DueCount(clock_.TimeNow()), 3u);
+
+  FinishPending({a, b, c});
+  FireReport r = Fire();
+  EXPECT_FALSE(r.held);
+  EXPECT_EQ(r.recorded, 3u);
+  for (const std::string& id : {a, b, c}) {
+    ASSERT_THAT(Executions(id), SizeIs(2));
+    EXPECT_EQ(FromProto(Executions(id)[1].scheduled_at()),
+              kT0 + absl::Minutes(2));
+  }
+}
+
+TEST_F(FiringTest, AFireHeldBackPastTheMisfireThresholdIsLateNotMissed) {
+  Restart(HoldingBackAt(1));
+  const std::string id =
+      Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  clock_.AdvanceTime(absl::Minutes(1));
+  EXPECT_EQ(Fire().recorded, 1u);
+  Run(absl::Minutes(5));  // +2 .. +6 due, each round held back
+  EXPECT_THAT(Executions(id), SizeIs(1));
+
+  // Held fires come out one per workflow and round, oldest first, each as
+  // operators make room.
+  std::vector<absl::Duration> lateness;
+  for (int i = 0; i < 5; ++i) {
+    FinishPending({id});
+    FireReport r = Fire();
+    EXPECT_EQ(r.recorded, 1u);
+    EXPECT_EQ(r.skipped, 0u);
+    lateness.insert(lateness.end(), r.lateness.begin(), r.lateness.end());
+    if (i == 0) {
+      EXPECT_EQ(FromProto(Get(id).next_fire_at()), kT0 + absl::Minutes(3));
+    }
+  }
+  EXPECT_THAT(lateness, ElementsAre(absl::Minutes(4), absl::Minutes(3),
+                                    absl::Minutes(2), absl::Minutes(1),
+                                    absl::ZeroDuration()));
+  std::vector<v1::Execution> ex = Executions(id);
+  ASSERT_THAT(ex, SizeIs(6));
+  for (int i = 1; i < 6; ++i) {
+    EXPECT_EQ(FromProto(ex[i].scheduled_at()), kT0 + absl::Minutes(i + 1));
+    EXPECT_EQ(ex[i].cause(), v1::EXECUTION_CAUSE_CRON);  // not CATCHUP
+  }
+  EXPECT_EQ(FromProto(Get(id).next_fire_at()), kT0 + absl::Minutes(7));
+}
+
+TEST_F(FiringTest, LatenessFromBeforeHoldingBeganStillCountsAsMissed) {
+  Restart(HoldingBackAt(1));
+  const std::string id =
+      Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  Run(absl::Minutes(1));  // +1 recorded: the queue is full
+  Stop();
+  clock_.AdvanceTime(absl::Minutes(5));  // down: +2 .. +6 missed
+  Restart(HoldingBackAt(1));
+  EXPECT_TRUE(Fire().held);
+  clock_.AdvanceTime(absl::Seconds(30));
+  FinishPending({id});
+  FireReport r = Fire();
+  // Already 4-5 minutes late when holding began: the misfire policy.
+  EXPECT_EQ(r.recorded, 0u);
+  EXPECT_EQ(r.skipped, 5u);
+  EXPECT_THAT(Executions(id)[1].reason(), HasSubstr("misfire policy SKIP"));
+}
+
+TEST_F(FiringTest, FireHeldRecordsOneWorkflowsHeldFiresWhateverTheQueue) {
+  Restart(HoldingBackAt(1));
+  const std::string a = Create("* * * * *");
+  const std::string b = Create("* * * * *");
+  Run(absl::Minutes(1));
+  Run(absl::Minutes(2));  // +2 and +3 held for both
+  FireReport r;
+  {
+    FairMutexLock l(store_->write_mutex());
+    ASSERT_THAT(engine_->FireHeld(a, &r), IsOk());
+  }
+  EXPECT_EQ(r.recorded, 2u);  // all of its held fires at once
+  EXPECT_THAT(Executions(a), SizeIs(3));
+  EXPECT_THAT(Executions(b), SizeIs(1));  // still held
+  EXPECT_EQ(FromProto(Get(a).next_fire_at()), kT0 + absl::Minutes(4));
+  FireReport none;
+  {
+    FairMutexLock l(store_->write_mutex());
+    ASSERT_THAT(engine_->FireHeld(a, &none), IsOk());
+  }
+  EXPECT_EQ(none.recorded, 0u);  // nothing due for it any more
+}
+
+TEST_F(FiringTest, LeadingAgainForgetsThatFiresWereHeldBack) {
+  Restart(HoldingBackAt(1));
+  const std::string id =
+      Create("* * * * *", Misfire(v1::MISFIRE_POLICY_SKIP));
+  Run(absl::Minutes(1));  // +1 recorded: the queue is full
+  Run(absl::Minutes(1));  // +2 held back
+  // This aggregator stands by while others lead, then leads again: what
+  // is due now waited on nobody's queue here.
+  clock_.AdvanceTime(absl::Minutes(5));
+  FinishPending({id});
+  ASSERT_THAT(engine_->Recover(), IsOk());
+  FireReport r = Fire();
+  EXPECT_EQ(r.recorded, 0u);
+  EXPECT_EQ(r.skipped, 6u);  // +2 .. +7, by the misfire policy
+}
+
+TEST_F(FiringTest, AFireRecordedOnlyAfterItsStartDeadlineIsSkipped) {
+  Restart(HoldingBackAt(1));
+  v1::Policy policy;
+  *policy.mutable_start_deadline() = ToProtoDuration(absl::Seconds(30));
+  const std::string id = Create("* * * * *", policy);
+  Run(absl::Minutes(1));  // +1 recorded: the queue is full
+  Run(absl::Minutes(1));  // +2 held back
+  clock_.AdvanceTime(absl::Seconds(45));
+  FinishPending({id});
+  FireReport r = Fire();
+  EXPECT_EQ(r.recorded, 0u);
+  EXPECT_EQ(r.skipped, 1u);
+  EXPECT_EQ(r.start_deadlines, 1u);
+  const v1::Execution e = Executions(id)[1];
+  EXPECT_EQ(FromProto(e.scheduled_at()), kT0 + absl::Minutes(2));
+  EXPECT_EQ(e.status(), kSkipped);
+  EXPECT_THAT(e.reason(), AllOf(HasSubstr(kStartDeadlineReason),
+                                HasSubstr("2026-06-01T12:02:30.000Z")));
 }
 
 }  // namespace

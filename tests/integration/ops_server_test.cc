@@ -17,13 +17,16 @@ class OpsServerTest : public ::testing::Test {
     OpsHandlers h;
     h.ready = [this] { return ready_; };
     h.metrics = [this] {
-      return metrics_.Render(
-          {12,
-           10,
-           2,
-           {{v1::WORKFLOW_STATUS_ACTIVE, 10}, {v1::WORKFLOW_STATUS_PAUSED, 2}},
-           {{v1::EXECUTION_STATUS_PENDING, 4},
-            {v1::EXECUTION_STATUS_RUNNING, 1}}});
+      AggregatorMetrics::Snapshot s{
+          12,
+          10,
+          2,
+          {{v1::WORKFLOW_STATUS_ACTIVE, 10}, {v1::WORKFLOW_STATUS_PAUSED, 2}},
+          {{v1::EXECUTION_STATUS_PENDING, 4},
+           {v1::EXECUTION_STATUS_RUNNING, 1}}};
+      s.workflows_due = 3;
+      s.fire_delay_seconds = 1.5;
+      return metrics_.Render(s);
     };
     h.operators = [] {
       v1::OperatorInfo op;
@@ -94,6 +97,8 @@ TEST_F(OpsServerTest, MetricsAreInPrometheusTextFormat) {
               HasSubstr("ap_execution_outcomes_total{status=\"succeeded\"} 1"));
   EXPECT_THAT(body, HasSubstr("ap_pings_total 1"));
   EXPECT_THAT(body, HasSubstr("ap_workflows{state=\"known\"} 12"));
+  EXPECT_THAT(body, HasSubstr("ap_workflows{state=\"due\"} 3"));
+  EXPECT_THAT(body, HasSubstr("ap_fire_delay_seconds 1.5"));
   EXPECT_THAT(body, HasSubstr("ap_operators_connected 2"));
   EXPECT_THAT(body, HasSubstr("ap_assignments_total 2"));
   EXPECT_THAT(body, HasSubstr("ap_dispatch_latency_seconds_count 2"));

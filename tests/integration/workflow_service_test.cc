@@ -46,9 +46,10 @@ class WorkflowServiceTest : public ::testing::Test {
  protected:
   WorkflowServiceTest() { Build({}); }
 
-  void Build(ServiceOptions options) {
+  void Build(ServiceOptions options, FiringOptions firing = {}) {
     service_.reset();
-    engine_ = std::make_unique<FiringEngine>(&store_, &scheduler_, &clock_);
+    engine_ = std::make_unique<FiringEngine>(&store_, &scheduler_, &clock_,
+                                             firing);
     WorkflowService::Hooks hooks;
     // Hooks run without the write lock (they may dispatch, which takes it):
     // taking it here would deadlock if they did not.
@@ -248,6 +249,31 @@ TEST_F(WorkflowServiceTest, PausedWorkflowSkipsItsFiresAndResumesFromNow) {
   EXPECT_EQ(FromProto(resumed->next_fire_at()), kT0 + absl::Minutes(11));
   Tick(absl::Seconds(30));
   EXPECT_THAT(Executions(w.id()), SizeIs(1));  // nothing from the pause
+}
+
+TEST_F(WorkflowServiceTest, PauseRecordsTheFiresHeldBackForItFirst) {
+  FiringOptions firing;
+  firing.max_pending = 1;
+  Build({}, firing);
+  const v1::Workflow w = CreateOk(kAlice);
+  Tick(absl::Minutes(1));  // recorded: now one execution waits
+  Tick(absl::Minutes(1));  // 12:02 is due and held back
+  Tick(absl::Minutes(1));  // and 12:03
+  ASSERT_THAT(Executions(w.id()), SizeIs(1));
+  absl::StatusOr<v1::Workflow> paused = service_->Pause(kAlice, w.id());
+  ASSERT_THAT(paused, IsOk());
+  EXPECT_EQ(paused->status(), v1::WORKFLOW_STATUS_PAUSED);
+  EXPECT_FALSE(paused->has_next_fire_at());
+  EXPECT_EQ(FromProto(paused->last_fired_at()), kT0 + absl::Minutes(3));
+  std::vector<v1::Execution> ex = Executions(w.id());  // newest first
+  ASSERT_THAT(ex, SizeIs(3));  // the held fires were owed: recorded, to run
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(FromProto(ex[i].scheduled_at()), kT0 + absl::Minutes(3 - i));
+    EXPECT_EQ(ex[i].status(), v1::EXECUTION_STATUS_PENDING);
+    EXPECT_EQ(ex[i].cause(), v1::EXECUTION_CAUSE_CRON);
+  }
+  Tick(absl::Minutes(10));
+  EXPECT_THAT(Executions(w.id()), SizeIs(3));  // nothing after the pause
 }
 
 TEST_F(WorkflowServiceTest,

@@ -73,6 +73,14 @@ TEST_F(SchedulerTest, TakeDueStopsAtMax) {
   EXPECT_EQ(scheduler_.TakeDue(clock_.TimeNow(), 100).size(), 6u);
 }
 
+TEST_F(SchedulerTest, DueCountCountsTheWorkflowsArmedAtOrBeforeNow) {
+  scheduler_.Upsert("every-minute", CronTrigger("* * * * *"), kStart);
+  scheduler_.Upsert("every-2-min", CronTrigger("*/2 * * * *"), kStart);
+  EXPECT_EQ(scheduler_.DueCount(kStart + absl::Seconds(59)), 0u);
+  EXPECT_EQ(scheduler_.DueCount(kStart + absl::Minutes(1)), 1u);
+  EXPECT_EQ(scheduler_.DueCount(kStart + absl::Minutes(5)), 2u);
+}
+
 TEST_F(SchedulerTest, PausedWorkflowDoesNotFireAndResumesFromNow) {
   scheduler_.Upsert("w", CronTrigger("0 * * * *"), kStart);
   scheduler_.Pause("w");

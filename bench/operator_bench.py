@@ -177,11 +177,15 @@ def peak_rss_mib(pid):
     return 0
 
 
-def open_executions(agg):
+def open_in(metrics):
     """Executions not finished (pending, dispatched, running), from
-    /metrics."""
-    return sum(v for k, v in agg.metrics().items()
+    /metrics as Aggregator.metrics() reads it."""
+    return sum(v for k, v in metrics.items()
                if k.startswith("ap_executions_open{"))
+
+
+def open_executions(agg):
+    return open_in(agg.metrics())
 
 
 def backlog_now(agg):
@@ -189,8 +193,7 @@ def backlog_now(agg):
     the backlog is both the executions waiting and the fires the
     aggregator holds back while max_pending executions wait."""
     m = agg.metrics()
-    return (sum(v for k, v in m.items() if k.startswith("ap_executions_open{")),
-            m.get("ap_fire_delay_seconds", 0.0))
+    return open_in(m), m.get("ap_fire_delay_seconds", 0.0)
 
 
 class Target:

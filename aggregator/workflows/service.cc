@@ -217,9 +217,8 @@ absl::StatusOr<v1::Workflow> WorkflowService::PauseUnderLock(
     // Fires due before the pause and held back (the queue was full) are
     // owed: recorded now, as if the fire loop had taken them in time.
     FireReport held;
-    const absl::Status fired = engine_->FireHeld(before.id(), &held);
-    *canceled = std::move(held.canceled);
-    AP_RETURN_IF_ERROR(fired);
+    AP_RETURN_IF_ERROR(engine_->FireHeld(before.id(), &held));
+    *canceled = std::move(held.canceled);  // written: tell their operators
     AP_ASSIGN_OR_RETURN(before, Owned(caller, id));
   }
   if (before.status() == v1::WORKFLOW_STATUS_PAUSED) return before;

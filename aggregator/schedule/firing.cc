@@ -582,6 +582,9 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
     *e.mutable_scheduled_at() = ToProtoTimestamp(d.at);
     *e.mutable_created_at() = ToProtoTimestamp(now);
     e.set_cause(d.cause);
+    // A person's run (manual, backfill) could first start when asked for.
+    const bool asked = d.cause == v1::EXECUTION_CAUSE_MANUAL ||
+                       d.cause == v1::EXECUTION_CAUSE_BACKFILL;
     if (d.run && round->maxed) {
       d.run = false;
       d.reason = absl::StrCat("the workflow completed: max_executions (", max,
@@ -592,9 +595,8 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
     // it was queued, or run too late if dispatched first.
     if (const absl::Time start_by =
             d.at + FromProto(w->policy().start_deadline());
-        d.run && w->policy().has_start_deadline() &&
-        d.cause != v1::EXECUTION_CAUSE_MANUAL &&
-        d.cause != v1::EXECUTION_CAUSE_BACKFILL && start_by <= now) {
+        d.run && !asked && w->policy().has_start_deadline() &&
+        start_by <= now) {
       d.run = false;
       d.reason = absl::StrCat(kStartDeadlineReason,
                               "; recorded only after its start deadline, ",
@@ -615,9 +617,6 @@ absl::Status FiringEngine::Record(std::vector<Decision> decisions,
     if (d.run) {
       AP_RETURN_IF_ERROR(MoveTo(&e, v1::EXECUTION_STATUS_PENDING));
       e.set_attempt(1);
-      // A person's run (manual, backfill) could first start when asked for.
-      const bool asked = d.cause == v1::EXECUTION_CAUSE_MANUAL ||
-                         d.cause == v1::EXECUTION_CAUSE_BACKFILL;
       SetStartBy(w->policy(), asked ? now : d.at, &e);
       if (slots != nullptr) slots->Place(&e, *w, now);
       // A backfilled fire is asked for late, not handled late.

@@ -14,8 +14,8 @@
 // whole once every outcome in it was answered for (acknowledgements are
 // not written: after a kill -9 the outcomes of segments still on disk are
 // reported again, and the aggregator answers the repeats DUPLICATE); the
-// active one is replaced after kSegmentBytes. Sequence order is the order appends were queued,
-// and replay follows it.
+// active one is replaced after kSegmentBytes. Sequence order is the order
+// appends were queued, and replay follows it.
 //
 // At open, a segment's torn or damaged tail (a crash mid-write) is copied
 // to `<segment>.log.corrupt-tail` for a person and cut off; outcomes
